@@ -1,0 +1,424 @@
+#include "config/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "core/units.h"
+
+namespace sluice {
+
+std::string ConfigError::toString() const {
+  std::string text = file;
+  if (line > 0) text += ":" + std::to_string(line) + ":" + std::to_string(column);
+  text += ": ";
+  if (!field.empty()) text += field + ": ";
+  return text + message;
+}
+
+namespace {
+
+template <typename Enum>
+using Names = std::initializer_list<std::pair<const char*, Enum>>;
+
+constexpr Names<ServiceType> kServiceNames = {
+    {"tcp", ServiceType::kTcp},
+    {"http", ServiceType::kHttp},
+    {"https-passthrough", ServiceType::kHttpsPassthrough},
+    {"https-offload", ServiceType::kHttpsOffload},
+    {"https-bridge", ServiceType::kHttpsBridge},
+};
+constexpr Names<BackendProtocol> kProtocolNames = {
+    {"tcp", BackendProtocol::kTcp},
+    {"http", BackendProtocol::kHttp},
+    {"https", BackendProtocol::kHttps},
+};
+constexpr Names<BalanceAlgorithm> kBalanceNames = {
+    {"round_robin", BalanceAlgorithm::kRoundRobin},
+    {"least_conn", BalanceAlgorithm::kLeastConn},
+    {"source_hash", BalanceAlgorithm::kSourceHash},
+    {"random_two", BalanceAlgorithm::kRandomTwo},
+};
+
+constexpr uint32_t kMaxWeight = 1000;
+constexpr uint32_t kMaxRetries = 100;
+constexpr unsigned kMaxWorkers = 256;
+
+// Walks the YAML tree, converting values and collecting every error with its location. Each
+// read* helper reports a missing or ill-typed value itself, so the callers read as a schema.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  std::vector<ConfigError>& errors() { return errors_; }
+  std::vector<std::string>& warnings() { return warnings_; }
+
+  void error(const YAML::Node& at, const std::string& field, std::string message) {
+    ConfigError e{file_, 0, 0, field, std::move(message)};
+    if (at.IsDefined() && at.Mark().line >= 0) {
+      e.line = at.Mark().line + 1;
+      e.column = at.Mark().column + 1;
+    }
+    errors_.push_back(std::move(e));
+  }
+
+  void errorAt(const YAML::Mark& mark, const std::string& field, std::string message) {
+    errors_.push_back(
+        ConfigError{file_, mark.line + 1, mark.column + 1, field, std::move(message)});
+  }
+
+  // A mapping whose keys must all be among `allowed`: a misspelt key is an error, never a
+  // silently ignored line.
+  bool expectMap(const YAML::Node& node, const std::string& field,
+                 std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) {
+      error(node, field, "expected a mapping (key: value lines)");
+      return false;
+    }
+    for (const auto& entry : node) {
+      const std::string key = entry.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string known;
+        for (std::string_view k : allowed)
+          known += (known.empty() ? "" : ", ") + std::string(k);
+        error(entry.first, join(field, key),
+              "unknown key '" + key + "' (known keys: " + known + ")");
+      }
+    }
+    return true;
+  }
+
+  std::optional<std::string> readString(const YAML::Node& parent, const std::string& field,
+                                        const char* key, bool required) {
+    const YAML::Node node = parent[key];
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) error(parent, join(field, key), "is required");
+      return std::nullopt;
+    }
+    if (!node.IsScalar()) {
+      error(node, join(field, key), "expected a single value");
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  template <typename Enum>
+  void readEnum(const YAML::Node& parent, const std::string& field, const char* key,
+                Names<Enum> names, Enum& out) {
+    auto text = readString(parent, field, key, false);
+    if (!text) return;
+    for (const auto& [name, value] : names) {
+      if (*text == name) {
+        out = value;
+        return;
+      }
+    }
+    std::string known;
+    for (const auto& n : names)
+      known += (known.empty() ? "" : ", ") + std::string(n.first);
+    error(parent[key], join(field, key), "'" + *text + "' is not one of: " + known);
+  }
+
+  void readDuration(const YAML::Node& parent, const std::string& field, const char* key,
+                    Millis& out) {
+    auto text = readString(parent, field, key, false);
+    if (!text) return;
+    auto value = parseDuration(*text);
+    if (!value) {
+      error(parent[key], join(field, key),
+            "'" + *text + "' is not a duration (write a number and a unit: 250ms, 5s, 2m, 1h)");
+      return;
+    }
+    out = *value;
+  }
+
+  template <typename Int>
+  void readUint(const YAML::Node& parent, const std::string& field, const char* key, Int min,
+                Int max, Int& out) {
+    auto text = readString(parent, field, key, false);
+    if (!text) return;
+    auto value = parseSize(*text);
+    if (!value || text->find_first_not_of("0123456789") != std::string::npos ||
+        *value < static_cast<uint64_t>(min) || *value > static_cast<uint64_t>(max)) {
+      error(parent[key], join(field, key),
+            "'" + *text + "' must be a whole number from " + std::to_string(min) + " to " +
+                std::to_string(max));
+      return;
+    }
+    out = static_cast<Int>(*value);
+  }
+
+  void readBool(const YAML::Node& parent, const std::string& field, const char* key, bool& out) {
+    auto text = readString(parent, field, key, false);
+    if (!text) return;
+    if (*text == "true") {
+      out = true;
+    } else if (*text == "false") {
+      out = false;
+    } else {
+      error(parent[key], join(field, key), "'" + *text + "' must be true or false");
+    }
+  }
+
+  void readAddress(const YAML::Node& parent, const std::string& field, const char* key,
+                   SocketAddress& out) {
+    auto text = readString(parent, field, key, true);
+    if (!text) return;
+    std::string why;
+    auto address = SocketAddress::parse(*text, &why);
+    if (!address) {
+      error(parent[key], join(field, key), "'" + *text + "': " + why);
+      return;
+    }
+    out = *address;
+  }
+
+  static std::string join(const std::string& field, std::string_view key) {
+    return field.empty() ? std::string(key) : field + "." + std::string(key);
+  }
+  static std::string index(const std::string& field, size_t i) {
+    return field + "[" + std::to_string(i) + "]";
+  }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+  std::vector<std::string> warnings_;
+};
+
+bool validName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+void readName(Reader& r, const YAML::Node& node, const std::string& field, std::string& out) {
+  auto name = r.readString(node, field, "name", true);
+  if (!name) return;
+  if (!validName(*name)) {
+    r.error(node["name"], Reader::join(field, "name"),
+            "'" + *name + "' must be 1 to 64 letters, digits, '-', '_' or '.'");
+    return;
+  }
+  out = *name;
+}
+
+void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
+  const std::string field = "global";
+  if (!r.expectMap(
+          node, field,
+          {"workers", "drain_timeout", "access_log", "max_connections", "listen_backlog"})) {
+    return;
+  }
+  if (auto workers = r.readString(node, field, "workers", false); workers && *workers != "auto") {
+    r.readUint<unsigned>(node, field, "workers", 1, kMaxWorkers, global.workers);
+  }
+  r.readDuration(node, field, "drain_timeout", global.drainTimeout);
+  if (auto log = r.readString(node, field, "access_log", false)) {
+    if (log->empty()) {
+      r.error(node["access_log"], "global.access_log", "must be stdout, off or a file path");
+    } else {
+      global.accessLog = *log;
+    }
+  }
+  r.readUint<uint64_t>(node, field, "max_connections", 1, 10'000'000, global.maxConnections);
+  r.readUint<int>(node, field, "listen_backlog", 1, 65535, global.listenBacklog);
+}
+
+void readServer(Reader& r, const YAML::Node& node, const std::string& field, ServerConfig& server) {
+  if (!r.expectMap(node, field, {"name", "address", "weight", "backup"})) return;
+  readName(r, node, field, server.name);
+  r.readAddress(node, field, "address", server.address);
+  r.readUint<uint32_t>(node, field, "weight", 1, kMaxWeight, server.weight);
+  r.readBool(node, field, "backup", server.backup);
+}
+
+void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
+               ServerGroupConfig& group) {
+  if (!r.expectMap(node, field,
+                   {"name", "protocol", "balance", "retries", "timeouts", "servers"})) {
+    return;
+  }
+  readName(r, node, field, group.name);
+  r.readEnum(node, field, "protocol", kProtocolNames, group.protocol);
+  r.readEnum(node, field, "balance", kBalanceNames, group.balance);
+  r.readUint<uint32_t>(node, field, "retries", 0, kMaxRetries, group.retries);
+  if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
+    const std::string tfield = Reader::join(field, "timeouts");
+    if (r.expectMap(timeouts, tfield, {"connect", "idle"})) {
+      r.readDuration(timeouts, tfield, "connect", group.connectTimeout);
+      r.readDuration(timeouts, tfield, "idle", group.idleTimeout);
+      if (group.connectTimeout.count() == 0)
+        r.error(timeouts["connect"], tfield + ".connect", "must be above 0");
+      if (group.idleTimeout.count() == 0)
+        r.error(timeouts["idle"], tfield + ".idle", "must be above 0");
+    }
+  }
+  const YAML::Node servers = node["servers"];
+  const std::string sfield = Reader::join(field, "servers");
+  if (!servers.IsDefined() || !servers.IsSequence() || servers.size() == 0) {
+    r.error(servers.IsDefined() ? servers : node, sfield, "needs a list of at least one server");
+    return;
+  }
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < servers.size(); ++i) {
+    ServerConfig& server = group.servers.emplace_back();
+    readServer(r, servers[i], Reader::index(sfield, i), server);
+    if (server.name.empty()) continue;
+    if (auto [it, fresh] = seen.emplace(server.name, i); !fresh) {
+      r.error(servers[i]["name"], Reader::index(sfield, i) + ".name",
+              "'" + server.name + "' is already the name of " + Reader::index(sfield, it->second));
+    }
+  }
+  if (std::all_of(group.servers.begin(), group.servers.end(),
+                  [](const ServerConfig& s) { return s.backup; })) {
+    r.error(servers, sfield, "every server is a backup: at least one must be a primary");
+  }
+}
+
+void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
+  if (!r.expectMap(node, field, {"name", "listen", "service", "active", "default_group"})) return;
+  readName(r, node, field, vip.name);
+  r.readAddress(node, field, "listen", vip.listen);
+  if (!node["service"].IsDefined()) r.error(node, field + ".service", "is required");
+  r.readEnum(node, field, "service", kServiceNames, vip.service);
+  r.readBool(node, field, "active", vip.active);
+  if (auto group = r.readString(node, field, "default_group", true)) vip.defaultGroup = *group;
+}
+
+// Checks that need the whole file: references between sections, and addresses in use twice.
+void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
+  std::map<std::string, size_t> groupIndex;
+  for (size_t i = 0; i < config.serverGroups.size(); ++i) {
+    const std::string& name = config.serverGroups[i].name;
+    if (name.empty()) continue;
+    if (auto [it, fresh] = groupIndex.emplace(name, i); !fresh) {
+      r.error(root["server_groups"][i]["name"], Reader::index("server_groups", i) + ".name",
+              "'" + name + "' is already the name of server_groups[" + std::to_string(it->second) +
+                  "]");
+    }
+  }
+  std::map<std::string, size_t> vipNames;
+  std::map<std::string, size_t> listening;
+  for (size_t i = 0; i < config.vips.size(); ++i) {
+    VipConfig& vip = config.vips[i];
+    const YAML::Node node = root["vips"][i];
+    const std::string field = Reader::index("vips", i);
+    if (!vip.name.empty()) {
+      if (auto [it, fresh] = vipNames.emplace(vip.name, i); !fresh) {
+        r.error(
+            node["name"], field + ".name",
+            "'" + vip.name + "' is already the name of vips[" + std::to_string(it->second) + "]");
+      }
+    }
+    if (vip.active && vip.listen.length() != 0) {
+      if (auto [it, fresh] = listening.emplace(vip.listen.toString(), i); !fresh) {
+        r.error(node["listen"], field + ".listen",
+                vip.listen.toString() + " is already the address of active vips[" +
+                    std::to_string(it->second) + "]");
+      }
+    }
+    if (vip.service != ServiceType::kTcp) {
+      r.error(node["service"], field + ".service",
+              std::string("service '") + toString(vip.service) +
+                  "' is not available in this version of Sluice (available: tcp)");
+    }
+    if (vip.defaultGroup.empty()) continue;
+    auto group = groupIndex.find(vip.defaultGroup);
+    if (group == groupIndex.end()) {
+      r.error(node["default_group"], field + ".default_group",
+              "no server group is named '" + vip.defaultGroup + "'");
+      continue;
+    }
+    vip.defaultGroupIndex = group->second;
+    const ServerGroupConfig& target = config.serverGroups[group->second];
+    if (vip.service == ServiceType::kTcp && target.protocol != BackendProtocol::kTcp) {
+      r.error(node["default_group"], field + ".default_group",
+              "a tcp VIP relays bytes and needs a group with protocol: tcp, but '" + target.name +
+                  "' is not");
+    }
+  }
+}
+
+ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& name) {
+  ConfigLoadResult result;
+  auto config = std::make_shared<ConfigSnapshot>();
+  config->sourcePath = name;
+  if (!root.IsDefined() || root.IsNull()) {
+    r.error(root, "", "the config is empty");
+  } else if (r.expectMap(root, "", {"global", "server_groups", "vips"})) {
+    if (const YAML::Node global = root["global"]; global.IsDefined()) {
+      readGlobal(r, global, config->global);
+    }
+    if (const YAML::Node groups = root["server_groups"]; groups.IsDefined()) {
+      if (!groups.IsSequence()) {
+        r.error(groups, "server_groups", "expected a list of server groups");
+      } else {
+        for (size_t i = 0; i < groups.size(); ++i) {
+          readGroup(r, groups[i], Reader::index("server_groups", i),
+                    config->serverGroups.emplace_back());
+        }
+      }
+    }
+    if (const YAML::Node vips = root["vips"]; vips.IsDefined()) {
+      if (!vips.IsSequence()) {
+        r.error(vips, "vips", "expected a list of VIPs");
+      } else {
+        for (size_t i = 0; i < vips.size(); ++i) {
+          readVip(r, vips[i], Reader::index("vips", i), config->vips.emplace_back());
+        }
+      }
+    }
+    crossCheck(r, root, *config);
+  }
+  result.errors = std::move(r.errors());
+  result.warnings = std::move(r.warnings());
+  if (result.errors.empty()) result.snapshot = std::move(config);
+  return result;
+}
+
+}  // namespace
+
+ConfigLoadResult loadConfigText(std::string_view text, const std::string& name) {
+  Reader reader(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    reader.errorAt(e.mark, "", "YAML syntax error: " + e.msg);
+    ConfigLoadResult result;
+    result.errors = std::move(reader.errors());
+    return result;
+  }
+  try {
+    return build(reader, root, name);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on a few shapes the checks above do not anticipate (e.g. a sequence
+    // indexed as a map); report it against the file rather than crash the control thread.
+    reader.errorAt(e.mark, "", std::string("unexpected YAML structure: ") + e.msg);
+    ConfigLoadResult result;
+    result.errors = std::move(reader.errors());
+    return result;
+  }
+}
+
+ConfigLoadResult loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    ConfigLoadResult result;
+    result.errors.push_back(ConfigError{path, 0, 0, "", "cannot read the file"});
+    return result;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return loadConfigText(text.str(), path);
+}
+
+}  // namespace sluice

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "net/address.h"
+
+namespace sluice {
+
+// Owns a file descriptor and closes it once.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// A non-blocking TCP listening socket bound to `address` with SO_REUSEPORT, so that every worker
+// holds its own socket on the same address and the kernel spreads new connections across them.
+// On failure returns an invalid fd and sets `error` to a sentence naming the address and cause.
+UniqueFd listenTcp(const SocketAddress& address, int backlog, std::string& error);
+
+// Starts a non-blocking connect to `address`. Returns the socket (the connect completes or fails
+// later: wait for EPOLLOUT, then connectResult()), or an invalid fd with errno set when it failed
+// at once.
+UniqueFd connectTcp(const SocketAddress& address);
+
+// After EPOLLOUT on a connecting socket: 0 when connected, else the errno of the failure.
+int connectResult(int fd);
+
+// The local and peer addresses of a connected socket.
+SocketAddress localAddress(int fd);
+
+}  // namespace sluice

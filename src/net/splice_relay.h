@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+
+#include "core/pipe_pool.h"
+
+namespace sluice {
+
+// Moves bytes both ways between two connected, non-blocking sockets with splice(), through one
+// pooled pipe per direction: the bytes never enter user space.
+//
+// Backpressure: a direction reads from its source only while its pipe has room, so a slow
+// receiver stops the sender at the kernel's socket buffers instead of growing memory here.
+// Half-close: when one side finishes sending (EOF) and its pipe has drained, the other side's
+// write half is shut down, and the opposite direction keeps flowing until it ends too.
+//
+// The owner registers both sockets edge-triggered for EPOLLIN | EPOLLOUT | EPOLLRDHUP and calls
+// pump() on every event of either; pump() works until neither direction can progress.
+class SpliceRelay {
+ public:
+  enum class Side { kClient, kServer };
+  enum class State {
+    kActive,       // waiting for readiness
+    kFinished,     // both directions reached EOF and were shut down in order
+    kClientError,  // a read from or write to the client failed (reset, broken pipe)
+    kServerError,  // the same on the server side
+  };
+
+  SpliceRelay(PipePool& pipes, int clientFd, int serverFd);
+  ~SpliceRelay();
+  SpliceRelay(const SpliceRelay&) = delete;
+  SpliceRelay& operator=(const SpliceRelay&) = delete;
+
+  // Takes two pipes from the pool; false (errno set) when none can be had.
+  bool start();
+  // Moves whatever can be moved now. Returns kActive until the relay ends.
+  State pump();
+
+  uint64_t bytesFromClient() const { return up_.bytes; }
+  uint64_t bytesFromServer() const { return down_.bytes; }
+  // Which side sent EOF first, once either has; what an access log calls "who closed".
+  bool clientClosedFirst() const { return firstEof_ == Side::kClient; }
+  int lastErrno() const { return errno_; }
+  // True when a call to pump() moved at least one byte; reset by the caller (idle timeouts).
+  bool takeActivity() {
+    bool moved = activity_;
+    activity_ = false;
+    return moved;
+  }
+
+ private:
+  struct Direction {
+    int from;
+    int to;
+    Side fromSide;
+    Pipe pipe;
+    size_t inPipe = 0;   // bytes spliced into the pipe and not yet out of it
+    bool eof = false;    // `from` has no more to send
+    bool shut = false;   // `to` has been told so (shutdown SHUT_WR)
+    uint64_t bytes = 0;  // total moved into `to`
+  };
+  // Returns the side that failed, or nothing; sets errno_.
+  bool pumpDirection(Direction& d, Side& failed);
+
+  PipePool& pipes_;
+  Direction up_;    // client → server
+  Direction down_;  // server → client
+  Side firstEof_ = Side::kClient;
+  bool anyEof_ = false;
+  bool activity_ = false;
+  int errno_ = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,59 @@
+// The sluice command: run, check, demo.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "config/config_loader.h"
+#include "core/log.h"
+#include "server/demo.h"
+#include "server/runtime.h"
+
+namespace {
+
+// Loads a config and prints its warnings and errors; nullptr when it has errors.
+std::shared_ptr<const sluice::ConfigSnapshot> loadAndReport(const std::string& path) {
+  sluice::ConfigLoadResult result = sluice::loadConfigFile(path);
+  for (const std::string& warning : result.warnings)
+    sluice::logWarn(path + ": " + warning);
+  for (const sluice::ConfigError& error : result.errors) {
+    std::fprintf(stderr, "%s\n", error.toString().c_str());
+  }
+  if (!result.ok()) {
+    std::fprintf(stderr, "%s: %zu error(s); nothing was started\n", path.c_str(),
+                 result.errors.size());
+  }
+  return result.snapshot;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sluice: a load balancer for HTTPS and TCP traffic", "sluice"};
+  app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
+  app.require_subcommand(1);
+
+  std::string configPath;
+  CLI::App* run = app.add_subcommand("run", "Serve the VIPs of a config file until SIGTERM");
+  run->add_option("-c,--config", configPath, "YAML config file")->required();
+  CLI::App* check =
+      app.add_subcommand("check", "Validate a config file; print every error; exit 1 if any");
+  check->add_option("-c,--config", configPath, "YAML config file")->required();
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Start demo origins and Sluice in front of them, and print commands to try");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*run) {
+    auto snapshot = loadAndReport(configPath);
+    return snapshot ? sluice::runSluice(snapshot) : 1;
+  }
+  if (*check) {
+    auto snapshot = loadAndReport(configPath);
+    if (!snapshot) return 1;
+    std::printf("%s: ok (%zu VIPs, %zu server groups)\n", configPath.c_str(), snapshot->vips.size(),
+                snapshot->serverGroups.size());
+    return 0;
+  }
+  if (*demo) return sluice::runDemo();
+  return 0;
+}

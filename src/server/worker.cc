@@ -1,0 +1,143 @@
+#include "server/worker.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "l4/tcp_proxy_session.h"
+
+namespace sluice {
+
+// Accepts on one SO_REUSEPORT socket until EAGAIN and hands each connection to the worker.
+class Worker::Listener final : public IoHandler {
+ public:
+  Listener(Worker& worker, ListenSocket socket)
+      : worker_(worker),
+        socket_(std::move(socket)),
+        retry_(worker.loop().timers(), [this] { acceptAll(); }) {
+    worker_.loop().add(socket_.fd.get(), EPOLLIN, this);
+  }
+  ~Listener() { worker_.loop().remove(socket_.fd.get()); }
+
+  void onIo(uint32_t) override { acceptAll(); }
+
+ private:
+  void acceptAll() {
+    for (;;) {
+      sockaddr_storage peer{};
+      socklen_t len = sizeof peer;
+      const int fd = ::accept4(socket_.fd.get(), reinterpret_cast<sockaddr*>(&peer), &len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        worker_.onAccept(socket_.vipIndex, UniqueFd(fd),
+                         SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&peer), len));
+        continue;
+      }
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Edge-triggered: the pending connections will not be announced again, so come back
+        // for them once some descriptors have been freed.
+        logWarn(std::string("accept: ") + std::strerror(errno) + "; retrying in 100ms");
+        retry_.armAt(worker_.loop().now() + Millis(100));
+      }
+      return;  // EAGAIN, or an error the retry covers
+    }
+  }
+
+  Worker& worker_;
+  ListenSocket socket_;
+  Timer retry_;
+};
+
+Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
+               std::vector<ListenSocket> listeners, const AccessLog& accessLog)
+    : id_(id),
+      pipes_(0, 1024),
+      accessLog_(accessLog),
+      config_(std::make_shared<WorkerConfig>(snapshot, uint64_t{id} * 7919 + 1)) {
+  const unsigned workers = snapshot->workerCount();
+  maxSessions_ = (snapshot->global.maxConnections + workers - 1) / workers;
+  for (ListenSocket& socket : listeners) {
+    listeners_.push_back(std::make_unique<Listener>(*this, std::move(socket)));
+  }
+}
+
+Worker::~Worker() = default;
+
+void Worker::run() {
+  loop_.run();
+  listeners_.clear();
+  abortAll("shutdown");  // none are left after a drain; this only covers an early stop
+  finished_.store(true, std::memory_order_release);
+}
+
+void Worker::drain() {
+  loop_.post([this] { startDrain(); });
+}
+
+void Worker::startDrain() {
+  if (draining_) return;
+  draining_ = true;
+  // Closing our listening sockets stops new connections reaching this worker; connections
+  // already accepted carry on.
+  listeners_.clear();
+  drainDeadline_ = std::make_unique<Timer>(loop_.timers(), [this] { abortAll("shutdown"); });
+  drainDeadline_->armAt(loop_.now() + config_->snapshot->global.drainTimeout);
+  maybeStop();
+}
+
+void Worker::closeNow() {
+  loop_.post([this] {
+    startDrain();
+    abortAll("shutdown");
+  });
+}
+
+void Worker::abortAll(std::string_view reason) {
+  // Each abort removes its session from the list, so always take the last one.
+  while (!sessions_.empty())
+    sessions_.back()->abort(reason);
+  maybeStop();
+}
+
+void Worker::maybeStop() {
+  if (draining_ && sessions_.empty()) loop_.stop();
+}
+
+void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& peer) {
+  counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+  const VipConfig& vip = config_->snapshot->vips[vipIndex];
+  if (sessions_.size() >= maxSessions_) {
+    counters_.rejectedOverLimit.fetch_add(1, std::memory_order_relaxed);
+    accessLog_.write(logLine_.begin()
+                         .field("vip", vip.name)
+                         .field("client", peer.toString())
+                         .field("end", "max_connections")
+                         .finish());
+    return;  // `client` closes here
+  }
+  int one = 1;
+  ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto* session = new TcpProxySession(*this, config_, vip, std::move(client), peer);
+  session->workerSlot = sessions_.size();
+  sessions_.push_back(session);
+  counters_.open.store(sessions_.size(), std::memory_order_relaxed);
+  session->start();
+}
+
+void Worker::sessionClosed(Session* session) {
+  // Swap-remove keeps the list dense without a search.
+  Session* last = sessions_.back();
+  sessions_[session->workerSlot] = last;
+  last->workerSlot = session->workerSlot;
+  sessions_.pop_back();
+  counters_.open.store(sessions_.size(), std::memory_order_relaxed);
+  loop_.deferDelete(std::unique_ptr<Deferrable>(session));
+  maybeStop();
+}
+
+}  // namespace sluice

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "core/pipe_pool.h"
+#include "net/socket.h"
+#include "server/access_log.h"
+#include "server/session.h"
+#include "server/worker_config.h"
+
+namespace sluice {
+
+// A listening socket handed to a worker, and the VIP (index into the snapshot's vips) it serves.
+struct ListenSocket {
+  size_t vipIndex = 0;
+  UniqueFd fd;
+};
+
+// Counters of one worker, written only by it and read by the control thread (relaxed atomics:
+// an approximate snapshot is all a metrics reader needs, and no data-path lock is taken).
+struct WorkerCounters {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> rejectedOverLimit{0};
+  std::atomic<uint64_t> connectFailures{0};
+  std::atomic<uint64_t> open{0};
+};
+
+// One data-plane thread: its own event loop, its own SO_REUSEPORT listening sockets, sessions,
+// pipes and balancing state. Nothing on it is shared with another worker.
+//
+// Life: constructed on the control thread with the first config and its listening sockets;
+// run() is the thread body; drain() (thread-safe) stops accepting and lets open sessions finish
+// until the drain timeout, after which they are closed and run() returns.
+class Worker {
+ public:
+  Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
+         std::vector<ListenSocket> listeners, const AccessLog& accessLog);
+  ~Worker();
+
+  void run();
+  void drain();     // thread-safe
+  void closeNow();  // thread-safe: close every open session and stop
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+  unsigned id() const { return id_; }
+  EventLoop& loop() { return loop_; }
+  PipePool& pipes() { return pipes_; }
+  const AccessLog& accessLog() const { return accessLog_; }
+  AccessLogLine& logLine() { return logLine_; }
+  WorkerCounters& counters() { return counters_; }
+
+  // Called by a session when it ends; the session is destroyed after the current batch.
+  void sessionClosed(Session* session);
+
+ private:
+  class Listener;
+  void onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& peer);
+  void startDrain();
+  void abortAll(std::string_view reason);
+  void maybeStop();
+
+  unsigned id_;
+  EventLoop loop_;
+  PipePool pipes_;
+  const AccessLog& accessLog_;
+  AccessLogLine logLine_;
+  WorkerCounters counters_;
+  std::shared_ptr<const WorkerConfig> config_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<Session*> sessions_;
+  uint64_t maxSessions_;
+  bool draining_ = false;
+  std::unique_ptr<Timer> drainDeadline_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace sluice

@@ -1,0 +1,13 @@
+#include "server/worker_config.h"
+
+namespace sluice {
+
+WorkerConfig::WorkerConfig(std::shared_ptr<const ConfigSnapshot> snap, uint64_t seed)
+    : snapshot(std::move(snap)) {
+  groups.reserve(snapshot->serverGroups.size());
+  for (const ServerGroupConfig& group : snapshot->serverGroups) {
+    groups.push_back(std::make_unique<ServerGroup>(group, seed++));
+  }
+}
+
+}  // namespace sluice
