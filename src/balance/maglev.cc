@@ -7,13 +7,14 @@
 namespace sluice {
 namespace {
 
-// Table sizes must be prime so that every skip value visits every slot. A table about 100 times
-// the server count keeps each server's share within about 1% of its weight.
-constexpr uint32_t kPrimes[] = {1021, 2039, 4093, 8191, 16381, 32749, 65521};
+// Table sizes must be prime so that every skip value visits every slot. A larger table spreads
+// load more evenly and disturbs fewer clients when the server set changes: at 1,000 slots per
+// server, removing one server moves under 1% of the other servers' clients.
+constexpr uint32_t kPrimes[] = {4093, 8191, 16381, 32749, 65521};
 
 uint32_t tableSizeFor(size_t servers) {
   for (uint32_t prime : kPrimes) {
-    if (prime >= servers * 100) return prime;
+    if (prime >= servers * 1000) return prime;
   }
   return kPrimes[std::size(kPrimes) - 1];
 }

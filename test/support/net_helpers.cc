@@ -1,0 +1,106 @@
+#include "support/net_helpers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace sluice::test {
+
+uint16_t freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+int connectLocal(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
+bool writeAll(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+namespace {
+
+// One read with a timeout: >0 bytes, 0 EOF, -1 error or timeout.
+ssize_t readSome(int fd, char* buffer, size_t size, milliseconds timeout) {
+  pollfd p{fd, POLLIN, 0};
+  const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  if (ready <= 0) return -1;
+  return ::recv(fd, buffer, size, 0);
+}
+
+}  // namespace
+
+std::string readUntilClose(int fd, milliseconds timeout, bool* eof) {
+  std::string out;
+  char buffer[65536];
+  if (eof) *eof = false;
+  for (;;) {
+    const ssize_t n = readSome(fd, buffer, sizeof buffer, timeout);
+    if (n > 0) {
+      out.append(buffer, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0 && eof) *eof = true;
+    return out;
+  }
+}
+
+std::string readLine(int fd, milliseconds timeout) {
+  std::string out;
+  char c;
+  while (readSome(fd, &c, 1, timeout) == 1) {
+    out.push_back(c);
+    if (c == '\n') break;
+  }
+  return out;
+}
+
+void PatternStream::fill(char* out, size_t size) {
+  for (size_t i = 0; i < size; i += 8) {
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    const uint64_t v = state_ * 0x2545F4914F6CDD1DULL;
+    for (size_t b = 0; b < 8 && i + b < size; ++b) out[i + b] = static_cast<char>(v >> (8 * b));
+  }
+}
+
+void RunningHash::add(const char* data, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    hash_ ^= static_cast<unsigned char>(data[i]);
+    hash_ *= 0x100000001b3ULL;
+  }
+}
+
+}  // namespace sluice::test

@@ -1,0 +1,216 @@
+#include "config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+constexpr const char* kValid = R"(global:
+  workers: 4
+  drain_timeout: 10s
+  access_log: off
+server_groups:
+  - name: db
+    protocol: tcp
+    balance: least_conn
+    retries: 3
+    timeouts: {connect: 250ms, idle: 2m}
+    servers:
+      - {name: db1, address: 127.0.0.1:5433, weight: 1}
+      - {name: db2, address: "[::1]:5434", weight: 2, backup: true}
+vips:
+  - name: db-vip
+    listen: 127.0.0.1:6543
+    service: tcp
+    active: true
+    default_group: db
+)";
+
+// The errors of loading `yaml`, as "line:column: field: message" strings.
+std::vector<std::string> errorsOf(const std::string& yaml) {
+  std::vector<std::string> out;
+  for (const ConfigError& e : loadConfigText(yaml, "t.yaml").errors) {
+    out.push_back(std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.field +
+                  ": " + e.message);
+  }
+  return out;
+}
+
+// A minimal valid file with `groupLines` spliced into the group and `vipLines` into the VIP.
+std::string withLines(const std::string& groupLines, const std::string& vipLines = "") {
+  return "server_groups:\n"
+         "  - name: g\n" +
+         groupLines +
+         "    servers:\n"
+         "      - {name: s1, address: 127.0.0.1:9001}\n"
+         "vips:\n"
+         "  - name: v\n"
+         "    listen: 127.0.0.1:8000\n"
+         "    service: tcp\n"
+         "    default_group: g\n" +
+         vipLines;
+}
+
+::testing::AssertionResult hasError(const std::vector<std::string>& errors,
+                                    const std::string& expected) {
+  for (const auto& e : errors) {
+    if (e.find(expected) != std::string::npos) return ::testing::AssertionSuccess();
+  }
+  auto failure = ::testing::AssertionFailure() << "no error contains \"" << expected << "\"; got:";
+  for (const auto& e : errors) failure << "\n  " << e;
+  return failure;
+}
+
+TEST(ConfigLoader, ReadsEveryFieldOfAValidFile) {
+  ConfigLoadResult result = loadConfigText(kValid, "t.yaml");
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const ConfigSnapshot& c = *result.snapshot;
+  EXPECT_EQ(c.global.workers, 4u);
+  EXPECT_EQ(c.workerCount(), 4u);
+  EXPECT_EQ(c.global.drainTimeout, Millis(10000));
+  EXPECT_EQ(c.global.accessLog, "off");
+  ASSERT_EQ(c.serverGroups.size(), 1u);
+  const ServerGroupConfig& g = c.serverGroups[0];
+  EXPECT_EQ(g.balance, BalanceAlgorithm::kLeastConn);
+  EXPECT_EQ(g.retries, 3u);
+  EXPECT_EQ(g.connectTimeout, Millis(250));
+  EXPECT_EQ(g.idleTimeout, Millis(120000));
+  ASSERT_EQ(g.servers.size(), 2u);
+  EXPECT_EQ(g.servers[1].address.toString(), "[::1]:5434");
+  EXPECT_EQ(g.servers[1].weight, 2u);
+  EXPECT_TRUE(g.servers[1].backup);
+  ASSERT_EQ(c.vips.size(), 1u);
+  EXPECT_EQ(c.vips[0].listen.toString(), "127.0.0.1:6543");
+  EXPECT_EQ(c.vips[0].defaultGroupIndex, 0u);
+}
+
+TEST(ConfigLoader, AppliesDefaults) {
+  ConfigLoadResult result = loadConfigText(withLines(""), "t.yaml");
+  ASSERT_TRUE(result.ok());
+  const ConfigSnapshot& c = *result.snapshot;
+  EXPECT_EQ(c.global.workers, 0u) << "auto";
+  EXPECT_GE(c.workerCount(), 1u);
+  EXPECT_EQ(c.global.drainTimeout, Millis(30000));
+  EXPECT_EQ(c.global.accessLog, "stdout");
+  EXPECT_EQ(c.serverGroups[0].balance, BalanceAlgorithm::kRoundRobin);
+  EXPECT_EQ(c.serverGroups[0].retries, 2u);
+  EXPECT_EQ(c.serverGroups[0].connectTimeout, Millis(3000));
+  EXPECT_EQ(c.serverGroups[0].idleTimeout, Millis(300000));
+  EXPECT_TRUE(c.vips[0].active);
+}
+
+TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirLocation) {
+  const auto errors = errorsOf(withLines("    balancing: round_robin\n", "    actve: false\n"));
+  EXPECT_TRUE(hasError(errors, "3:5: server_groups[0].balancing: unknown key 'balancing'"));
+  EXPECT_TRUE(hasError(errors, "11:5: vips[0].actve: unknown key 'actve'"));
+  EXPECT_TRUE(hasError(errors, "known keys: name, listen, service, active, default_group"));
+  EXPECT_TRUE(hasError(errorsOf("globals: {}\n"), "1:1: globals: unknown key 'globals'"));
+}
+
+TEST(ConfigLoader, BadValuesNameLineFieldAndWhatIsWrong) {
+  EXPECT_TRUE(hasError(errorsOf(withLines("    timeouts: {connect: 3}\n")),
+                       "3:25: server_groups[0].timeouts.connect: '3' is not a duration"));
+  EXPECT_TRUE(hasError(errorsOf(withLines("    balance: fastest\n")),
+                       "3:14: server_groups[0].balance: 'fastest' is not one of: round_robin, "
+                       "least_conn, source_hash, random_two"));
+  EXPECT_TRUE(hasError(errorsOf(withLines("    retries: -1\n")),
+                       "3:14: server_groups[0].retries: '-1' must be a whole number"));
+  EXPECT_TRUE(hasError(errorsOf(withLines("", "    active: maybe\n")),
+                       "10:13: vips[0].active: 'maybe' must be true or false"));
+  EXPECT_TRUE(hasError(errorsOf("global: {workers: 0}\n"), "1:19: global.workers:"));
+  EXPECT_TRUE(hasError(errorsOf("global: {workers: lots}\n"), "global.workers: 'lots'"));
+}
+
+TEST(ConfigLoader, BadAddressesSayWhy) {
+  const std::string yaml =
+      "server_groups:\n"
+      "  - name: g\n"
+      "    servers:\n"
+      "      - {name: s1, address: db.internal:5432}\n"
+      "vips:\n"
+      "  - {name: v, listen: 127.0.0.1, service: tcp, default_group: g}\n";
+  const auto errors = errorsOf(yaml);
+  EXPECT_TRUE(hasError(errors, "4:29: server_groups[0].servers[0].address: 'db.internal:5432': "
+                               "'db.internal' is not a numeric IPv4 address"));
+  EXPECT_TRUE(hasError(errors, "6:23: vips[0].listen: '127.0.0.1': expected host:port"));
+}
+
+TEST(ConfigLoader, ReferencesAndDuplicatesAreChecked) {
+  const std::string yaml =
+      "server_groups:\n"
+      "  - name: g\n"
+      "    servers:\n"
+      "      - {name: s1, address: 127.0.0.1:9001}\n"
+      "      - {name: s1, address: 127.0.0.1:9002}\n"
+      "  - name: g\n"
+      "    servers: [{name: s, address: 127.0.0.1:9003}]\n"
+      "vips:\n"
+      "  - {name: v, listen: 127.0.0.1:80, service: tcp, default_group: missing}\n"
+      "  - {name: v, listen: 127.0.0.1:80, service: tcp, default_group: g}\n"
+      "  - {name: w, listen: 127.0.0.1:80, service: tcp, default_group: g, active: false}\n";
+  const auto errors = errorsOf(yaml);
+  EXPECT_TRUE(hasError(errors, "5:16: server_groups[0].servers[1].name: 's1' is already the name "
+                               "of server_groups[0].servers[0]"));
+  EXPECT_TRUE(hasError(errors, "6:11: server_groups[1].name: 'g' is already the name of "
+                               "server_groups[0]"));
+  EXPECT_TRUE(hasError(errors, "9:66: vips[0].default_group: no server group is named 'missing'"));
+  EXPECT_TRUE(hasError(errors, "10:12: vips[1].name: 'v' is already the name of vips[0]"));
+  EXPECT_TRUE(hasError(errors, "10:23: vips[1].listen: 127.0.0.1:80 is already the address of "
+                               "active vips[0]"));
+  EXPECT_EQ(errors.size(), 5u) << "an inactive VIP may share an address";
+}
+
+TEST(ConfigLoader, GroupsNeedServersAndAPrimary) {
+  EXPECT_TRUE(hasError(errorsOf("server_groups:\n  - name: g\n    servers: []\n"),
+                       "3:14: server_groups[0].servers: needs a list of at least one server"));
+  EXPECT_TRUE(hasError(
+      errorsOf("server_groups:\n  - name: g\n    servers:\n"
+               "      - {name: a, address: 127.0.0.1:1, backup: true}\n"),
+      "server_groups[0].servers: every server is a backup"));
+  EXPECT_TRUE(hasError(
+      errorsOf("server_groups:\n  - name: g\n    servers:\n"
+               "      - {name: a, address: 127.0.0.1:1, weight: 0}\n"),
+      "4:49: server_groups[0].servers[0].weight: '0' must be a whole number from 1 to 1000"));
+  EXPECT_TRUE(hasError(errorsOf("server_groups:\n  - name: bad name\n    servers: []\n"),
+                       "2:11: server_groups[0].name: 'bad name' must be"));
+}
+
+TEST(ConfigLoader, ServiceAndProtocolMustFit) {
+  EXPECT_TRUE(hasError(errorsOf(withLines("    protocol: http\n")),
+                       "vips[0].default_group: a tcp VIP relays bytes and needs a group with "
+                       "protocol: tcp"));
+  const std::string offload =
+      "server_groups:\n  - name: g\n    servers: [{name: s, address: 127.0.0.1:1}]\n"
+      "vips:\n  - {name: v, listen: 127.0.0.1:1, service: https-offload, default_group: g}\n";
+  EXPECT_TRUE(hasError(errorsOf(offload),
+                       "5:45: vips[0].service: service 'https-offload' is not available"));
+  EXPECT_TRUE(hasError(errorsOf(withLines("").replace(withLines("").find("service: tcp"), 12,
+                                                      "service: udp")),
+                       "vips[0].service: 'udp' is not one of: tcp, http, https-passthrough"));
+}
+
+TEST(ConfigLoader, ReportsEveryErrorAtOnce) {
+  const std::string yaml =
+      "global: {workers: x, drain_timeout: soon}\n"
+      "server_groups:\n  - {name: g, retries: many, servers: [{name: s, address: nowhere}]}\n"
+      "vips:\n  - {name: v, listen: here, service: tcp, default_group: h}\n";
+  EXPECT_EQ(errorsOf(yaml).size(), 6u);
+}
+
+TEST(ConfigLoader, SyntaxErrorsAndEmptyFilesAreLocated) {
+  EXPECT_TRUE(hasError(errorsOf("vips:\n  - name: [unclosed\n"), "YAML syntax error"));
+  const auto errors = loadConfigText("", "empty.yaml").errors;
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].toString(), "empty.yaml: the config is empty");
+  EXPECT_TRUE(hasError(errorsOf("vips: 3\n"), "1:7: vips: expected a list of VIPs"));
+  EXPECT_TRUE(hasError(errorsOf("- a\n- b\n"), "expected a mapping"));
+}
+
+TEST(ConfigLoader, MissingFileIsNamed) {
+  const auto result = loadConfigFile("/nonexistent/sluice.yaml");
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].toString(), "/nonexistent/sluice.yaml: cannot read the file");
+}
+
+}  // namespace
+}  // namespace sluice
