@@ -55,6 +55,9 @@ struct GlobalConfig {
   std::string accessLog = "stdout";  // stdout | off | a file path
   uint64_t maxConnections = 100000;  // client connections open at once, across all workers
   int listenBacklog = 4096;
+  // Capacity of each relay pipe. Larger pipes move more per splice() call (less CPU per MiB);
+  // a pipe is held only while its direction has bytes in flight.
+  uint64_t pipeSize = 1 << 20;
 };
 
 struct ConfigSnapshot {

@@ -212,9 +212,9 @@ void readName(Reader& r, const YAML::Node& node, const std::string& field, std::
 
 void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   const std::string field = "global";
-  if (!r.expectMap(
-          node, field,
-          {"workers", "drain_timeout", "access_log", "max_connections", "listen_backlog"})) {
+  if (!r.expectMap(node, field,
+                   {"workers", "drain_timeout", "access_log", "max_connections", "listen_backlog",
+                    "pipe_size"})) {
     return;
   }
   if (auto workers = r.readString(node, field, "workers", false); workers && *workers != "auto") {
@@ -230,6 +230,15 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   }
   r.readUint<uint64_t>(node, field, "max_connections", 1, 10'000'000, global.maxConnections);
   r.readUint<int>(node, field, "listen_backlog", 1, 65535, global.listenBacklog);
+  if (auto text = r.readString(node, field, "pipe_size", false)) {
+    auto size = parseSize(*text);
+    if (!size || *size < 4096 || *size > (1u << 30)) {
+      r.error(node["pipe_size"], "global.pipe_size",
+              "'" + *text + "' must be a size from 4KiB to 1GiB, e.g. 1MiB");
+    } else {
+      global.pipeSize = *size;
+    }
+  }
 }
 
 void readServer(Reader& r, const YAML::Node& node, const std::string& field, ServerConfig& server) {

@@ -104,10 +104,6 @@ void TcpProxySession::onIo(bool fromClient, uint32_t events) {
 void TcpProxySession::startRelay() {
   phase_ = Phase::kRelaying;
   relay_.emplace(worker_.pipes(), client_.get(), server_.get());
-  if (!relay_->start()) {
-    finish("internal_error", errno);
-    return;
-  }
   lastActivity_ = worker_.loop().now();
   timer_.armAt(lastActivity_ + group_.config().idleTimeout);
   // Readiness that arrived while connecting was edge-reported already: pump now rather than
@@ -129,6 +125,9 @@ void TcpProxySession::pump() {
       return;
     case SpliceRelay::State::kServerError:
       finish("server_error", relay_->lastErrno());
+      return;
+    case SpliceRelay::State::kLocalError:
+      finish("internal_error", relay_->lastErrno());
       return;
   }
 }

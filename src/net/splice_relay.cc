@@ -23,15 +23,9 @@ SpliceRelay::~SpliceRelay() {
   pipes_.release(down_.pipe, down_.inPipe == 0);
 }
 
-bool SpliceRelay::start() {
-  up_.pipe = pipes_.acquire();
-  if (!up_.pipe.valid()) return false;
-  down_.pipe = pipes_.acquire();
-  return down_.pipe.valid();
-}
-
-bool SpliceRelay::pumpDirection(Direction& d, Side& failed) {
-  const Side toSide = d.fromSide == Side::kClient ? Side::kServer : Side::kClient;
+SpliceRelay::State SpliceRelay::pumpDirection(Direction& d) {
+  const State toFailed = d.fromSide == Side::kClient ? State::kServerError : State::kClientError;
+  const State fromFailed = d.fromSide == Side::kClient ? State::kClientError : State::kServerError;
   for (;;) {
     bool progress = false;
     if (d.inPipe > 0) {
@@ -42,12 +36,18 @@ bool SpliceRelay::pumpDirection(Direction& d, Side& failed) {
         progress = true;
       } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
         errno_ = errno;
-        failed = toSide;
-        return false;
+        return toFailed;
       }
     }
-    const size_t room = pipes_.capacity() - std::min(d.inPipe, pipes_.capacity());
-    if (!d.eof && room > 0) {
+    if (!d.eof && d.inPipe < pipes_.capacity()) {
+      if (!d.pipe.valid()) {
+        d.pipe = pipes_.acquire();
+        if (!d.pipe.valid()) {
+          errno_ = errno;
+          return State::kLocalError;
+        }
+      }
+      const size_t room = pipes_.capacity() - d.inPipe;
       const ssize_t n = ::splice(d.from, nullptr, d.pipe.writeFd, nullptr, room, kSpliceFlags);
       if (n > 0) {
         d.inPipe += static_cast<size_t>(n);
@@ -61,26 +61,28 @@ bool SpliceRelay::pumpDirection(Direction& d, Side& failed) {
         progress = true;
       } else if (errno != EAGAIN && errno != EINTR) {
         errno_ = errno;
-        failed = d.fromSide;
-        return false;
+        return fromFailed;
       }
     }
-    if (progress) activity_ = true;
     if (!progress) break;
+    activity_ = true;
+  }
+  if (d.inPipe == 0 && d.pipe.valid()) {
+    // Drained and waiting: the pipe goes back to the pool until the source has data again.
+    pipes_.release(d.pipe, true);
+    d.pipe = Pipe{};
   }
   if (d.eof && d.inPipe == 0 && !d.shut) {
     d.shut = true;
     // ENOTCONN here means the peer is already gone; the other direction will report it.
     ::shutdown(d.to, SHUT_WR);
   }
-  return true;
+  return State::kActive;
 }
 
 SpliceRelay::State SpliceRelay::pump() {
-  Side failed = Side::kClient;
-  if (!pumpDirection(up_, failed) || !pumpDirection(down_, failed)) {
-    return failed == Side::kClient ? State::kClientError : State::kServerError;
-  }
+  if (State s = pumpDirection(up_); s != State::kActive) return s;
+  if (State s = pumpDirection(down_); s != State::kActive) return s;
   return up_.shut && down_.shut ? State::kFinished : State::kActive;
 }
 

@@ -6,8 +6,12 @@
 
 namespace sluice {
 
-// Moves bytes both ways between two connected, non-blocking sockets with splice(), through one
+// Moves bytes both ways between two connected, non-blocking sockets with splice(), through a
 // pooled pipe per direction: the bytes never enter user space.
+//
+// Pipes are held only while bytes are in flight: a direction takes one from the worker's pool
+// when its source has data and gives it back as soon as it is drained. An idle connection holds
+// no pipe, so large pipes (fewer splice calls per MiB) cost nothing per idle connection.
 //
 // Backpressure: a direction reads from its source only while its pipe has room, so a slow
 // receiver stops the sender at the kernel's socket buffers instead of growing memory here.
@@ -24,6 +28,7 @@ class SpliceRelay {
     kFinished,     // both directions reached EOF and were shut down in order
     kClientError,  // a read from or write to the client failed (reset, broken pipe)
     kServerError,  // the same on the server side
+    kLocalError,   // no pipe could be had (out of file descriptors)
   };
 
   SpliceRelay(PipePool& pipes, int clientFd, int serverFd);
@@ -31,8 +36,6 @@ class SpliceRelay {
   SpliceRelay(const SpliceRelay&) = delete;
   SpliceRelay& operator=(const SpliceRelay&) = delete;
 
-  // Takes two pipes from the pool; false (errno set) when none can be had.
-  bool start();
   // Moves whatever can be moved now. Returns kActive until the relay ends.
   State pump();
 
@@ -59,8 +62,8 @@ class SpliceRelay {
     bool shut = false;   // `to` has been told so (shutdown SHUT_WR)
     uint64_t bytes = 0;  // total moved into `to`
   };
-  // Returns the side that failed, or nothing; sets errno_.
-  bool pumpDirection(Direction& d, Side& failed);
+  // Moves what it can in one direction; on failure returns the state to end with (errno_ set).
+  State pumpDirection(Direction& d);
 
   PipePool& pipes_;
   Direction up_;    // client → server

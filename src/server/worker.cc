@@ -11,6 +11,12 @@
 #include "l4/tcp_proxy_session.h"
 
 namespace sluice {
+namespace {
+
+// Empty pipes a worker keeps for reuse; beyond that, released pipes are closed.
+constexpr size_t kMaxIdlePipes = 256;
+
+}  // namespace
 
 // Accepts on one SO_REUSEPORT socket until EAGAIN and hands each connection to the worker.
 class Worker::Listener final : public IoHandler {
@@ -56,7 +62,7 @@ class Worker::Listener final : public IoHandler {
 Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
                std::vector<ListenSocket> listeners, const AccessLog& accessLog)
     : id_(id),
-      pipes_(0, 1024),
+      pipes_(snapshot->global.pipeSize, kMaxIdlePipes),
       accessLog_(accessLog),
       config_(std::make_shared<WorkerConfig>(snapshot, uint64_t{id} * 7919 + 1)) {
   const unsigned workers = snapshot->workerCount();

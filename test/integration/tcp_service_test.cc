@@ -1,7 +1,9 @@
 // The tcp service end to end: the real sluice binary, real origins and real client sockets on
 // 127.0.0.1, checking what a client and the access log see.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,13 +54,14 @@ std::string greetingThrough(uint16_t port) {
 TEST(TcpService, RoundRobinSpreadsConnectionsByWeight) {
   TestOrigin a(TestOrigin::echo("a\n")), b(TestOrigin::echo("b\n")), c(TestOrigin::echo("c\n"));
   const uint16_t port = freePort();
-  SluiceProcess sluice(tcpConfig(
-      port, {{"a", a.address(), 1}, {"b", b.address(), 1}, {"c", c.address(), 2}},
-      "    balance: round_robin\n"));
+  SluiceProcess sluice(
+      tcpConfig(port, {{"a", a.address(), 1}, {"b", b.address(), 1}, {"c", c.address(), 2}},
+                "    balance: round_robin\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
 
   std::map<std::string, int> seen;
-  for (int i = 0; i < 40; ++i) ++seen[greetingThrough(port)];
+  for (int i = 0; i < 40; ++i)
+    ++seen[greetingThrough(port)];
   EXPECT_EQ(seen["a\n"], 10);
   EXPECT_EQ(seen["b\n"], 10);
   EXPECT_EQ(seen["c\n"], 20);
@@ -68,27 +71,29 @@ TEST(TcpService, FailsOverPastARefusingServer) {
   TestOrigin live(TestOrigin::echo("live\n"));
   const uint16_t deadPort = freePort();  // nothing listens there: connect is refused
   const uint16_t port = freePort();
-  SluiceProcess sluice(tcpConfig(
-      port, {{"dead", "127.0.0.1:" + std::to_string(deadPort)}, {"live", live.address()}},
-      "    retries: 1\n"));
+  SluiceProcess sluice(
+      tcpConfig(port, {{"dead", "127.0.0.1:" + std::to_string(deadPort)}, {"live", live.address()}},
+                "    retries: 1\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
 
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(greetingThrough(port), "live\n") << "connection " << i;
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(greetingThrough(port), "live\n") << "connection " << i;
   ASSERT_TRUE(eventually([&] { return sluice.accessLog().size() == 10; }, 5s));
   int retried = 0;
   for (const auto& record : sluice.accessLog()) {
     EXPECT_EQ(record["server"], "live");
     if (record["attempts"] == 2) ++retried;
   }
-  EXPECT_GE(retried, 4) << "round robin should have tried the dead server first about half the time";
+  EXPECT_GE(retried, 4)
+      << "round robin should have tried the dead server first about half the time";
 }
 
 TEST(TcpService, ClosesTheClientWhenEveryServerIsDown) {
   const uint16_t dead1 = freePort(), dead2 = freePort(), port = freePort();
-  SluiceProcess sluice(tcpConfig(port,
-                                 {{"d1", "127.0.0.1:" + std::to_string(dead1)},
-                                  {"d2", "127.0.0.1:" + std::to_string(dead2)}},
-                                 "    retries: 5\n"));
+  SluiceProcess sluice(tcpConfig(
+      port,
+      {{"d1", "127.0.0.1:" + std::to_string(dead1)}, {"d2", "127.0.0.1:" + std::to_string(dead2)}},
+      "    retries: 5\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
 
   const int fd = connectLocal(port);
@@ -104,13 +109,112 @@ TEST(TcpService, ClosesTheClientWhenEveryServerIsDown) {
   EXPECT_EQ(record["error"], "Connection refused");
 }
 
+// A listener whose accept queue is full and never drained: the kernel drops further SYNs, so a
+// connect to it neither succeeds nor fails, as with a server that has vanished from the network.
+class BlackholeServer {
+ public:
+  BlackholeServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    // Fill the queue (backlog 0 still admits one): later SYNs are dropped.
+    for (int i = 0; i < 2; ++i)
+      filler_[i] = connectNonBlocking();
+  }
+  ~BlackholeServer() {
+    for (int fd : filler_)
+      ::close(fd);
+    ::close(fd_);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int connectNonBlocking() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port_);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    std::this_thread::sleep_for(50ms);
+    return fd;
+  }
+  int fd_ = -1;
+  int filler_[2] = {-1, -1};
+  uint16_t port_ = 0;
+};
+
+TEST(TcpService, ConnectTimeoutMovesOnToTheNextServer) {
+  BlackholeServer blackhole;
+  TestOrigin live(TestOrigin::echo("live\n"));
+  const uint16_t port = freePort();
+  SluiceProcess sluice(tcpConfig(port, {{"hole", blackhole.address()}, {"live", live.address()}},
+                                 "    retries: 1\n    timeouts: {connect: 200ms, idle: 10s}\n"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+
+  // Round robin sends the first connection to the blackhole; it must still reach "live".
+  EXPECT_EQ(greetingThrough(port), "live\n");
+  ASSERT_TRUE(eventually([&] { return sluice.accessLog().size() == 1; }, 5s));
+  const auto record = sluice.accessLog()[0];
+  EXPECT_EQ(record["server"], "live");
+  EXPECT_EQ(record["attempts"], 2);
+}
+
+TEST(TcpService, ASlowReaderHoldsBackTheServerInsteadOfGrowingMemory) {
+  // The origin writes as fast as it can, non-blocking, and records how much the path accepted
+  // while the client reads nothing.
+  std::atomic<size_t> accepted{0};
+  std::atomic<bool> stalled{false};
+  TestOrigin origin([&](int fd) {
+    std::string chunk(1 << 20, 'b');
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    auto lastProgress = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < deadline) {
+      const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        accepted += static_cast<size_t>(n);
+        lastProgress = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - lastProgress > 500ms) {
+        stalled = true;
+        break;
+      } else {
+        std::this_thread::sleep_for(5ms);
+      }
+    }
+    ::close(fd);
+  });
+  const uint16_t port = freePort();
+  SluiceProcess sluice(tcpConfig(port, {{"o", origin.address()}}));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+
+  const int fd = connectLocal(port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(eventually([&] { return stalled.load(); }, 20s)) << "the origin was never held back";
+  // What is in flight is bounded by four socket buffers and one pipe, not by the 20s of writing
+  // the origin attempted.
+  EXPECT_LT(accepted.load(), 48u << 20) << accepted.load();
+  // Reading drains it all: nothing was lost while held back.
+  bool eof = false;
+  const std::string all = readUntilClose(fd, 10s, &eof);
+  ::close(fd);
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(all.size(), accepted.load());
+}
+
 TEST(TcpService, ClientHalfCloseStillGetsTheServersReply) {
   // The origin reads until the client's EOF, then answers: the reply must travel back after
   // the client shut down its sending half.
   TestOrigin origin([](int fd) {
     size_t total = 0;
     char buffer[65536];
-    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) total += static_cast<size_t>(n);
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+      total += static_cast<size_t>(n);
     writeAll(fd, "received " + std::to_string(total) + "\n");
     ::close(fd);
   });
@@ -138,7 +242,8 @@ TEST(TcpService, ServerHalfCloseStillLetsTheClientSend) {
     writeAll(fd, "bye\n");
     ::shutdown(fd, SHUT_WR);
     char buffer[65536];
-    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) receivedByOrigin += static_cast<size_t>(n);
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+      receivedByOrigin += static_cast<size_t>(n);
     ::close(fd);
   });
   const uint16_t port = freePort();
@@ -200,8 +305,8 @@ TEST(TcpService, Relays256MiBBothWaysIntact) {
 TEST(TcpService, ClosesIdleConnectionsAfterTheIdleTimeout) {
   TestOrigin origin(TestOrigin::echo());
   const uint16_t port = freePort();
-  SluiceProcess sluice(tcpConfig(port, {{"o", origin.address()}},
-                                 "    timeouts: {connect: 1s, idle: 300ms}\n"));
+  SluiceProcess sluice(
+      tcpConfig(port, {{"o", origin.address()}}, "    timeouts: {connect: 1s, idle: 300ms}\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
 
   const int fd = connectLocal(port);
@@ -233,8 +338,7 @@ TEST(TcpService, SigtermLetsATransferInFlightComplete) {
     ::close(fd);
   });
   const uint16_t port = freePort();
-  SluiceProcess sluice(tcpConfig(port, {{"o", origin.address()}}, "",
-                                 "  drain_timeout: 30s\n", 2));
+  SluiceProcess sluice(tcpConfig(port, {{"o", origin.address()}}, "", "  drain_timeout: 30s\n", 2));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
 
   const int fd = connectLocal(port);
@@ -295,10 +399,11 @@ TEST(TcpService, InactiveVipDoesNotListen) {
       "server_groups:\n  - name: g\n    servers: [{name: o, address: " + origin.address() +
       "}]\n"
       "vips:\n"
-      "  - {name: on, listen: 127.0.0.1:" + std::to_string(on) +
+      "  - {name: on, listen: 127.0.0.1:" +
+      std::to_string(on) +
       ", service: tcp, default_group: g}\n"
-      "  - {name: off, listen: 127.0.0.1:" + std::to_string(off) +
-      ", service: tcp, default_group: g, active: false}\n");
+      "  - {name: off, listen: 127.0.0.1:" +
+      std::to_string(off) + ", service: tcp, default_group: g, active: false}\n");
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   EXPECT_EQ(greetingThrough(on), "hello\n");
   EXPECT_LT(connectLocal(off), 0);
@@ -319,13 +424,13 @@ TEST(TcpService, PortAlreadyInUseIsAClearStartupError) {
 TEST(TcpService, SourceHashKeepsAClientOnOneServer) {
   TestOrigin a(TestOrigin::echo("a\n")), b(TestOrigin::echo("b\n")), c(TestOrigin::echo("c\n"));
   const uint16_t port = freePort();
-  SluiceProcess sluice(tcpConfig(
-      port, {{"a", a.address()}, {"b", b.address()}, {"c", c.address()}},
-      "    balance: source_hash\n", "", 2));
+  SluiceProcess sluice(tcpConfig(port, {{"a", a.address()}, {"b", b.address()}, {"c", c.address()}},
+                                 "    balance: source_hash\n", "", 2));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   const std::string first = greetingThrough(port);
   ASSERT_EQ(first.size(), 2u);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(greetingThrough(port), first);
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(greetingThrough(port), first);
 }
 
 }  // namespace

@@ -92,7 +92,8 @@ void PatternStream::fill(char* out, size_t size) {
     state_ ^= state_ << 25;
     state_ ^= state_ >> 27;
     const uint64_t v = state_ * 0x2545F4914F6CDD1DULL;
-    for (size_t b = 0; b < 8 && i + b < size; ++b) out[i + b] = static_cast<char>(v >> (8 * b));
+    for (size_t b = 0; b < 8 && i + b < size; ++b)
+      out[i + b] = static_cast<char>(v >> (8 * b));
   }
 }
 

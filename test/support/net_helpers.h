@@ -16,7 +16,9 @@ int connectLocal(uint16_t port);
 
 // Writes all of `data`; false on error.
 bool writeAll(int fd, const void* data, size_t size);
-inline bool writeAll(int fd, const std::string& data) { return writeAll(fd, data.data(), data.size()); }
+inline bool writeAll(int fd, const std::string& data) {
+  return writeAll(fd, data.data(), data.size());
+}
 
 // Reads until EOF, an error, or `timeout` without data. `eof` tells whether EOF was seen.
 std::string readUntilClose(int fd, milliseconds timeout, bool* eof = nullptr);

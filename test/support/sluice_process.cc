@@ -32,8 +32,10 @@ SluiceProcess::SluiceProcess(const std::string& yaml, const std::string& command
 
   // Everything the child needs is prepared before fork(): other test threads (origins) may hold
   // the allocator's lock at that moment, so the child makes only async-signal-safe calls.
-  const int out = ::open((dir_ + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int err = ::open((dir_ + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int out =
+      ::open((dir_ + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int err =
+      ::open((dir_ + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -70,7 +72,9 @@ bool SluiceProcess::waitReady(std::chrono::milliseconds timeout) {
   return false;
 }
 
-void SluiceProcess::signal(int signal) { ::kill(pid_, signal); }
+void SluiceProcess::signal(int signal) {
+  ::kill(pid_, signal);
+}
 
 int SluiceProcess::waitExit(std::chrono::milliseconds timeout) {
   if (exitCode_ >= 0) return exitCode_;
@@ -86,8 +90,12 @@ int SluiceProcess::waitExit(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string SluiceProcess::stdoutText() const { return readFile(dir_ + "/stdout"); }
-std::string SluiceProcess::stderrText() const { return readFile(dir_ + "/stderr"); }
+std::string SluiceProcess::stdoutText() const {
+  return readFile(dir_ + "/stdout");
+}
+std::string SluiceProcess::stderrText() const {
+  return readFile(dir_ + "/stderr");
+}
 
 std::vector<nlohmann::json> SluiceProcess::accessLog() const {
   std::vector<nlohmann::json> records;

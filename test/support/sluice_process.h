@@ -31,6 +31,7 @@ class SluiceProcess {
   // The access log so far, one JSON object per line.
   std::vector<nlohmann::json> accessLog() const;
   const std::string& configPath() const { return configPath_; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

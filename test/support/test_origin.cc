@@ -1,8 +1,8 @@
 #include "support/test_origin.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,7 +31,8 @@ TestOrigin::TestOrigin(Handler handler) : handler_(std::move(handler)) {
 TestOrigin::~TestOrigin() {
   [[maybe_unused]] ssize_t n = ::write(stopPipe_[1], "x", 1);
   acceptThread_.join();
-  for (auto& t : connections_) t.join();
+  for (auto& t : connections_)
+    t.join();
   ::close(listenFd_);
   ::close(stopPipe_[0]);
   ::close(stopPipe_[1]);

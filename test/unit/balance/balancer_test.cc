@@ -12,7 +12,8 @@ namespace {
 
 std::vector<BalancerServer> servers(std::initializer_list<uint32_t> weights) {
   std::vector<BalancerServer> out;
-  for (uint32_t w : weights) out.push_back({"s" + std::to_string(out.size()), w});
+  for (uint32_t w : weights)
+    out.push_back({"s" + std::to_string(out.size()), w});
   return out;
 }
 
@@ -25,10 +26,12 @@ TEST(RoundRobin, SpreadsExactlyByWeightAndInterleaves) {
   auto rr = makeBalancer(BalanceAlgorithm::kRoundRobin, servers({5, 1, 1}), 0);
   const ServerMask all = ServerMask::all(3);
   std::string order;
-  for (int i = 0; i < 7; ++i) order += static_cast<char>('a' + rr->pick(all, {}));
+  for (int i = 0; i < 7; ++i)
+    order += static_cast<char>('a' + rr->pick(all, {}));
   EXPECT_EQ(order, "aabacaa");  // smooth: never five a's in a row
   std::map<uint32_t, int> counts;
-  for (int i = 0; i < 700; ++i) ++counts[rr->pick(all, {})];
+  for (int i = 0; i < 700; ++i)
+    ++counts[rr->pick(all, {})];
   EXPECT_EQ(counts[0], 500);
   EXPECT_EQ(counts[1], 100);
   EXPECT_EQ(counts[2], 100);
@@ -38,7 +41,8 @@ TEST(RoundRobin, SkipsServersThatAreNotCandidates) {
   auto rr = makeBalancer(BalanceAlgorithm::kRoundRobin, servers({1, 1, 1}), 0);
   ServerMask some = ServerMask::all(3);
   some.erase(1);
-  for (int i = 0; i < 10; ++i) EXPECT_NE(rr->pick(some, {}), 1u);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_NE(rr->pick(some, {}), 1u);
 }
 
 TEST(LeastConn, ComparesLoadPerWeight) {
@@ -55,7 +59,8 @@ TEST(LeastConn, RotatesBetweenEquallyLoadedServers) {
   const ServerMask all = ServerMask::all(3);
   uint32_t active[3] = {0, 0, 0};
   std::map<uint32_t, int> counts;
-  for (int i = 0; i < 30; ++i) ++counts[lc->pick(all, {{}, active})];
+  for (int i = 0; i < 30; ++i)
+    ++counts[lc->pick(all, {{}, active})];
   EXPECT_EQ(counts[0], 10);
   EXPECT_EQ(counts[1], 10);
   EXPECT_EQ(counts[2], 10);
@@ -66,7 +71,8 @@ TEST(RandomTwo, PrefersTheLessLoadedOfTwoAndRespectsWeight) {
   const ServerMask all = ServerMask::all(2);
   uint32_t active[2] = {10, 0};
   std::map<uint32_t, int> counts;
-  for (int i = 0; i < 1000; ++i) ++counts[r2->pick(all, {{}, active})];
+  for (int i = 0; i < 1000; ++i)
+    ++counts[r2->pick(all, {{}, active})];
   // Server 0 wins only when both draws pick it: about a quarter of the time.
   EXPECT_GT(counts[1], 650);
   EXPECT_GT(counts[0], 150);
@@ -74,7 +80,8 @@ TEST(RandomTwo, PrefersTheLessLoadedOfTwoAndRespectsWeight) {
   auto weighted = makeBalancer(BalanceAlgorithm::kRandomTwo, servers({1, 3}), 7);
   uint32_t idle[2] = {0, 0};
   counts.clear();
-  for (int i = 0; i < 4000; ++i) ++counts[weighted->pick(all, {{}, idle})];
+  for (int i = 0; i < 4000; ++i)
+    ++counts[weighted->pick(all, {{}, idle})];
   EXPECT_NEAR(counts[1] / 4000.0, 0.75, 0.05);
 }
 
@@ -84,7 +91,8 @@ TEST(Maglev, SameClientSameServer) {
   for (uint32_t client = 0; client < 100; ++client) {
     const std::string ip = ipv4(0x0a000000 + client);
     const uint32_t first = mg->pick(all, {ip, nullptr});
-    for (int i = 0; i < 5; ++i) EXPECT_EQ(mg->pick(all, {ip, nullptr}), first);
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(mg->pick(all, {ip, nullptr}), first);
   }
 }
 
@@ -93,7 +101,8 @@ TEST(Maglev, SpreadsClientsByWeight) {
   const ServerMask all = ServerMask::all(3);
   std::map<uint32_t, int> counts;
   constexpr int kClients = 40000;
-  for (uint32_t c = 0; c < kClients; ++c) ++counts[mg->pick(all, {ipv4(0xc0000000 + c), nullptr})];
+  for (uint32_t c = 0; c < kClients; ++c)
+    ++counts[mg->pick(all, {ipv4(0xc0000000 + c), nullptr})];
   EXPECT_NEAR(counts[0] / double(kClients), 0.25, 0.03);
   EXPECT_NEAR(counts[1] / double(kClients), 0.25, 0.03);
   EXPECT_NEAR(counts[2] / double(kClients), 0.50, 0.03);
@@ -102,7 +111,8 @@ TEST(Maglev, SpreadsClientsByWeight) {
 TEST(Maglev, RemovingOneOfNServersMovesAboutOneNth) {
   constexpr int kServers = 10, kClients = 50000;
   std::vector<BalancerServer> before, after;
-  for (int i = 0; i < kServers; ++i) before.push_back({"server-" + std::to_string(i), 1});
+  for (int i = 0; i < kServers; ++i)
+    before.push_back({"server-" + std::to_string(i), 1});
   after = before;
   after.erase(after.begin() + 3);  // server-3 leaves
   MaglevBalancer full(before), reduced(after);

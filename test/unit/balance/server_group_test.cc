@@ -25,7 +25,8 @@ TEST(ServerGroup, BackupsServeOnlyWhenNoPrimaryIsLeft) {
   const ServerGroupConfig config = groupOf({false, true, false});
   ServerGroup group(config, 1);
   ServerMask excluded(3);
-  for (int i = 0; i < 10; ++i) EXPECT_NE(group.pick(excluded, ""), 1u);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_NE(group.pick(excluded, ""), 1u);
   excluded.insert(0);
   EXPECT_EQ(group.pick(excluded, ""), 2u);
   excluded.insert(2);

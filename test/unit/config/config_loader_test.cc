@@ -30,8 +30,8 @@ vips:
 std::vector<std::string> errorsOf(const std::string& yaml) {
   std::vector<std::string> out;
   for (const ConfigError& e : loadConfigText(yaml, "t.yaml").errors) {
-    out.push_back(std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.field +
-                  ": " + e.message);
+    out.push_back(std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.field + ": " +
+                  e.message);
   }
   return out;
 }
@@ -57,7 +57,8 @@ std::string withLines(const std::string& groupLines, const std::string& vipLines
     if (e.find(expected) != std::string::npos) return ::testing::AssertionSuccess();
   }
   auto failure = ::testing::AssertionFailure() << "no error contains \"" << expected << "\"; got:";
-  for (const auto& e : errors) failure << "\n  " << e;
+  for (const auto& e : errors)
+    failure << "\n  " << e;
   return failure;
 }
 
@@ -69,6 +70,7 @@ TEST(ConfigLoader, ReadsEveryFieldOfAValidFile) {
   EXPECT_EQ(c.workerCount(), 4u);
   EXPECT_EQ(c.global.drainTimeout, Millis(10000));
   EXPECT_EQ(c.global.accessLog, "off");
+  EXPECT_EQ(c.global.pipeSize, 1u << 20) << "default";
   ASSERT_EQ(c.serverGroups.size(), 1u);
   const ServerGroupConfig& g = c.serverGroups[0];
   EXPECT_EQ(g.balance, BalanceAlgorithm::kLeastConn);
@@ -119,6 +121,8 @@ TEST(ConfigLoader, BadValuesNameLineFieldAndWhatIsWrong) {
                        "10:13: vips[0].active: 'maybe' must be true or false"));
   EXPECT_TRUE(hasError(errorsOf("global: {workers: 0}\n"), "1:19: global.workers:"));
   EXPECT_TRUE(hasError(errorsOf("global: {workers: lots}\n"), "global.workers: 'lots'"));
+  EXPECT_TRUE(hasError(errorsOf("global: {pipe_size: 1KiB}\n"),
+                       "1:20: global.pipe_size: '1KiB' must be a size from 4KiB to 1GiB"));
 }
 
 TEST(ConfigLoader, BadAddressesSayWhy) {
@@ -130,8 +134,9 @@ TEST(ConfigLoader, BadAddressesSayWhy) {
       "vips:\n"
       "  - {name: v, listen: 127.0.0.1, service: tcp, default_group: g}\n";
   const auto errors = errorsOf(yaml);
-  EXPECT_TRUE(hasError(errors, "4:29: server_groups[0].servers[0].address: 'db.internal:5432': "
-                               "'db.internal' is not a numeric IPv4 address"));
+  EXPECT_TRUE(hasError(errors,
+                       "4:29: server_groups[0].servers[0].address: 'db.internal:5432': "
+                       "'db.internal' is not a numeric IPv4 address"));
   EXPECT_TRUE(hasError(errors, "6:23: vips[0].listen: '127.0.0.1': expected host:port"));
 }
 
@@ -149,24 +154,26 @@ TEST(ConfigLoader, ReferencesAndDuplicatesAreChecked) {
       "  - {name: v, listen: 127.0.0.1:80, service: tcp, default_group: g}\n"
       "  - {name: w, listen: 127.0.0.1:80, service: tcp, default_group: g, active: false}\n";
   const auto errors = errorsOf(yaml);
-  EXPECT_TRUE(hasError(errors, "5:16: server_groups[0].servers[1].name: 's1' is already the name "
-                               "of server_groups[0].servers[0]"));
-  EXPECT_TRUE(hasError(errors, "6:11: server_groups[1].name: 'g' is already the name of "
-                               "server_groups[0]"));
+  EXPECT_TRUE(hasError(errors,
+                       "5:16: server_groups[0].servers[1].name: 's1' is already the name "
+                       "of server_groups[0].servers[0]"));
+  EXPECT_TRUE(hasError(errors,
+                       "6:11: server_groups[1].name: 'g' is already the name of "
+                       "server_groups[0]"));
   EXPECT_TRUE(hasError(errors, "9:66: vips[0].default_group: no server group is named 'missing'"));
   EXPECT_TRUE(hasError(errors, "10:12: vips[1].name: 'v' is already the name of vips[0]"));
-  EXPECT_TRUE(hasError(errors, "10:23: vips[1].listen: 127.0.0.1:80 is already the address of "
-                               "active vips[0]"));
+  EXPECT_TRUE(hasError(errors,
+                       "10:23: vips[1].listen: 127.0.0.1:80 is already the address of "
+                       "active vips[0]"));
   EXPECT_EQ(errors.size(), 5u) << "an inactive VIP may share an address";
 }
 
 TEST(ConfigLoader, GroupsNeedServersAndAPrimary) {
   EXPECT_TRUE(hasError(errorsOf("server_groups:\n  - name: g\n    servers: []\n"),
                        "3:14: server_groups[0].servers: needs a list of at least one server"));
-  EXPECT_TRUE(hasError(
-      errorsOf("server_groups:\n  - name: g\n    servers:\n"
-               "      - {name: a, address: 127.0.0.1:1, backup: true}\n"),
-      "server_groups[0].servers: every server is a backup"));
+  EXPECT_TRUE(hasError(errorsOf("server_groups:\n  - name: g\n    servers:\n"
+                                "      - {name: a, address: 127.0.0.1:1, backup: true}\n"),
+                       "server_groups[0].servers: every server is a backup"));
   EXPECT_TRUE(hasError(
       errorsOf("server_groups:\n  - name: g\n    servers:\n"
                "      - {name: a, address: 127.0.0.1:1, weight: 0}\n"),
@@ -184,9 +191,9 @@ TEST(ConfigLoader, ServiceAndProtocolMustFit) {
       "vips:\n  - {name: v, listen: 127.0.0.1:1, service: https-offload, default_group: g}\n";
   EXPECT_TRUE(hasError(errorsOf(offload),
                        "5:45: vips[0].service: service 'https-offload' is not available"));
-  EXPECT_TRUE(hasError(errorsOf(withLines("").replace(withLines("").find("service: tcp"), 12,
-                                                      "service: udp")),
-                       "vips[0].service: 'udp' is not one of: tcp, http, https-passthrough"));
+  EXPECT_TRUE(hasError(
+      errorsOf(withLines("").replace(withLines("").find("service: tcp"), 12, "service: udp")),
+      "vips[0].service: 'udp' is not one of: tcp, http, https-passthrough"));
 }
 
 TEST(ConfigLoader, ReportsEveryErrorAtOnce) {

@@ -8,7 +8,9 @@
 namespace sluice {
 namespace {
 
-TimePoint at(int ms) { return TimePoint(Millis(ms)); }
+TimePoint at(int ms) {
+  return TimePoint(Millis(ms));
+}
 
 TEST(TimerQueue, FiresDueTimersInDeadlineOrder) {
   TimerQueue queue;

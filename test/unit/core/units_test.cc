@@ -15,7 +15,8 @@ TEST(ParseDuration, AcceptsEachUnit) {
 }
 
 TEST(ParseDuration, RefusesWhatWouldBeAGuess) {
-  for (const char* bad : {"", "5", "s", "-5s", "1.5s", "5 s", "5sec", "5S", "99999999999999999999s"}) {
+  for (const char* bad :
+       {"", "5", "s", "-5s", "1.5s", "5 s", "5sec", "5S", "99999999999999999999s"}) {
     EXPECT_FALSE(parseDuration(bad).has_value()) << bad;
   }
 }
