@@ -122,7 +122,7 @@ TEST(ConfigLoader, BadValuesNameLineFieldAndWhatIsWrong) {
   EXPECT_TRUE(hasError(errorsOf("global: {workers: 0}\n"), "1:19: global.workers:"));
   EXPECT_TRUE(hasError(errorsOf("global: {workers: lots}\n"), "global.workers: 'lots'"));
   EXPECT_TRUE(hasError(errorsOf("global: {pipe_size: 1KiB}\n"),
-                       "1:20: global.pipe_size: '1KiB' must be a size from 4KiB to 1GiB"));
+                       "1:21: global.pipe_size: '1KiB' must be a size from 4KiB to 1GiB"));
 }
 
 TEST(ConfigLoader, BadAddressesSayWhy) {
