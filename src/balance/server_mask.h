@@ -31,12 +31,6 @@ class ServerMask {
     }
     return true;
   }
-  uint32_t count() const {
-    uint32_t n = 0;
-    for (uint32_t w = 0; w < (size_ + 63) / 64; ++w)
-      n += static_cast<uint32_t>(__builtin_popcountll(words()[w]));
-    return n;
-  }
 
  private:
   static constexpr uint32_t kInlineBits = 128;

@@ -211,11 +211,7 @@ TEST(TcpService, ClientHalfCloseStillGetsTheServersReply) {
   // The origin reads until the client's EOF, then answers: the reply must travel back after
   // the client shut down its sending half.
   TestOrigin origin([](int fd) {
-    size_t total = 0;
-    char buffer[65536];
-    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
-      total += static_cast<size_t>(n);
-    writeAll(fd, "received " + std::to_string(total) + "\n");
+    writeAll(fd, "received " + std::to_string(discardUntilClose(fd)) + "\n");
     ::close(fd);
   });
   const uint16_t port = freePort();

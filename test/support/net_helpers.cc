@@ -76,6 +76,14 @@ std::string readUntilClose(int fd, milliseconds timeout, bool* eof) {
   }
 }
 
+size_t discardUntilClose(int fd) {
+  size_t total = 0;
+  char buffer[65536];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+    total += static_cast<size_t>(n);
+  return total;
+}
+
 std::string readLine(int fd, milliseconds timeout) {
   std::string out;
   char c;

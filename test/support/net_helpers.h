@@ -23,6 +23,9 @@ inline bool writeAll(int fd, const std::string& data) {
 // Reads until EOF, an error, or `timeout` without data. `eof` tells whether EOF was seen.
 std::string readUntilClose(int fd, milliseconds timeout, bool* eof = nullptr);
 
+// Reads and discards until EOF or an error; returns the number of bytes read.
+size_t discardUntilClose(int fd);
+
 // Reads exactly one line (up to and including '\n'), or what came before EOF/timeout.
 std::string readLine(int fd, milliseconds timeout);
 
