@@ -34,6 +34,18 @@ const char* toString(BalanceAlgorithm balance) {
   return "?";
 }
 
+const char* toString(ProxyProtocol protocol) {
+  switch (protocol) {
+    case ProxyProtocol::kOff:
+      return "off";
+    case ProxyProtocol::kV1:
+      return "v1";
+    case ProxyProtocol::kV2:
+      return "v2";
+  }
+  return "?";
+}
+
 unsigned ConfigSnapshot::workerCount() const {
   if (global.workers != 0) return global.workers;
   const unsigned cores = std::thread::hardware_concurrency();

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
 #include "net/address.h"
+#include "tls/sni_router.h"
 
 namespace sluice {
 
@@ -19,9 +22,14 @@ namespace sluice {
 enum class ServiceType { kTcp, kHttp, kHttpsPassthrough, kHttpsOffload, kHttpsBridge };
 enum class BackendProtocol { kTcp, kHttp, kHttps };
 enum class BalanceAlgorithm { kRoundRobin, kLeastConn, kSourceHash, kRandomTwo };
+enum class ProxyProtocol { kOff, kV1, kV2 };
+enum class NoSniPolicy { kDefault, kReject };
+
+constexpr size_t kNoGroup = std::numeric_limits<size_t>::max();
 
 const char* toString(ServiceType service);
 const char* toString(BalanceAlgorithm balance);
+const char* toString(ProxyProtocol protocol);
 
 struct ServerConfig {
   std::string name;
@@ -37,16 +45,31 @@ struct ServerGroupConfig {
   uint32_t retries = 2;  // further servers tried after a failed connect
   Millis connectTimeout{3000};
   Millis idleTimeout{300000};
+  ProxyProtocol proxyProtocol = ProxyProtocol::kOff;  // header sent to servers before any byte
   std::vector<ServerConfig> servers;
+};
+
+// One `sni_routes` entry of a passthrough VIP.
+struct SniRoute {
+  std::string sni;  // normalised: lower case, `*.suffix` for a wildcard
+  std::string group;
+  size_t groupIndex = kNoGroup;
 };
 
 struct VipConfig {
   std::string name;
   SocketAddress listen;
   ServiceType service = ServiceType::kTcp;
-  bool active = true;  // false: kept in config, nothing listens
-  std::string defaultGroup;
-  size_t defaultGroupIndex = 0;  // index into ConfigSnapshot::serverGroups
+  bool active = true;                   // false: kept in config, nothing listens
+  std::string defaultGroup;             // may be empty for https-passthrough with sni_routes
+  size_t defaultGroupIndex = kNoGroup;  // index into ConfigSnapshot::serverGroups
+
+  // https-passthrough: routing by the ClientHello's server name.
+  std::vector<SniRoute> sniRoutes;
+  NoSniPolicy noSni = NoSniPolicy::kDefault;
+  std::shared_ptr<const SniRouter> sniRouter;  // compiled from sniRoutes; targets group indices
+  size_t clientHelloMax = 16 * 1024;           // limits.client_hello_max
+  Millis peekTimeout{5000};                    // timeouts.peek
 };
 
 struct GlobalConfig {

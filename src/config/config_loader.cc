@@ -47,6 +47,16 @@ constexpr Names<BalanceAlgorithm> kBalanceNames = {
     {"random_two", BalanceAlgorithm::kRandomTwo},
 };
 
+constexpr Names<ProxyProtocol> kProxyProtocolNames = {
+    {"off", ProxyProtocol::kOff},
+    {"v1", ProxyProtocol::kV1},
+    {"v2", ProxyProtocol::kV2},
+};
+constexpr Names<NoSniPolicy> kNoSniNames = {
+    {"default", NoSniPolicy::kDefault},
+    {"reject", NoSniPolicy::kReject},
+};
+
 constexpr uint32_t kMaxWeight = 1000;
 constexpr uint32_t kMaxRetries = 100;
 constexpr unsigned kMaxWorkers = 256;
@@ -155,6 +165,20 @@ class Reader {
     out = static_cast<Int>(*value);
   }
 
+  void readSize(const YAML::Node& parent, const std::string& field, const char* key, uint64_t min,
+                uint64_t max, size_t& out) {
+    auto text = readString(parent, field, key, false);
+    if (!text) return;
+    auto value = parseSize(*text);
+    if (!value || *value < min || *value > max) {
+      error(parent[key], join(field, key),
+            "'" + *text + "' must be a size from " + std::to_string(min) + " to " +
+                std::to_string(max) + " bytes (units: B, KiB, MiB, KB, MB)");
+      return;
+    }
+    out = static_cast<size_t>(*value);
+  }
+
   void readBool(const YAML::Node& parent, const std::string& field, const char* key, bool& out) {
     auto text = readString(parent, field, key, false);
     if (!text) return;
@@ -251,14 +275,16 @@ void readServer(Reader& r, const YAML::Node& node, const std::string& field, Ser
 
 void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
                ServerGroupConfig& group) {
-  if (!r.expectMap(node, field,
-                   {"name", "protocol", "balance", "retries", "timeouts", "servers"})) {
+  if (!r.expectMap(
+          node, field,
+          {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "servers"})) {
     return;
   }
   readName(r, node, field, group.name);
   r.readEnum(node, field, "protocol", kProtocolNames, group.protocol);
   r.readEnum(node, field, "balance", kBalanceNames, group.balance);
   r.readUint<uint32_t>(node, field, "retries", 0, kMaxRetries, group.retries);
+  r.readEnum(node, field, "proxy_protocol", kProxyProtocolNames, group.proxyProtocol);
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
     const std::string tfield = Reader::join(field, "timeouts");
     if (r.expectMap(timeouts, tfield, {"connect", "idle"})) {
@@ -292,14 +318,83 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
   }
 }
 
+void readSniRoutes(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
+  const YAML::Node routes = node["sni_routes"];
+  if (!routes.IsDefined()) return;
+  const std::string rfield = Reader::join(field, "sni_routes");
+  if (!routes.IsSequence()) {
+    r.error(routes, rfield, "expected a list of {sni, group} entries");
+    return;
+  }
+  for (size_t i = 0; i < routes.size(); ++i) {
+    const std::string efield = Reader::index(rfield, i);
+    SniRoute& route = vip.sniRoutes.emplace_back();
+    if (!r.expectMap(routes[i], efield, {"sni", "group"})) continue;
+    if (auto sni = r.readString(routes[i], efield, "sni", true)) {
+      if (!SniRouter::parsePattern(*sni, route.sni)) {
+        r.error(routes[i]["sni"], efield + ".sni",
+                "'" + *sni + "' is neither a host name nor a wildcard like *.example.com");
+      }
+    }
+    if (auto group = r.readString(routes[i], efield, "group", true)) route.group = *group;
+  }
+}
+
 void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
-  if (!r.expectMap(node, field, {"name", "listen", "service", "active", "default_group"})) return;
+  if (!r.expectMap(node, field,
+                   {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni",
+                    "limits", "timeouts"})) {
+    return;
+  }
   readName(r, node, field, vip.name);
   r.readAddress(node, field, "listen", vip.listen);
   if (!node["service"].IsDefined()) r.error(node, field + ".service", "is required");
   r.readEnum(node, field, "service", kServiceNames, vip.service);
   r.readBool(node, field, "active", vip.active);
-  if (auto group = r.readString(node, field, "default_group", true)) vip.defaultGroup = *group;
+  if (auto group = r.readString(node, field, "default_group", false)) vip.defaultGroup = *group;
+  readSniRoutes(r, node, field, vip);
+  r.readEnum(node, field, "no_sni", kNoSniNames, vip.noSni);
+  if (const YAML::Node limits = node["limits"]; limits.IsDefined()) {
+    const std::string lfield = Reader::join(field, "limits");
+    if (r.expectMap(limits, lfield, {"client_hello_max"})) {
+      r.readSize(limits, lfield, "client_hello_max", 512, 1 << 20, vip.clientHelloMax);
+    }
+  }
+  if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
+    const std::string tfield = Reader::join(field, "timeouts");
+    if (r.expectMap(timeouts, tfield, {"peek"})) {
+      r.readDuration(timeouts, tfield, "peek", vip.peekTimeout);
+      if (vip.peekTimeout.count() == 0) {
+        r.error(timeouts["peek"], tfield + ".peek", "must be above 0");
+      }
+    }
+  }
+}
+
+// Which keys each service takes, and which it needs.
+void checkVipService(Reader& r, const YAML::Node& node, const std::string& field,
+                     const VipConfig& vip) {
+  const bool passthrough = vip.service == ServiceType::kHttpsPassthrough;
+  if (vip.service != ServiceType::kTcp && !passthrough) {
+    r.error(node["service"], field + ".service",
+            std::string("service '") + toString(vip.service) +
+                "' is not available in this version of Sluice (available: tcp, "
+                "https-passthrough)");
+    return;
+  }
+  if (!passthrough) {
+    for (const char* key : {"sni_routes", "no_sni", "limits", "timeouts"}) {
+      if (node[key].IsDefined()) {
+        r.error(node[key], field + "." + key,
+                std::string(key) + " applies to https-passthrough VIPs, not to a " +
+                    toString(vip.service) + " VIP");
+      }
+    }
+  }
+  if (vip.defaultGroup.empty() && (!passthrough || vip.sniRoutes.empty())) {
+    r.error(node, field + ".default_group",
+            passthrough ? "is required when there are no sni_routes" : "is required");
+  }
 }
 
 // Checks that need the whole file: references between sections, and addresses in use twice.
@@ -334,25 +429,38 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
                     std::to_string(it->second) + "]");
       }
     }
-    if (vip.service != ServiceType::kTcp) {
-      r.error(node["service"], field + ".service",
-              std::string("service '") + toString(vip.service) +
-                  "' is not available in this version of Sluice (available: tcp)");
+    checkVipService(r, node, field, vip);
+    auto resolve = [&](const YAML::Node& at, const std::string& where, const std::string& name) {
+      auto group = groupIndex.find(name);
+      if (group == groupIndex.end()) {
+        r.error(at, where, "no server group is named '" + name + "'");
+        return kNoGroup;
+      }
+      const ServerGroupConfig& target = config.serverGroups[group->second];
+      if (target.protocol != BackendProtocol::kTcp) {
+        r.error(at, where,
+                std::string("a ") + toString(vip.service) +
+                    " VIP relays bytes and needs a group with protocol: tcp, but '" + target.name +
+                    "' is not");
+      }
+      return group->second;
+    };
+    if (!vip.defaultGroup.empty()) {
+      vip.defaultGroupIndex =
+          resolve(node["default_group"], field + ".default_group", vip.defaultGroup);
     }
-    if (vip.defaultGroup.empty()) continue;
-    auto group = groupIndex.find(vip.defaultGroup);
-    if (group == groupIndex.end()) {
-      r.error(node["default_group"], field + ".default_group",
-              "no server group is named '" + vip.defaultGroup + "'");
-      continue;
+    auto router = std::make_shared<SniRouter>();
+    for (size_t k = 0; k < vip.sniRoutes.size(); ++k) {
+      SniRoute& route = vip.sniRoutes[k];
+      const YAML::Node entry = node["sni_routes"][k];
+      const std::string efield = field + ".sni_routes[" + std::to_string(k) + "]";
+      if (!route.group.empty())
+        route.groupIndex = resolve(entry["group"], efield + ".group", route.group);
+      if (!route.sni.empty() && !router->add(route.sni, route.groupIndex)) {
+        r.error(entry["sni"], efield + ".sni", "'" + route.sni + "' is routed twice");
+      }
     }
-    vip.defaultGroupIndex = group->second;
-    const ServerGroupConfig& target = config.serverGroups[group->second];
-    if (vip.service == ServiceType::kTcp && target.protocol != BackendProtocol::kTcp) {
-      r.error(node["default_group"], field + ".default_group",
-              "a tcp VIP relays bytes and needs a group with protocol: tcp, but '" + target.name +
-                  "' is not");
-    }
+    vip.sniRouter = std::move(router);
   }
 }
 

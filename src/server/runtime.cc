@@ -42,6 +42,34 @@ bool bindListeners(const ConfigSnapshot& config, unsigned workers,
   return true;
 }
 
+// One line of every worker's counters added up, for the log at exit.
+std::string summariseCounters(const std::vector<std::unique_ptr<Worker>>& workers) {
+  struct Total {
+    const char* name;
+    std::atomic<uint64_t> WorkerCounters::*counter;
+  };
+  static constexpr Total kTotals[] = {
+      {"accepted", &WorkerCounters::accepted},
+      {"rejected_over_limit", &WorkerCounters::rejectedOverLimit},
+      {"connect_failures", &WorkerCounters::connectFailures},
+      {"not_tls", &WorkerCounters::notTls},
+      {"malformed_client_hello", &WorkerCounters::malformedClientHello},
+      {"client_hello_too_large", &WorkerCounters::clientHelloTooLarge},
+      {"peek_timeouts", &WorkerCounters::peekTimeouts},
+      {"no_sni", &WorkerCounters::noSni},
+      {"no_route", &WorkerCounters::noRoute},
+  };
+  std::string line;
+  for (const Total& total : kTotals) {
+    uint64_t sum = 0;
+    for (const auto& worker : workers) {
+      sum += (worker->counters().*total.counter).load(std::memory_order_relaxed);
+    }
+    line.append(line.empty() ? "" : " ").append(total.name).append("=").append(std::to_string(sum));
+  }
+  return line;
+}
+
 }  // namespace
 
 int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
@@ -108,7 +136,7 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   }
   for (auto& thread : threads)
     thread.join();
-  logInfo("stopped");
+  logInfo("stopped; totals: " + summariseCounters(workers));
   return 0;
 }
 

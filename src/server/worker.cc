@@ -8,13 +8,15 @@
 #include <cstring>
 
 #include "core/log.h"
-#include "l4/tcp_proxy_session.h"
+#include "l4/l4_proxy_session.h"
 
 namespace sluice {
 namespace {
 
 // Empty pipes a worker keeps for reuse; beyond that, released pipes are closed.
 constexpr size_t kMaxIdlePipes = 256;
+// Idle peek buffers a worker keeps per size class.
+constexpr size_t kMaxIdleBuffers = 64;
 
 }  // namespace
 
@@ -63,6 +65,7 @@ Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
                std::vector<ListenSocket> listeners, const AccessLog& accessLog)
     : id_(id),
       pipes_(snapshot->global.pipeSize, kMaxIdlePipes),
+      buffers_(kMaxIdleBuffers),
       accessLog_(accessLog),
       config_(std::make_shared<WorkerConfig>(snapshot, uint64_t{id} * 7919 + 1)) {
   const unsigned workers = snapshot->workerCount();
@@ -128,7 +131,7 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
   }
   int one = 1;
   ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto* session = new TcpProxySession(*this, config_, vip, std::move(client), peer);
+  auto* session = new L4ProxySession(*this, config_, vip, std::move(client), peer);
   session->workerSlot = sessions_.size();
   sessions_.push_back(session);
   counters_.open.store(sessions_.size(), std::memory_order_relaxed);

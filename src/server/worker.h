@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/pipe_pool.h"
 #include "net/socket.h"
@@ -27,6 +28,13 @@ struct WorkerCounters {
   std::atomic<uint64_t> rejectedOverLimit{0};
   std::atomic<uint64_t> connectFailures{0};
   std::atomic<uint64_t> open{0};
+  // https-passthrough peek outcomes that close the connection.
+  std::atomic<uint64_t> notTls{0};
+  std::atomic<uint64_t> malformedClientHello{0};
+  std::atomic<uint64_t> clientHelloTooLarge{0};
+  std::atomic<uint64_t> peekTimeouts{0};
+  std::atomic<uint64_t> noSni{0};
+  std::atomic<uint64_t> noRoute{0};
 };
 
 // One data-plane thread: its own event loop, its own SO_REUSEPORT listening sockets, sessions,
@@ -49,6 +57,7 @@ class Worker {
   unsigned id() const { return id_; }
   EventLoop& loop() { return loop_; }
   PipePool& pipes() { return pipes_; }
+  BufferPool& buffers() { return buffers_; }
   const AccessLog& accessLog() const { return accessLog_; }
   AccessLogLine& logLine() { return logLine_; }
   WorkerCounters& counters() { return counters_; }
@@ -66,6 +75,7 @@ class Worker {
   unsigned id_;
   EventLoop loop_;
   PipePool pipes_;
+  BufferPool buffers_;
   const AccessLog& accessLog_;
   AccessLogLine logLine_;
   WorkerCounters counters_;

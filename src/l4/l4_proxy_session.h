@@ -1,0 +1,102 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "balance/server_mask.h"
+#include "core/buffer_pool.h"
+#include "core/event_loop.h"
+#include "core/timer_queue.h"
+#include "net/address.h"
+#include "net/socket.h"
+#include "net/splice_relay.h"
+#include "server/session.h"
+#include "server/worker_config.h"
+#include "tls/client_hello_peek.h"
+
+namespace sluice {
+
+class Worker;
+
+// One client connection on a layer-4 VIP (`tcp` or `https-passthrough`), from accept to close:
+//
+//   start() ─┬─ tcp ──────────────────────────────┬→ connectNext() ─(connected)→ sendPrefix()
+//            └─ passthrough: peek() → route() ────┘      ↑  │ refused / timed out      │
+//                  reads the ClientHello,                └──┘ next server,            ↓
+//                  chooses a group by SNI                     up to `retries` more   relay
+//                                                                                      ↓
+//                                                                                   finish()
+//
+// The peek reads the ClientHello into a pooled buffer (bounded by limits.client_hello_max and
+// timeouts.peek) without decrypting anything. sendPrefix() writes the PROXY protocol header, if
+// the group asks for one, and replays the peeked bytes to the server; from then on bytes move
+// untouched with splice() (SpliceRelay). Every way out writes one access-log record saying how
+// the connection ended.
+class L4ProxySession final : public Session {
+ public:
+  L4ProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                 UniqueFd client, const SocketAddress& peer);
+  ~L4ProxySession() override;
+
+  void start();
+  void abort(std::string_view reason) override { finish(reason); }
+
+ private:
+  // Routes epoll events of one of the two sockets back to the session, saying which.
+  struct Endpoint final : IoHandler {
+    Endpoint(L4ProxySession& s, bool client) : session(s), isClient(client) {}
+    void onIo(uint32_t events) override { session.onIo(isClient, events); }
+    L4ProxySession& session;
+    bool isClient;
+  };
+  enum class Phase { kPeeking, kConnecting, kSendingPrefix, kRelaying, kClosed };
+
+  void onIo(bool fromClient, uint32_t events);
+  void peek();
+  bool route();
+  void beginConnecting();
+  void connectNext();
+  void onConnectFailed(int error);
+  void onConnected();
+  void sendPrefix();
+  void startRelay();
+  void pump();
+  void onTimer();
+  void finish(std::string_view end, int error = 0);
+  void closeServer();
+  void writeAccessLog(std::string_view end, int error);
+
+  Worker& worker_;
+  std::shared_ptr<const WorkerConfig> config_;
+  const VipConfig& vip_;
+  ServerGroup* group_ = nullptr;
+  UniqueFd client_;
+  UniqueFd server_;
+  SocketAddress peer_;
+  Endpoint clientEndpoint_{*this, true};
+  Endpoint serverEndpoint_{*this, false};
+  Phase phase_ = Phase::kConnecting;
+
+  // Peek (https-passthrough only).
+  BufferPool::Buffer peekBuffer_;
+  size_t peeked_ = 0;
+  std::optional<ClientHelloPeek> hello_;
+
+  // What goes to the server before the relay: PROXY header, then the peeked bytes.
+  std::string proxyHeader_;
+  size_t prefixSent_ = 0;
+
+  ServerMask tried_{0};
+  uint32_t serverIndex_ = ServerGroup::kNone;
+  uint32_t attempts_ = 0;
+  int lastConnectError_ = 0;
+
+  std::optional<SpliceRelay> relay_;
+  Timer timer_;  // peek, then connect, then idle deadline
+  TimePoint started_;
+  TimePoint lastActivity_;
+};
+
+}  // namespace sluice
