@@ -196,6 +196,76 @@ TEST(ConfigLoader, ServiceAndProtocolMustFit) {
       "vips[0].service: 'udp' is not one of: tcp, http, https-passthrough"));
 }
 
+constexpr const char* kPassthrough = R"(server_groups:
+  - {name: bank, proxy_protocol: v2, balance: source_hash, servers: [{name: b1, address: 127.0.0.1:9441}]}
+  - {name: shop, servers: [{name: s1, address: 127.0.0.1:9442}]}
+vips:
+  - name: secure
+    listen: 127.0.0.1:8443
+    service: https-passthrough
+    no_sni: reject
+    limits: {client_hello_max: 8KiB}
+    timeouts: {peek: 2s}
+    sni_routes:
+      - {sni: Bank.Example.Test, group: bank}
+      - {sni: "*.shop.example.test", group: shop}
+)";
+
+TEST(ConfigLoader, ReadsAPassthroughVip) {
+  ConfigLoadResult result = loadConfigText(kPassthrough, "t.yaml");
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const VipConfig& vip = result.snapshot->vips[0];
+  EXPECT_EQ(vip.service, ServiceType::kHttpsPassthrough);
+  EXPECT_EQ(vip.noSni, NoSniPolicy::kReject);
+  EXPECT_EQ(vip.clientHelloMax, 8192u);
+  EXPECT_EQ(vip.peekTimeout, Millis(2000));
+  EXPECT_EQ(vip.defaultGroupIndex, kNoGroup) << "optional when sni_routes exist";
+  ASSERT_EQ(vip.sniRoutes.size(), 2u);
+  EXPECT_EQ(vip.sniRoutes[0].sni, "bank.example.test");
+  EXPECT_EQ(vip.sniRouter->route("bank.example.test"), 0u);
+  EXPECT_EQ(vip.sniRouter->route("eu.shop.example.test"), 1u);
+  EXPECT_EQ(result.snapshot->serverGroups[0].proxyProtocol, ProxyProtocol::kV2);
+}
+
+TEST(ConfigLoader, PassthroughDefaults) {
+  const std::string yaml =
+      "server_groups:\n  - {name: g, servers: [{name: s, address: 127.0.0.1:1}]}\n"
+      "vips:\n  - {name: v, listen: 127.0.0.1:2, service: https-passthrough, default_group: g}\n";
+  ConfigLoadResult result = loadConfigText(yaml, "t.yaml");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result.snapshot->vips[0].clientHelloMax, 16384u);
+  EXPECT_EQ(result.snapshot->vips[0].peekTimeout, Millis(5000));
+  EXPECT_EQ(result.snapshot->vips[0].noSni, NoSniPolicy::kDefault);
+  EXPECT_EQ(result.snapshot->serverGroups[0].proxyProtocol, ProxyProtocol::kOff);
+}
+
+TEST(ConfigLoader, PassthroughErrorsAreLocated) {
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string yaml = kPassthrough;
+    yaml.replace(yaml.find(from), from.size(), to);
+    return errorsOf(yaml);
+  };
+  EXPECT_TRUE(hasError(with("Bank.Example.Test", "bank..test"),
+                       "12:15: vips[0].sni_routes[0].sni: 'bank..test' is neither a host name"));
+  EXPECT_TRUE(hasError(with("*.shop.example.test", "BANK.example.test"),
+                       "13:15: vips[0].sni_routes[1].sni: 'bank.example.test' is routed twice"));
+  EXPECT_TRUE(hasError(with("group: shop}", "group: nope}"),
+                       "13:45: vips[0].sni_routes[1].group: no server group is named 'nope'"));
+  EXPECT_TRUE(hasError(with("proxy_protocol: v2", "proxy_protocol: v3"),
+                       "2:34: server_groups[0].proxy_protocol: 'v3' is not one of: off, v1, v2"));
+  EXPECT_TRUE(hasError(with("8KiB", "8 KiB"), "9:32: vips[0].limits.client_hello_max: '8 KiB'"));
+  EXPECT_TRUE(
+      hasError(with("peek: 2s", "peek: 0s"), "10:22: vips[0].timeouts.peek: must be above 0"));
+  EXPECT_TRUE(hasError(with("no_sni: reject", "no_sni: drop"), "8:13: vips[0].no_sni: 'drop'"));
+  EXPECT_TRUE(hasError(with("    sni_routes:\n      - {sni: Bank.Example.Test, group: bank}\n"
+                            "      - {sni: \"*.shop.example.test\", group: shop}\n",
+                            ""),
+                       "vips[0].default_group: is required when there are no sni_routes"));
+  EXPECT_TRUE(hasError(with("https-passthrough", "tcp"),
+                       "vips[0].sni_routes: sni_routes applies to https-passthrough VIPs, not to a "
+                       "tcp VIP"));
+}
+
 TEST(ConfigLoader, ReportsEveryErrorAtOnce) {
   const std::string yaml =
       "global: {workers: x, drain_timeout: soon}\n"
