@@ -11,7 +11,7 @@ std::unique_ptr<Balancer> makeBalancer(BalanceAlgorithm algorithm,
                                        const std::vector<BalancerServer>& servers, uint64_t seed) {
   switch (algorithm) {
     case BalanceAlgorithm::kRoundRobin:
-      return std::make_unique<RoundRobinBalancer>(servers);
+      return std::make_unique<RoundRobinBalancer>(servers, seed);
     case BalanceAlgorithm::kLeastConn:
       return std::make_unique<LeastConnBalancer>(servers);
     case BalanceAlgorithm::kSourceHash:

@@ -3,7 +3,7 @@
 namespace sluice {
 
 RandomTwoBalancer::RandomTwoBalancer(const std::vector<BalancerServer>& servers, uint64_t seed)
-    : state_(seed | 1) {
+    : state_(((seed + 1) * 0x9E3779B97F4A7C15ULL) | 1) {
   for (const auto& server : servers)
     weight_.push_back(server.weight);
 }

@@ -2,10 +2,17 @@
 
 namespace sluice {
 
-RoundRobinBalancer::RoundRobinBalancer(const std::vector<BalancerServer>& servers)
+RoundRobinBalancer::RoundRobinBalancer(const std::vector<BalancerServer>& servers, uint64_t seed)
     : current_(servers.size(), 0) {
-  for (const auto& server : servers)
+  uint64_t total = 0;
+  for (const auto& server : servers) {
     weight_.push_back(server.weight);
+    total += server.weight;
+  }
+  if (total == 0) return;
+  const ServerMask all = ServerMask::all(static_cast<uint32_t>(servers.size()));
+  for (uint64_t skip = seed % total; skip > 0; --skip)
+    pick(all, {});
 }
 
 uint32_t RoundRobinBalancer::pick(const ServerMask& candidates, const PickContext&) {

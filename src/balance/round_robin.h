@@ -10,7 +10,9 @@ namespace sluice {
 // cycle of sum(weights) picks when the candidates do not change.
 class RoundRobinBalancer final : public Balancer {
  public:
-  explicit RoundRobinBalancer(const std::vector<BalancerServer>& servers);
+  // `seed` sets where in the cycle this instance starts, so that workers, which each keep their
+  // own position, do not all send their first connection to the same server.
+  RoundRobinBalancer(const std::vector<BalancerServer>& servers, uint64_t seed);
   uint32_t pick(const ServerMask& candidates, const PickContext& context) override;
 
  private:

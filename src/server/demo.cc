@@ -1,17 +1,25 @@
 #include "server/demo.h"
 
+#include <openssl/ssl.h>
+#include <stdlib.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config_loader.h"
 #include "core/log.h"
 #include "server/demo_origin.h"
 #include "server/runtime.h"
+#include "tls/certificate_factory.h"
 
 namespace sluice {
 namespace {
 
-// One VIP per service that this version of Sluice offers, each in front of the demo origins.
+// One VIP per service that this version of Sluice offers, each in front of demo origins.
 // Fixed loopback ports keep the printed commands the same from one run to the next.
 constexpr const char* kDemoConfig = R"(global:
   workers: 2
@@ -26,27 +34,80 @@ server_groups:
     servers:
       - {name: origin-a, address: 127.0.0.1:18081}
       - {name: origin-b, address: 127.0.0.1:18082}
+  - name: demo-tls-alpha
+    proxy_protocol: off
+    servers: [{name: alpha, address: 127.0.0.1:18444}]
+  - name: demo-tls-beta
+    servers: [{name: beta, address: 127.0.0.1:18445}]
 vips:
   - name: demo-tcp
     listen: 127.0.0.1:18080
     service: tcp
     default_group: demo-origins
+  - name: demo-passthrough
+    listen: 127.0.0.1:18443
+    service: https-passthrough
+    default_group: demo-tls-alpha
+    sni_routes:
+      - {sni: alpha.demo.test, group: demo-tls-alpha}
+      - {sni: "*.beta.demo.test", group: demo-tls-beta}
+      - {sni: beta.demo.test, group: demo-tls-beta}
 )";
 
-void printTryCommands() {
+struct DemoOriginSpec {
+  const char* name;
+  const char* address;
+  const char* certName;  // nullptr: plain TCP
+};
+
+constexpr DemoOriginSpec kOrigins[] = {
+    {"origin-a", "127.0.0.1:18081", nullptr},
+    {"origin-b", "127.0.0.1:18082", nullptr},
+    {"alpha", "127.0.0.1:18444", "alpha.demo.test"},
+    {"beta", "127.0.0.1:18445", "beta.demo.test"},
+};
+
+void printTryCommands(const std::string& ca) {
   std::printf(
       "\n"
       "Sluice demo is running. Try, from another terminal:\n"
       "\n"
-      "  # tcp VIP 127.0.0.1:18080 -> origin-a, origin-b (round robin): run it twice\n"
-      "  curl -s http://127.0.0.1:18080/\n"
+      "  # tcp VIP 127.0.0.1:18080 -> origin-a, origin-b (round robin): run it a few times\n"
       "  curl -s http://127.0.0.1:18080/\n"
       "  # any TCP protocol passes through untouched: each line comes back from one origin\n"
       "  printf 'hello\\nworld\\n' | nc -N 127.0.0.1 18080\n"
       "\n"
-      "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n");
+      "  # https-passthrough VIP 127.0.0.1:18443: routed by SNI, never decrypted; each origin\n"
+      "  # holds its own certificate, signed by a demo CA made for this run\n"
+      "  curl -s --cacert %s --resolve alpha.demo.test:18443:127.0.0.1 "
+      "https://alpha.demo.test:18443/\n"
+      "  curl -s --cacert %s --resolve beta.demo.test:18443:127.0.0.1 "
+      "https://beta.demo.test:18443/\n"
+      "  openssl s_client -connect 127.0.0.1:18443 -servername beta.demo.test -CAfile %s "
+      "</dev/null "
+      "| grep -E '^(subject|issuer)='\n"
+      "\n"
+      "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n",
+      ca.c_str(), ca.c_str(), ca.c_str());
   std::fflush(stdout);
 }
+
+// The demo's files (CA, certificates) live in a temporary directory removed at exit.
+class DemoDirectory {
+ public:
+  DemoDirectory() {
+    char path[] = "/tmp/sluice-demo-XXXXXX";
+    if (::mkdtemp(path)) path_ = path;
+  }
+  ~DemoDirectory() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace
 
@@ -57,19 +118,42 @@ int runDemo() {
       logError(e.toString());
     return 1;
   }
+  DemoDirectory directory;
+  if (directory.path().empty()) {
+    logError("demo: cannot create a temporary directory");
+    return 1;
+  }
+  std::vector<std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>> contexts;
   EventLoop originLoop;
-  DemoOrigin origins[2];
-  const ServerGroupConfig& group = config.snapshot->serverGroups[0];
-  for (size_t i = 0; i < 2; ++i) {
-    std::string error;
-    if (!origins[i].listen(originLoop, group.servers[i].name, group.servers[i].address, error)) {
-      logError("demo origin " + group.servers[i].name + ": " + error +
-               " (is another demo already running?)");
-      return 1;
+  std::vector<std::unique_ptr<DemoOrigin>> origins;
+  try {
+    CertificateFactory certificates(directory.path(), "Sluice Demo CA");
+    for (const DemoOriginSpec& spec : kOrigins) {
+      SSL_CTX* tls = nullptr;
+      if (spec.certName) {
+        const auto files = certificates.issue(spec.name, {spec.certName});
+        contexts.emplace_back(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+        tls = contexts.back().get();
+        if (SSL_CTX_use_certificate_chain_file(tls, files.cert.c_str()) != 1 ||
+            SSL_CTX_use_PrivateKey_file(tls, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+          logError(std::string("demo origin ") + spec.name + ": cannot load its certificate");
+          return 1;
+        }
+      }
+      std::string error;
+      auto& origin = origins.emplace_back(std::make_unique<DemoOrigin>());
+      if (!origin->listen(originLoop, spec.name, *SocketAddress::parse(spec.address), error, tls)) {
+        logError(std::string("demo origin ") + spec.name + ": " + error +
+                 " (is another demo already running?)");
+        return 1;
+      }
     }
+  } catch (const std::exception& e) {
+    logError(e.what());
+    return 1;
   }
   std::thread originThread([&originLoop] { originLoop.run(); });
-  printTryCommands();
+  printTryCommands(directory.path() + "/ca.pem");
   const int status = runSluice(config.snapshot);
   originLoop.post([&originLoop] { originLoop.stop(); });
   originThread.join();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,13 +14,15 @@ namespace sluice {
 
 // A small origin server for the demo, so that every printed command has something real behind
 // it. It answers an HTTP request with a plain-text page naming itself, and anything else line
-// by line ("origin-a: <your line>"), which shows at a glance which server a VIP chose.
+// by line ("origin-a: <your line>"), which shows at a glance which server a VIP chose. With a
+// TLS context it speaks HTTPS with its own certificate, as a passthrough VIP's backends do.
 // Runs on a loop it is given; not part of the data plane.
 class DemoOrigin final : public IoHandler {
  public:
   // Binds `address`; false with `error` set when it cannot.
+  // `tls` (optional, not owned) makes it an HTTPS origin.
   bool listen(EventLoop& loop, const std::string& name, const SocketAddress& address,
-              std::string& error);
+              std::string& error, SSL_CTX* tls = nullptr);
   ~DemoOrigin();
   void onIo(uint32_t events) override;
 
@@ -27,6 +31,7 @@ class DemoOrigin final : public IoHandler {
   std::string name_;
   SocketAddress address_;
   EventLoop* loop_ = nullptr;
+  SSL_CTX* tls_ = nullptr;
   UniqueFd fd_;
 };
 

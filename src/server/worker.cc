@@ -67,7 +67,7 @@ Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
       pipes_(snapshot->global.pipeSize, kMaxIdlePipes),
       buffers_(kMaxIdleBuffers),
       accessLog_(accessLog),
-      config_(std::make_shared<WorkerConfig>(snapshot, uint64_t{id} * 7919 + 1)) {
+      config_(std::make_shared<WorkerConfig>(snapshot, id)) {
   const unsigned workers = snapshot->workerCount();
   maxSessions_ = (snapshot->global.maxConnections + workers - 1) / workers;
   for (ListenSocket& socket : listeners) {

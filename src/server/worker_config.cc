@@ -2,11 +2,11 @@
 
 namespace sluice {
 
-WorkerConfig::WorkerConfig(std::shared_ptr<const ConfigSnapshot> snap, uint64_t seed)
+WorkerConfig::WorkerConfig(std::shared_ptr<const ConfigSnapshot> snap, unsigned workerId)
     : snapshot(std::move(snap)) {
   groups.reserve(snapshot->serverGroups.size());
   for (const ServerGroupConfig& group : snapshot->serverGroups) {
-    groups.push_back(std::make_unique<ServerGroup>(group, seed++));
+    groups.push_back(std::make_unique<ServerGroup>(group, workerId));
   }
 }
 

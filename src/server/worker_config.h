@@ -13,7 +13,9 @@ namespace sluice {
 // WorkerConfig it was accepted under, which keeps the snapshot, and the groups it counts its
 // connection in, alive until it closes — even after a newer config has replaced it.
 struct WorkerConfig {
-  WorkerConfig(std::shared_ptr<const ConfigSnapshot> snapshot, uint64_t seed);
+  // `workerId` seeds each group's balancer, so that workers start their rotations at different
+  // servers and draw different random numbers.
+  WorkerConfig(std::shared_ptr<const ConfigSnapshot> snapshot, unsigned workerId);
 
   std::shared_ptr<const ConfigSnapshot> snapshot;
   std::vector<std::unique_ptr<ServerGroup>> groups;  // parallel to snapshot->serverGroups

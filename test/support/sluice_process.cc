@@ -24,14 +24,31 @@ std::string readFile(const std::string& path) {
 }  // namespace
 
 SluiceProcess::SluiceProcess(const std::string& yaml, const std::string& command) {
+  makeDirectory();
+  std::ofstream(configPath_) << yaml;
+  start({command, "-c", configPath_});
+}
+
+SluiceProcess::SluiceProcess(const std::vector<std::string>& args) {
+  makeDirectory();
+  start(args);
+}
+
+void SluiceProcess::makeDirectory() {
   char dirTemplate[] = "/tmp/sluice-test-XXXXXX";
   if (!::mkdtemp(dirTemplate)) throw std::runtime_error("mkdtemp failed");
   dir_ = dirTemplate;
   configPath_ = dir_ + "/sluice.yaml";
-  std::ofstream(configPath_) << yaml;
+}
 
+void SluiceProcess::start(const std::vector<std::string>& args) {
   // Everything the child needs is prepared before fork(): other test threads (origins) may hold
   // the allocator's lock at that moment, so the child makes only async-signal-safe calls.
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(SLUICE_BINARY));
+  for (const std::string& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
   const int out =
       ::open((dir_ + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const int err =
@@ -41,8 +58,7 @@ SluiceProcess::SluiceProcess(const std::string& yaml, const std::string& command
   if (pid_ == 0) {
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    ::execl(SLUICE_BINARY, SLUICE_BINARY, command.c_str(), "-c", configPath_.c_str(),
-            static_cast<char*>(nullptr));
+    ::execv(SLUICE_BINARY, argv.data());
     ::_exit(127);
   }
   ::close(out);

@@ -16,6 +16,8 @@ class SluiceProcess {
  public:
   // Writes `yaml` to a temporary file and starts `sluice <command> -c FILE`.
   explicit SluiceProcess(const std::string& yaml, const std::string& command = "run");
+  // Starts `sluice <args...>` (no config file is written).
+  explicit SluiceProcess(const std::vector<std::string>& args);
   ~SluiceProcess();
 
   // Waits until the process logs "ready:" (true) or exits (false).
@@ -34,6 +36,9 @@ class SluiceProcess {
   pid_t pid() const { return pid_; }
 
  private:
+  void makeDirectory();
+  void start(const std::vector<std::string>& args);
+
   pid_t pid_ = -1;
   int exitCode_ = -1;
   std::string dir_;

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice {
+
+// Makes a private certificate authority and certificates it signs (ECDSA P-256, SHA-256), for
+// the demo and for operators who want a working HTTPS set-up before they have real
+// certificates. Not a substitute for a real CA: the keys are written unencrypted.
+class CertificateFactory {
+ public:
+  struct Files {
+    std::string cert;  // PEM certificate
+    std::string key;   // PEM private key
+  };
+
+  // Creates the CA ("<commonName>") and writes it as `dir`/ca.pem and ca.key. Throws
+  // std::runtime_error naming the step that failed.
+  CertificateFactory(std::string dir, const std::string& commonName);
+  ~CertificateFactory();
+
+  const std::string& caPath() const { return caPath_; }
+
+  // A server certificate for `names` (the first is the subject CN; all are DNS
+  // subjectAltNames), valid for `days`, written as `dir`/<fileStem>.pem and .key.
+  Files issue(const std::string& fileStem, const std::vector<std::string>& names, int days = 30);
+
+ private:
+  std::string dir_;
+  std::string caPath_;
+  EVP_PKEY* caKey_ = nullptr;
+  X509* caCert_ = nullptr;
+  long serial_ = 1;
+};
+
+}  // namespace sluice

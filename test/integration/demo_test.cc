@@ -1,0 +1,52 @@
+// `sluice demo` as a newcomer runs it: start it, then run every command it prints.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <sstream>
+
+#include "support/net_helpers.h"
+#include "support/sluice_process.h"
+#include "support/tls_support.h"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Demo, EveryPrintedCommandWorks) {
+  SluiceProcess demo(std::vector<std::string>{"demo"});
+  ASSERT_TRUE(demo.waitReady()) << demo.stderrText();
+
+  std::vector<std::string> commands;
+  std::istringstream lines(demo.stdoutText());
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* tool : {"  curl ", "  printf ", "  openssl "}) {
+      if (line.rfind(tool, 0) == 0) commands.push_back(line);
+    }
+  }
+  ASSERT_GE(commands.size(), 5u) << demo.stdoutText();
+
+  int tcp = 0, passthrough = 0;
+  for (const std::string& command : commands) {
+    std::string output;
+    EXPECT_EQ(runCommand(command, output), 0) << command << "\n" << output;
+    if (command.find("18080") != std::string::npos) {
+      EXPECT_NE(output.find("origin-"), std::string::npos) << command << "\n" << output;
+      ++tcp;
+    }
+    if (command.find("18443") != std::string::npos) {
+      const bool reached = output.find("HTTPS with its own certificate") != std::string::npos ||
+                           output.find("issuer=CN = Sluice Demo CA") != std::string::npos;
+      EXPECT_TRUE(reached) << command << "\n" << output;
+      ++passthrough;
+    }
+  }
+  EXPECT_GE(tcp, 2);
+  EXPECT_GE(passthrough, 3);
+  demo.signal(SIGINT);
+  EXPECT_EQ(demo.waitExit(), 0) << demo.stderrText();
+}
+
+}  // namespace
+}  // namespace sluice::test
