@@ -23,10 +23,10 @@ test-asan: deps
 	cmake --build --preset asan -j$(JOBS)
 	ctest --preset asan
 
-# For now: one large tcp transfer through Sluice against a direct connection. The side-by-side
-# suite against HAProxy and NGINX extends this target.
+# Side-by-side measurements (see bench/README.md); results land in bench/results/.
 bench: build
 	build/bench/tcp_throughput 1 3
+	bench/passthrough.sh 8 3
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -233,7 +233,7 @@ void L4ProxySession::onIo(bool fromClient, uint32_t events) {
       }
       return;
     case Phase::kRelaying:
-      pump();
+      pump(fromClient, events);
       return;
   }
 }
@@ -246,8 +246,12 @@ void L4ProxySession::startRelay() {
   pump();
 }
 
-void L4ProxySession::pump() {
-  const SpliceRelay::State state = relay_->pump();
+void L4ProxySession::pump(bool fromClient, uint32_t events) {
+  const SpliceRelay::State state =
+      events == 0
+          ? relay_->pump()
+          : relay_->onEvent(fromClient ? SpliceRelay::Side::kClient : SpliceRelay::Side::kServer,
+                            events);
   if (relay_->takeActivity()) lastActivity_ = worker_.loop().now();
   switch (state) {
     case SpliceRelay::State::kActive:

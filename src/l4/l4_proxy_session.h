@@ -62,7 +62,8 @@ class L4ProxySession final : public Session {
   void onConnected();
   void sendPrefix();
   void startRelay();
-  void pump();
+  // Drives the relay (all of it when `events` is 0) and ends the session when it is over.
+  void pump(bool fromClient = false, uint32_t events = 0);
   void onTimer();
   void finish(std::string_view end, int error = 0);
   void closeServer();

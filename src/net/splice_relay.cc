@@ -1,6 +1,7 @@
 #include "net/splice_relay.h"
 
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -83,6 +84,23 @@ SpliceRelay::State SpliceRelay::pumpDirection(Direction& d) {
 SpliceRelay::State SpliceRelay::pump() {
   if (State s = pumpDirection(up_); s != State::kActive) return s;
   if (State s = pumpDirection(down_); s != State::kActive) return s;
+  return up_.shut && down_.shut ? State::kFinished : State::kActive;
+}
+
+SpliceRelay::State SpliceRelay::onEvent(Side side, uint32_t events) {
+  // Errors and hang-ups surface through the splice calls themselves, so both directions of
+  // that socket get a try.
+  const bool failed = events & (EPOLLERR | EPOLLHUP);
+  const bool readable = failed || (events & (EPOLLIN | EPOLLRDHUP));
+  const bool writable = failed || (events & EPOLLOUT);
+  Direction& fromHere = side == Side::kClient ? up_ : down_;
+  Direction& toHere = side == Side::kClient ? down_ : up_;
+  if (readable) {
+    if (State s = pumpDirection(fromHere); s != State::kActive) return s;
+  }
+  if (writable && toHere.inPipe > 0) {
+    if (State s = pumpDirection(toHere); s != State::kActive) return s;
+  }
   return up_.shut && down_.shut ? State::kFinished : State::kActive;
 }
 

@@ -18,8 +18,8 @@ namespace sluice {
 // Half-close: when one side finishes sending (EOF) and its pipe has drained, the other side's
 // write half is shut down, and the opposite direction keeps flowing until it ends too.
 //
-// The owner registers both sockets edge-triggered for EPOLLIN | EPOLLOUT | EPOLLRDHUP and calls
-// pump() on every event of either; pump() works until neither direction can progress.
+// The owner registers both sockets edge-triggered for EPOLLIN | EPOLLOUT | EPOLLRDHUP, calls
+// pump() once when the relay starts, and onEvent() for every event of either socket after that.
 class SpliceRelay {
  public:
   enum class Side { kClient, kServer };
@@ -36,8 +36,12 @@ class SpliceRelay {
   SpliceRelay(const SpliceRelay&) = delete;
   SpliceRelay& operator=(const SpliceRelay&) = delete;
 
-  // Moves whatever can be moved now. Returns kActive until the relay ends.
+  // Moves whatever can be moved now, both ways. Returns kActive until the relay ends.
   State pump();
+  // Moves only what an epoll event on `side`'s socket can have unblocked: readable wakes the
+  // direction reading from it, writable the direction writing to it if that one has bytes
+  // waiting. Writable edges arrive with every ACK; most then cost no syscall at all.
+  State onEvent(Side side, uint32_t events);
 
   uint64_t bytesFromClient() const { return up_.bytes; }
   uint64_t bytesFromServer() const { return down_.bytes; }

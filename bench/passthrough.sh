@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Passthrough throughput, side by side in one run: repeated 1 MiB HTTPS downloads (keep-alive,
+# TLS 1.3) from an nginx origin that holds the certificate, fetched by wrk
+#   - directly (the ceiling),
+#   - through a Sluice https-passthrough VIP (SNI peek, then splice),
+#   - through HAProxy in mode tcp with an ssl_preread-style SNI inspection and splice.
+# Each proxy runs one thread pinned to core 0; origin and load generator share core 1. Besides
+# MiB/s, the proxy's own CPU seconds per GiB (from /proc) rank the proxies, since on two cores
+# the generator and the origin are the bottleneck.
+#
+#   bench/passthrough.sh [seconds per run] [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-8}
+runs=${2:-3}
+sluice=build/sluice
+[ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
+for tool in haproxy nginx wrk taskset openssl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+  shuf -i 20000-60000 -n 1; }
+origin_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port)
+
+# Certificates: a test CA and the origin's own certificate (ECDSA P-256).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+  -subj '/CN=Sluice Bench CA' -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=bench.example.test' \
+  -keyout "$work/origin.key" -out "$work/origin.csr" 2>/dev/null
+printf 'subjectAltName=DNS:bench.example.test\n' > "$work/origin.ext"
+openssl x509 -req -days 1 -in "$work/origin.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+  -set_serial 1 -extfile "$work/origin.ext" -out "$work/origin.pem" 2>/dev/null
+head -c 1048576 /dev/urandom > "$work/1m"
+chmod 755 "$work"; chmod 644 "$work/1m"  # nginx's workers run as www-data
+
+cat > "$work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 100000;
+  server {
+    listen 127.0.0.1:$origin_port ssl;
+    ssl_certificate $work/origin.pem;
+    ssl_certificate_key $work/origin.key;
+    ssl_protocols TLSv1.3;
+    root $work;
+  }
+}
+CONF
+cat > "$work/sluice.yaml" <<CONF
+global: {workers: 1, access_log: "off"}
+server_groups:
+  - {name: origin, servers: [{name: nginx, address: 127.0.0.1:$origin_port}]}
+vips:
+  - name: bench
+    listen: 127.0.0.1:$sluice_port
+    service: https-passthrough
+    default_group: origin
+    sni_routes: [{sni: bench.example.test, group: origin}]
+CONF
+cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode tcp
+  timeout connect 3s
+  timeout client 300s
+  timeout server 300s
+frontend bench
+  bind 127.0.0.1:$haproxy_port
+  option splice-auto
+  tcp-request inspect-delay 5s
+  tcp-request content accept if { req_ssl_hello_type 1 }
+  use_backend origin if { req_ssl_sni -i bench.example.test }
+  default_backend origin
+backend origin
+  option splice-auto
+  server nginx 127.0.0.1:$origin_port
+CONF
+
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)
+taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
+sleep 1
+
+cpu_seconds() {  # utime + stime of a process, in seconds
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# One measured run: prints "MiB/s cpu_seconds_per_GiB" for the path on $1 (proxy pid in $2 or 0).
+measure() {
+  local port=$1 pid=$2 before after out rps
+  # Warm-up, then the measured run.
+  taskset -c 1 wrk -t1 -c8 -d1s "https://127.0.0.1:$port/1m" >/dev/null
+  before=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  out=$(taskset -c 1 wrk -t1 -c8 -d"${seconds}s" "https://127.0.0.1:$port/1m")
+  after=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  if grep -q -e 'Non-2xx' -e 'Socket errors' <<<"$out"; then
+    echo "bench: errors on port $port:" >&2; echo "$out" >&2; exit 1
+  fi
+  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  awk -v rps="$rps" -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" -v s="$seconds" \
+    'BEGIN { mib = rps; gib = rps * s / 1024; printf "%.0f %.3f\n", mib, (gib > 0 ? cpu / gib : 0) }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+
+declare -A rate cpu
+for path in direct sluice haproxy; do
+  case $path in
+    direct) port=$origin_port; pid=0 ;;
+    sluice) port=$sluice_port; pid=$sluice_pid ;;
+    haproxy) port=$haproxy_port; pid=$haproxy_pid ;;
+  esac
+  results=()
+  for ((r = 0; r < runs; r++)); do results+=("$(measure "$port" "$pid")"); done
+  rate[$path]="$(printf '%s\n' "${results[@]}" | awk '{print $1}' | median) ($(printf '%s\n' "${results[@]}" | awk '{print $1}' | spread))"
+  cpu[$path]="$(printf '%s\n' "${results[@]}" | awk '{print $2}' | median)"
+done
+
+ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+report="bench/results/passthrough-$stamp.md"
+{
+  echo "# Passthrough throughput, $stamp"
+  echo
+  echo "Repeated 1 MiB HTTPS downloads (wrk -t1 -c8, keep-alive, TLS 1.3, ECDSA P-256) from nginx;"
+  echo "proxy pinned to core 0, one thread; wrk and nginx on core 1; ${seconds}s per run, median of $runs (spread)."
+  echo
+  echo "| path | MiB/s | proxy CPU s per GiB |"
+  echo "|---|---|---|"
+  echo "| direct (no proxy) | ${rate[direct]} | - |"
+  echo "| Sluice https-passthrough | ${rate[sluice]} | ${cpu[sluice]} |"
+  echo "| HAProxy mode tcp + splice | ${rate[haproxy]} | ${cpu[haproxy]} |"
+  echo
+  echo "Sluice/HAProxy: throughput $(ratio "${rate[sluice]}" "${rate[haproxy]}"), CPU per GiB $(ratio "${cpu[sluice]}" "${cpu[haproxy]}") (lower is better)."
+} | tee "$report"
