@@ -1,0 +1,13 @@
+#include "http/http_request_head.h"
+
+namespace sluice {
+
+void HttpRequestHead::clear() {
+  method = target = host = {};
+  versionMajor = versionMinor = 1;
+  headers.clear();
+  keepAlive = chunked = hasContentLength = upgrade = expectContinue = false;
+  contentLength = 0;
+}
+
+}  // namespace sluice
