@@ -13,9 +13,10 @@ void check(bool ok, const char* step) {
   if (!ok) throw std::runtime_error(std::string("certificate factory: ") + step + " failed");
 }
 
-EVP_PKEY* newKey() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  check(key != nullptr, "EC key generation");
+EVP_PKEY* newKey(CertificateFactory::KeyType type) {
+  EVP_PKEY* key =
+      type == CertificateFactory::KeyType::kRsa2048 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+  check(key != nullptr, "key generation");
   return key;
 }
 
@@ -29,13 +30,14 @@ void addExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
 }
 
 // A certificate for `key`, named `commonName`, not yet signed.
-X509* newCertificate(EVP_PKEY* key, const std::string& commonName, long serial, int days) {
+X509* newCertificate(EVP_PKEY* key, const std::string& commonName, long serial, int fromDays,
+                     int toDays) {
   X509* cert = X509_new();
   check(cert != nullptr, "X509_new");
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 86400L * days);
+  X509_gmtime_adj(X509_getm_notBefore(cert), fromDays == 0 ? -3600 : 86400L * fromDays);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400L * toDays);
   X509_set_pubkey(cert, key);
   X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>(commonName.c_str()), -1, -1, 0);
@@ -55,8 +57,8 @@ void writePem(const std::string& path, X509* cert, EVP_PKEY* key) {
 
 CertificateFactory::CertificateFactory(std::string dir, const std::string& commonName)
     : dir_(std::move(dir)), caPath_(dir_ + "/ca.pem") {
-  caKey_ = newKey();
-  caCert_ = newCertificate(caKey_, commonName, serial_++, 365);
+  caKey_ = newKey(KeyType::kEcdsaP256);
+  caCert_ = newCertificate(caKey_, commonName, serial_++, 0, 365);
   X509_set_issuer_name(caCert_, X509_get_subject_name(caCert_));
   addExtension(caCert_, caCert_, NID_basic_constraints, "critical,CA:TRUE");
   addExtension(caCert_, caCert_, NID_key_usage, "critical,keyCertSign,cRLSign");
@@ -73,10 +75,11 @@ CertificateFactory::~CertificateFactory() {
 
 CertificateFactory::Files CertificateFactory::issue(const std::string& fileStem,
                                                     const std::vector<std::string>& names,
-                                                    int days) {
+                                                    KeyType keyType, int validFromDays,
+                                                    int validToDays) {
   check(!names.empty(), "issuing a certificate without a name");
-  EVP_PKEY* key = newKey();
-  X509* cert = newCertificate(key, names[0], serial_++, days);
+  EVP_PKEY* key = newKey(keyType);
+  X509* cert = newCertificate(key, names[0], serial_++, validFromDays, validToDays);
   X509_set_issuer_name(cert, X509_get_subject_name(caCert_));
   std::string san;
   for (const auto& name : names)

@@ -14,6 +14,7 @@ namespace sluice {
 // certificates. Not a substitute for a real CA: the keys are written unencrypted.
 class CertificateFactory {
  public:
+  enum class KeyType { kEcdsaP256, kRsa2048 };
   struct Files {
     std::string cert;  // PEM certificate
     std::string key;   // PEM private key
@@ -27,8 +28,10 @@ class CertificateFactory {
   const std::string& caPath() const { return caPath_; }
 
   // A server certificate for `names` (the first is the subject CN; all are DNS
-  // subjectAltNames), valid for `days`, written as `dir`/<fileStem>.pem and .key.
-  Files issue(const std::string& fileStem, const std::vector<std::string>& names, int days = 30);
+  // subjectAltNames), written as `dir`/<fileStem>.pem and .key. It is valid from
+  // `validFromDays` to `validToDays` days from now (negative: in the past).
+  Files issue(const std::string& fileStem, const std::vector<std::string>& names,
+              KeyType keyType = KeyType::kEcdsaP256, int validFromDays = 0, int validToDays = 30);
 
  private:
   std::string dir_;
