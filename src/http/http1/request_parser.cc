@@ -1,8 +1,8 @@
 #include "http/http1/request_parser.h"
 
-#include <strings.h>
-
 #include <algorithm>
+
+#include "http/ascii.h"
 
 namespace sluice {
 namespace {
@@ -28,10 +28,6 @@ bool isToken(std::string_view name) {
     if (u <= 0x20 || u >= 0x7f) return false;
     return std::string_view("\"(),/:;<=>?@[\\]{}").find(c) == std::string_view::npos;
   });
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace

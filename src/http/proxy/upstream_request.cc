@@ -1,0 +1,115 @@
+#include "http/proxy/upstream_request.h"
+
+#include <array>
+
+#include "http/ascii.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::array<std::string_view, 7> kHopByHop = {
+    "connection", "keep-alive", "proxy-connection", "te",
+    "trailer",    "upgrade",    "transfer-encoding"};
+
+bool isHopByHop(std::string_view name) {
+  for (std::string_view hop : kHopByHop) {
+    if (equalsIgnoreCase(name, hop)) return true;
+  }
+  return false;
+}
+
+// Headers only a trusted proxy may tell us about the client.
+bool isForwardingClaim(std::string_view name) {
+  return startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip") ||
+         equalsIgnoreCase(name, "forwarded");
+}
+
+// Whether `name` is one of the comma-separated tokens of the request's Connection headers.
+bool namedByConnection(const HttpRequestHead& head, std::string_view name) {
+  for (const HttpHeader& header : head.headers) {
+    if (!equalsIgnoreCase(header.name, "connection")) continue;
+    std::string_view tokens = header.value;
+    while (!tokens.empty()) {
+      const size_t comma = tokens.find(',');
+      if (equalsIgnoreCase(trimWhitespace(tokens.substr(0, comma)), name)) return true;
+      tokens = comma == std::string_view::npos ? std::string_view() : tokens.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
+void appendHeader(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+// An RFC 7239 quoted-string.
+void appendQuoted(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingContext& context,
+                              std::string& out) {
+  out.append(head.method).append(" ").append(head.target).append(" HTTP/1.1\r\n");
+  const bool trusted = context.clientTrusted;
+  std::string forwardedFor;  // a trusted proxy's X-Forwarded-For chain
+  std::string forwarded;     // a trusted proxy's Forwarded elements
+  std::string_view upgrade;
+  bool sawProto = false, sawPort = false;
+  for (const HttpHeader& header : head.headers) {
+    const std::string_view name = header.name;
+    if (isHopByHop(name)) {
+      if (equalsIgnoreCase(name, "upgrade")) upgrade = header.value;
+      continue;
+    }
+    if (namedByConnection(head, name)) continue;
+    if (isForwardingClaim(name)) {
+      if (!trusted) continue;
+      if (equalsIgnoreCase(name, "x-forwarded-for")) {
+        forwardedFor.append(forwardedFor.empty() ? "" : ", ").append(header.value);
+        continue;
+      }
+      if (equalsIgnoreCase(name, "forwarded") && context.rfc7239) {
+        forwarded.append(forwarded.empty() ? "" : ", ").append(header.value);
+        continue;
+      }
+      sawProto = sawProto || equalsIgnoreCase(name, "x-forwarded-proto");
+      sawPort = sawPort || equalsIgnoreCase(name, "x-forwarded-port");
+    }
+    appendHeader(out, name, header.value);
+  }
+  if (head.chunked) appendHeader(out, "Transfer-Encoding", "chunked");
+  if (head.upgrade && !upgrade.empty()) {
+    appendHeader(out, "Connection", "upgrade");
+    appendHeader(out, "Upgrade", upgrade);
+  }
+
+  const std::string ip = context.client->ipString();
+  forwardedFor.append(forwardedFor.empty() ? "" : ", ").append(ip);
+  appendHeader(out, "X-Forwarded-For", forwardedFor);
+  if (!sawProto) appendHeader(out, "X-Forwarded-Proto", context.scheme);
+  if (!sawPort) appendHeader(out, "X-Forwarded-Port", std::to_string(context.vipPort));
+  if (context.rfc7239) {
+    forwarded.append(forwarded.empty() ? "for=" : ", for=");
+    if (context.client->family() == AF_INET6) {
+      appendQuoted(forwarded, "[" + ip + "]");
+    } else {
+      forwarded.append(ip);
+    }
+    forwarded.append(";proto=").append(context.scheme);
+    if (!head.host.empty()) {
+      forwarded.append(";host=");
+      appendQuoted(forwarded, head.host);
+    }
+    appendHeader(out, "Forwarded", forwarded);
+  }
+  out.append("\r\n");
+}
+
+}  // namespace sluice

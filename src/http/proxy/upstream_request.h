@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/http_request_head.h"
+#include "net/address.h"
+
+namespace sluice {
+
+// What the proxy knows about where a request came from, for the forwarded headers.
+struct ForwardingContext {
+  const SocketAddress* client = nullptr;  // the peer of the client connection
+  bool clientTrusted = false;             // the peer is in forwarded_headers.trusted_proxies
+  std::string_view scheme;  // "https" on an offload or bridge VIP, "http" on an http VIP
+  uint16_t vipPort = 0;     // the port the client connected to
+  bool rfc7239 = false;     // also send RFC 7239 Forwarded
+};
+
+// Writes the request head to send to a server: the request line in HTTP/1.1, the client's
+// headers without hop-by-hop ones, then the forwarded headers.
+//
+// - Hop-by-hop headers (RFC 9110 §7.6.1) are removed: Connection and every header it names,
+//   Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade (kept, with `Connection: upgrade`, on an
+//   upgrade request). Transfer-Encoding is rewritten as `Transfer-Encoding: chunked`: the body
+//   is forwarded with its chunk framing, already validated by the request parser.
+// - From a client that is not a trusted proxy, every X-Forwarded-*, X-Real-IP and Forwarded
+//   header is dropped, and Sluice's own are set: such headers would otherwise reach the
+//   application as if Sluice vouched for them. From a trusted proxy they are kept and
+//   extended: X-Forwarded-For gets the peer's address appended (several X-Forwarded-For
+//   headers are joined into one), X-Forwarded-Proto and -Port are set only if absent.
+// - Host is kept as the client sent it.
+void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingContext& context,
+                              std::string& out);
+
+}  // namespace sluice

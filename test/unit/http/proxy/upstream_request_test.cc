@@ -1,0 +1,97 @@
+#include "http/proxy/upstream_request.h"
+
+#include <gtest/gtest.h>
+
+#include "http/http1/request_parser.h"
+
+namespace sluice {
+namespace {
+
+// The head Sluice sends upstream for `request` from `client`.
+std::string upstream(const std::string& request, const char* client, bool trusted,
+                     bool rfc7239 = false, std::string_view scheme = "https") {
+  Http1RequestParser parser(16384, 1 << 20);
+  const auto result = parser.feed(request.data(), request.size());
+  EXPECT_EQ(result.event, Http1RequestParser::Event::kHeadComplete) << parser.error().reason;
+  const SocketAddress peer = *SocketAddress::parse(client);
+  ForwardingContext context{&peer, trusted, scheme, 8443, rfc7239};
+  std::string out;
+  writeUpstreamRequestHead(parser.head(), context, out);
+  return out;
+}
+
+TEST(UpstreamRequest, AddsForwardedHeadersAndKeepsHost) {
+  EXPECT_EQ(upstream("GET /cart?x=1 HTTP/1.1\r\nHost: shop.example.test\r\nAccept: */*\r\n\r\n",
+                     "198.51.100.7:50000", false),
+            "GET /cart?x=1 HTTP/1.1\r\n"
+            "Host: shop.example.test\r\n"
+            "Accept: */*\r\n"
+            "X-Forwarded-For: 198.51.100.7\r\n"
+            "X-Forwarded-Proto: https\r\n"
+            "X-Forwarded-Port: 8443\r\n"
+            "\r\n");
+}
+
+TEST(UpstreamRequest, DropsWhatAnUntrustedClientClaims) {
+  const std::string out = upstream(
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+      "X-Forwarded-Host: evil\r\nX-Real-IP: 10.0.0.1\r\nForwarded: for=10.0.0.1\r\n"
+      "x-forwarded-port: 1\r\n\r\n",
+      "198.51.100.7:50000", false, false, "http");
+  EXPECT_EQ(out,
+            "GET / HTTP/1.1\r\nHost: a\r\n"
+            "X-Forwarded-For: 198.51.100.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 8443\r\n"
+            "\r\n");
+}
+
+TEST(UpstreamRequest, ExtendsWhatATrustedProxyTells) {
+  const std::string out = upstream(
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 10.0.0.2\r\n"
+      "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop\r\n\r\n",
+      "10.0.0.3:40000", true, false, "http");
+  EXPECT_EQ(out,
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop\r\n"
+            "X-Forwarded-For: 203.0.113.9, 10.0.0.2, 10.0.0.3\r\nX-Forwarded-Port: 8443\r\n\r\n");
+}
+
+TEST(UpstreamRequest, AddsRfc7239ForwardedWhenAsked) {
+  EXPECT_NE(upstream("GET / HTTP/1.1\r\nHost: shop.example.test:8443\r\n\r\n", "[2001:db8::7]:1",
+                     false, true)
+                .find("Forwarded: for=\"[2001:db8::7]\";proto=https;host=\"shop.example.test:8443\""
+                      "\r\n"),
+            std::string::npos);
+  const std::string chained =
+      upstream("GET / HTTP/1.1\r\nHost: a\r\nForwarded: for=203.0.113.9;proto=https\r\n\r\n",
+               "10.0.0.3:1", true, true);
+  EXPECT_NE(chained.find("Forwarded: for=203.0.113.9;proto=https, for=10.0.0.3;proto=https;"
+                         "host=\"a\"\r\n"),
+            std::string::npos)
+      << chained;
+}
+
+TEST(UpstreamRequest, RemovesHopByHopHeaders) {
+  const std::string out = upstream(
+      "POST /up HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: 5\r\n"
+      "X-Secret: 1\r\nTE: trailers\r\nTrailer: X-T\r\nProxy-Connection: close\r\n"
+      "Transfer-Encoding: chunked\r\nX-Kept: yes\r\n\r\n",
+      "198.51.100.7:1", false);
+  EXPECT_EQ(out.substr(0, out.find("X-Forwarded-For")),
+            "POST /up HTTP/1.1\r\nHost: a\r\nX-Kept: yes\r\nTransfer-Encoding: chunked\r\n");
+}
+
+TEST(UpstreamRequest, KeepsTheUpgradeOfAnUpgradeRequest) {
+  const std::string out = upstream(
+      "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      "198.51.100.7:1", false);
+  EXPECT_NE(out.find("Connection: upgrade\r\nUpgrade: websocket\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"), std::string::npos);
+}
+
+TEST(UpstreamRequest, SpeaksHttp11UpstreamForAnHttp10Client) {
+  EXPECT_EQ(upstream("GET / HTTP/1.0\r\n\r\n", "198.51.100.7:1", false).substr(0, 16),
+            "GET / HTTP/1.1\r\n");
+}
+
+}  // namespace
+}  // namespace sluice
