@@ -170,9 +170,10 @@ Http1RequestParser::Result Http1RequestParser::feed(const char* data, size_t siz
     return {pausedFor_, consumed};
   }
   if (rc == HPE_PAUSED_UPGRADE) {
-    // An upgrade request ended; the caller switched to relaying at kHeadComplete already.
-    llhttp_resume_after_upgrade(&parser_);
-    return {Event::kMessageComplete, static_cast<size_t>(llhttp_get_error_pos(&parser_) - data)};
+    // What follows an upgrade request is another protocol: the caller relays it from
+    // kHeadComplete on and must not feed more.
+    error_ = Error{400, "bytes after an upgrade request are not HTTP"};
+    return {Event::kError, 0};
   }
   if (rc != HPE_OK) {
     if (error_.status == 0) error_ = Error{400, llhttp_get_error_reason(&parser_)};
