@@ -8,7 +8,10 @@
 
 #include "core/clock.h"
 #include "net/address.h"
+#include "net/cidr.h"
+#include "tls/certificate.h"
 #include "tls/sni_router.h"
+#include "tls/tls_server_context.h"
 
 namespace sluice {
 
@@ -49,6 +52,32 @@ struct ServerGroupConfig {
   std::vector<ServerConfig> servers;
 };
 
+// One entry of the top-level `certificates:` list, loaded and checked at config load.
+struct CertificateConfig {
+  std::string name;
+  std::string cert;  // paths as resolved (relative ones against the config file's directory)
+  std::string key;
+  std::shared_ptr<const Certificate> loaded;
+};
+
+struct HstsConfig {
+  bool enabled = false;
+  uint64_t maxAge = 31536000;
+  bool includeSubdomains = false;
+};
+
+// `redirect_https` on an http VIP: answer every request with a redirect to HTTPS.
+struct RedirectHttpsConfig {
+  bool enabled = false;
+  uint16_t port = 443;
+  int status = 301;
+};
+
+struct ForwardedHeadersConfig {
+  CidrSet trustedProxies;  // peers whose X-Forwarded-* / Forwarded are believed and extended
+  bool rfc7239 = false;
+};
+
 // One `sni_routes` entry of a passthrough VIP.
 struct SniRoute {
   std::string sni;  // normalised: lower case, `*.suffix` for a wildcard
@@ -70,6 +99,25 @@ struct VipConfig {
   std::shared_ptr<const SniRouter> sniRouter;  // compiled from sniRoutes; targets group indices
   size_t clientHelloMax = 16 * 1024;           // limits.client_hello_max
   Millis peekTimeout{5000};                    // timeouts.peek
+
+  // https-offload: TLS termination.
+  std::vector<std::string> certificates;  // names from the top-level list; the first is default
+  TlsSettings tlsSettings;
+  std::shared_ptr<const TlsServerContext> tls;
+  HstsConfig hsts;
+
+  // http and https-offload: the HTTP/1.1 proxy.
+  RedirectHttpsConfig redirectHttps;  // http only
+  ForwardedHeadersConfig forwarded;
+  size_t maxHeaderBytes = 32 * 1024;     // limits.max_header_bytes → 431
+  uint64_t maxBody = uint64_t{1} << 30;  // limits.max_body → 413
+  Millis clientHeaderTimeout{10000};     // timeouts.client_header → 408
+  Millis serverResponseTimeout{60000};   // timeouts.server_response → 504
+  Millis keepAliveTimeout{60000};        // timeouts.keep_alive: idle between requests
+
+  bool isHttp() const {
+    return service == ServiceType::kHttp || service == ServiceType::kHttpsOffload;
+  }
 };
 
 struct GlobalConfig {
@@ -86,6 +134,7 @@ struct GlobalConfig {
 struct ConfigSnapshot {
   std::string sourcePath;
   GlobalConfig global;
+  std::vector<CertificateConfig> certificates;
   std::vector<ServerGroupConfig> serverGroups;
   std::vector<VipConfig> vips;
 

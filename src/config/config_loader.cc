@@ -340,10 +340,90 @@ void readSniRoutes(Reader& r, const YAML::Node& node, const std::string& field, 
   }
 }
 
+// certificates, tls and hsts: how an https-offload VIP terminates TLS.
+void readTermination(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
+  if (const YAML::Node list = node["certificates"]; list.IsDefined()) {
+    if (!list.IsSequence() || list.size() == 0) {
+      r.error(list, field + ".certificates", "expected a list of certificate names");
+    } else {
+      for (const auto& item : list) {
+        if (item.IsScalar()) {
+          vip.certificates.push_back(item.Scalar());
+        } else {
+          r.error(item, field + ".certificates", "expected a certificate name");
+        }
+      }
+    }
+  }
+  if (const YAML::Node tls = node["tls"]; tls.IsDefined()) {
+    const std::string tfield = Reader::join(field, "tls");
+    if (r.expectMap(tls, tfield, {"min_version", "ciphers", "ciphersuites", "alpn"})) {
+      TlsSettings& settings = vip.tlsSettings;
+      if (auto v = r.readString(tls, tfield, "min_version", false)) settings.minVersion = *v;
+      if (auto v = r.readString(tls, tfield, "ciphers", false)) settings.ciphers = *v;
+      if (auto v = r.readString(tls, tfield, "ciphersuites", false)) settings.ciphersuites = *v;
+      if (const YAML::Node alpn = tls["alpn"]; alpn.IsDefined()) {
+        settings.alpn.clear();
+        if (!alpn.IsSequence()) {
+          r.error(alpn, tfield + ".alpn", "expected a list of protocol names, e.g. [http/1.1]");
+        } else {
+          for (const auto& protocol : alpn)
+            settings.alpn.push_back(protocol.Scalar());
+        }
+      }
+    }
+  }
+  if (const YAML::Node hsts = node["hsts"]; hsts.IsDefined()) {
+    const std::string hfield = Reader::join(field, "hsts");
+    if (r.expectMap(hsts, hfield, {"max_age", "include_subdomains"})) {
+      vip.hsts.enabled = true;
+      r.readUint<uint64_t>(hsts, hfield, "max_age", 0, 10ull * 365 * 86400, vip.hsts.maxAge);
+      r.readBool(hsts, hfield, "include_subdomains", vip.hsts.includeSubdomains);
+    }
+  }
+}
+
+// redirect_https and forwarded_headers: the HTTP proxy's options.
+void readHttpOptions(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
+  if (const YAML::Node redirect = node["redirect_https"]; redirect.IsDefined()) {
+    const std::string rfield = Reader::join(field, "redirect_https");
+    if (redirect.IsScalar()) {
+      r.readBool(node, field, "redirect_https", vip.redirectHttps.enabled);
+    } else if (r.expectMap(redirect, rfield, {"port", "status"})) {
+      vip.redirectHttps.enabled = true;
+      r.readUint<uint16_t>(redirect, rfield, "port", 1, 65535, vip.redirectHttps.port);
+      r.readUint<int>(redirect, rfield, "status", 301, 308, vip.redirectHttps.status);
+      const int status = vip.redirectHttps.status;
+      if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+        r.error(redirect["status"], rfield + ".status", "must be 301, 302, 303, 307 or 308");
+      }
+    }
+  }
+  if (const YAML::Node forwarded = node["forwarded_headers"]; forwarded.IsDefined()) {
+    const std::string ffield = Reader::join(field, "forwarded_headers");
+    if (r.expectMap(forwarded, ffield, {"trusted_proxies", "rfc7239"})) {
+      r.readBool(forwarded, ffield, "rfc7239", vip.forwarded.rfc7239);
+      if (const YAML::Node proxies = forwarded["trusted_proxies"]; proxies.IsDefined()) {
+        if (!proxies.IsSequence()) {
+          r.error(proxies, ffield + ".trusted_proxies", "expected a list of networks (CIDR)");
+        } else {
+          for (size_t i = 0; i < proxies.size(); ++i) {
+            std::string why;
+            if (!vip.forwarded.trustedProxies.add(proxies[i].Scalar(), &why)) {
+              r.error(proxies[i], Reader::index(ffield + ".trusted_proxies", i), why);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
-  if (!r.expectMap(node, field,
-                   {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni",
-                    "limits", "timeouts"})) {
+  if (!r.expectMap(
+          node, field,
+          {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni", "limits",
+           "timeouts", "certificates", "tls", "hsts", "redirect_https", "forwarded_headers"})) {
     return;
   }
   readName(r, node, field, vip.name);
@@ -356,44 +436,147 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
   r.readEnum(node, field, "no_sni", kNoSniNames, vip.noSni);
   if (const YAML::Node limits = node["limits"]; limits.IsDefined()) {
     const std::string lfield = Reader::join(field, "limits");
-    if (r.expectMap(limits, lfield, {"client_hello_max"})) {
+    if (r.expectMap(limits, lfield, {"client_hello_max", "max_header_bytes", "max_body"})) {
       r.readSize(limits, lfield, "client_hello_max", 512, 1 << 20, vip.clientHelloMax);
+      r.readSize(limits, lfield, "max_header_bytes", 1024, 1 << 20, vip.maxHeaderBytes);
+      size_t maxBody = static_cast<size_t>(vip.maxBody);
+      r.readSize(limits, lfield, "max_body", 0, uint64_t{1} << 40, maxBody);
+      vip.maxBody = maxBody;
     }
   }
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
     const std::string tfield = Reader::join(field, "timeouts");
-    if (r.expectMap(timeouts, tfield, {"peek"})) {
-      r.readDuration(timeouts, tfield, "peek", vip.peekTimeout);
-      if (vip.peekTimeout.count() == 0) {
-        r.error(timeouts["peek"], tfield + ".peek", "must be above 0");
+    if (r.expectMap(timeouts, tfield, {"peek", "client_header", "server_response", "keep_alive"})) {
+      const std::pair<const char*, Millis*> durations[] = {
+          {"peek", &vip.peekTimeout},
+          {"client_header", &vip.clientHeaderTimeout},
+          {"server_response", &vip.serverResponseTimeout},
+          {"keep_alive", &vip.keepAliveTimeout},
+      };
+      for (auto [key, target] : durations) {
+        r.readDuration(timeouts, tfield, key, *target);
+        if (timeouts[key].IsDefined() && target->count() == 0) {
+          r.error(timeouts[key], tfield + "." + key, "must be above 0");
+        }
       }
     }
   }
+  readTermination(r, node, field, vip);
+  readHttpOptions(r, node, field, vip);
 }
 
 // Which keys each service takes, and which it needs.
 void checkVipService(Reader& r, const YAML::Node& node, const std::string& field,
                      const VipConfig& vip) {
-  const bool passthrough = vip.service == ServiceType::kHttpsPassthrough;
-  if (vip.service != ServiceType::kTcp && !passthrough) {
+  if (vip.service == ServiceType::kHttpsBridge) {
     r.error(node["service"], field + ".service",
-            std::string("service '") + toString(vip.service) +
-                "' is not available in this version of Sluice (available: tcp, "
-                "https-passthrough)");
+            "service 'https-bridge' is not available in this version of Sluice (available: tcp, "
+            "https-passthrough, http, https-offload)");
     return;
   }
-  if (!passthrough) {
-    for (const char* key : {"sni_routes", "no_sni", "limits", "timeouts"}) {
-      if (node[key].IsDefined()) {
-        r.error(node[key], field + "." + key,
-                std::string(key) + " applies to https-passthrough VIPs, not to a " +
-                    toString(vip.service) + " VIP");
-      }
+  const bool passthrough = vip.service == ServiceType::kHttpsPassthrough;
+  const bool offload = vip.service == ServiceType::kHttpsOffload;
+  const bool http = vip.isHttp();
+  auto only = [&](const YAML::Node& at, const std::string& key, bool allowed, const char* who) {
+    if (at.IsDefined() && !allowed) {
+      r.error(at, field + "." + key,
+              key + " applies to " + who + " VIPs, not to a " + toString(vip.service) + " VIP");
     }
+  };
+  only(node["sni_routes"], "sni_routes", passthrough, "https-passthrough");
+  only(node["no_sni"], "no_sni", passthrough, "https-passthrough");
+  only(node["certificates"], "certificates", offload, "https-offload");
+  only(node["tls"], "tls", offload, "https-offload");
+  only(node["hsts"], "hsts", offload, "https-offload");
+  only(node["redirect_https"], "redirect_https", vip.service == ServiceType::kHttp, "http");
+  only(node["forwarded_headers"], "forwarded_headers", http, "http and https-offload");
+  // (IsDefined() first: yaml-cpp throws when asked the type of an absent node.)
+  if (const YAML::Node limits = node["limits"]; limits.IsDefined() && limits.IsMap()) {
+    only(limits["client_hello_max"], "limits.client_hello_max", passthrough, "https-passthrough");
+    only(limits["max_header_bytes"], "limits.max_header_bytes", http, "http and https-offload");
+    only(limits["max_body"], "limits.max_body", http, "http and https-offload");
+  } else if (limits.IsDefined()) {
+    only(limits, "limits", passthrough || http, "https-passthrough, http and https-offload");
+  }
+  if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined() && timeouts.IsMap()) {
+    only(timeouts["peek"], "timeouts.peek", passthrough, "https-passthrough");
+    for (const char* key : {"client_header", "server_response", "keep_alive"}) {
+      only(timeouts[key], std::string("timeouts.") + key, http, "http and https-offload");
+    }
+  } else if (timeouts.IsDefined()) {
+    only(timeouts, "timeouts", passthrough || http, "https-passthrough, http and https-offload");
+  }
+  if (offload && vip.certificates.empty()) {
+    r.error(node, field + ".certificates", "an https-offload VIP needs at least one certificate");
   }
   if (vip.defaultGroup.empty() && (!passthrough || vip.sniRoutes.empty())) {
     r.error(node, field + ".default_group",
             passthrough ? "is required when there are no sni_routes" : "is required");
+  }
+}
+
+// The VIP's TLS context from the certificates it names.
+void buildTlsContext(Reader& r, const YAML::Node& node, const std::string& field,
+                     const ConfigSnapshot& config, VipConfig& vip) {
+  std::vector<std::shared_ptr<const Certificate>> certificates;
+  for (size_t k = 0; k < vip.certificates.size(); ++k) {
+    const std::string& name = vip.certificates[k];
+    auto found = std::find_if(config.certificates.begin(), config.certificates.end(),
+                              [&](const CertificateConfig& c) { return c.name == name; });
+    if (found == config.certificates.end()) {
+      r.error(node["certificates"][k], Reader::index(field + ".certificates", k),
+              "no certificate is named '" + name + "'");
+      return;
+    }
+    if (!found->loaded) return;  // its own error is reported already
+    certificates.push_back(found->loaded);
+  }
+  std::string error;
+  vip.tls = TlsServerContext::create(certificates, vip.tlsSettings, error);
+  if (!vip.tls) {
+    const YAML::Node at = node["tls"].IsDefined() ? node["tls"] : node["certificates"];
+    r.error(at, field + (node["tls"].IsDefined() ? ".tls" : ".certificates"), error);
+  }
+}
+
+// The top-level `certificates:` list: each entry loaded and checked now, so that a bad file is
+// a config error (with its line) rather than a failure at the first handshake.
+void readCertificates(Reader& r, const YAML::Node& list, const std::string& directory,
+                      ConfigSnapshot& config) {
+  if (!list.IsSequence()) {
+    r.error(list, "certificates", "expected a list of {name, cert, key}");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string field = Reader::index("certificates", i);
+    CertificateConfig& entry = config.certificates.emplace_back();
+    if (!r.expectMap(list[i], field, {"name", "cert", "key"})) continue;
+    readName(r, list[i], field, entry.name);
+    auto cert = r.readString(list[i], field, "cert", true);
+    auto key = r.readString(list[i], field, "key", true);
+    if (!cert || !key) continue;
+    auto resolve = [&](const std::string& path) {
+      return path.empty() || path.front() == '/' || directory.empty() ? path
+                                                                      : directory + "/" + path;
+    };
+    entry.cert = resolve(*cert);
+    entry.key = resolve(*key);
+    std::string error;
+    auto loaded = loadCertificate(entry.name, entry.cert, entry.key, error);
+    if (!loaded) {
+      const bool keyProblem =
+          error.rfind("key file", 0) == 0 || error.rfind("cannot read key", 0) == 0;
+      r.error(list[i][keyProblem ? "key" : "cert"], field + (keyProblem ? ".key" : ".cert"), error);
+      continue;
+    }
+    entry.loaded = std::make_shared<const Certificate>(std::move(*loaded));
+    for (size_t j = 0; j < i; ++j) {
+      if (config.certificates[j].name == entry.name && !entry.name.empty()) {
+        r.error(
+            list[i]["name"], field + ".name",
+            "'" + entry.name + "' is already the name of certificates[" + std::to_string(j) + "]");
+      }
+    }
   }
 }
 
@@ -437,7 +620,12 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
         return kNoGroup;
       }
       const ServerGroupConfig& target = config.serverGroups[group->second];
-      if (target.protocol != BackendProtocol::kTcp) {
+      if (vip.isHttp() && target.protocol != BackendProtocol::kHttp) {
+        r.error(at, where,
+                std::string("a ") + toString(vip.service) +
+                    " VIP sends plain HTTP and needs a group with protocol: http, but '" +
+                    target.name + "' is not");
+      } else if (!vip.isHttp() && target.protocol != BackendProtocol::kTcp) {
         r.error(at, where,
                 std::string("a ") + toString(vip.service) +
                     " VIP relays bytes and needs a group with protocol: tcp, but '" + target.name +
@@ -461,6 +649,9 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
       }
     }
     vip.sniRouter = std::move(router);
+    if (vip.service == ServiceType::kHttpsOffload && !vip.certificates.empty()) {
+      buildTlsContext(r, node, field, config, vip);
+    }
   }
 }
 
@@ -470,9 +661,14 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
   config->sourcePath = name;
   if (!root.IsDefined() || root.IsNull()) {
     r.error(root, "", "the config is empty");
-  } else if (r.expectMap(root, "", {"global", "server_groups", "vips"})) {
+  } else if (r.expectMap(root, "", {"global", "certificates", "server_groups", "vips"})) {
     if (const YAML::Node global = root["global"]; global.IsDefined()) {
       readGlobal(r, global, config->global);
+    }
+    if (const YAML::Node certificates = root["certificates"]; certificates.IsDefined()) {
+      const size_t slash = name.rfind('/');
+      readCertificates(r, certificates, slash == std::string::npos ? "" : name.substr(0, slash),
+                       *config);
     }
     if (const YAML::Node groups = root["server_groups"]; groups.IsDefined()) {
       if (!groups.IsSequence()) {

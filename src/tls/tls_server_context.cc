@@ -100,6 +100,10 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::create(
       return nullptr;
     }
     SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
+    // Non-blocking sockets: a write may take part of a buffer, and the retry may come from a
+    // moved buffer (the proxy's output strings grow).
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
     SSL_CTX_set_tlsext_servername_callback(ctx, &TlsServerContext::onServerName);

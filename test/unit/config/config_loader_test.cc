@@ -1,6 +1,9 @@
 #include "config/config_loader.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "tls/certificate_factory.h"
 
 namespace sluice {
 namespace {
@@ -188,9 +191,9 @@ TEST(ConfigLoader, ServiceAndProtocolMustFit) {
                        "protocol: tcp"));
   const std::string offload =
       "server_groups:\n  - name: g\n    servers: [{name: s, address: 127.0.0.1:1}]\n"
-      "vips:\n  - {name: v, listen: 127.0.0.1:1, service: https-offload, default_group: g}\n";
+      "vips:\n  - {name: v, listen: 127.0.0.1:1, service: https-bridge, default_group: g}\n";
   EXPECT_TRUE(hasError(errorsOf(offload),
-                       "5:45: vips[0].service: service 'https-offload' is not available"));
+                       "5:45: vips[0].service: service 'https-bridge' is not available"));
   EXPECT_TRUE(hasError(
       errorsOf(withLines("").replace(withLines("").find("service: tcp"), 12, "service: udp")),
       "vips[0].service: 'udp' is not one of: tcp, http, https-passthrough"));
@@ -264,6 +267,139 @@ TEST(ConfigLoader, PassthroughErrorsAreLocated) {
   EXPECT_TRUE(hasError(with("https-passthrough", "tcp"),
                        "vips[0].sni_routes: sni_routes applies to https-passthrough VIPs, not to a "
                        "tcp VIP"));
+}
+
+// An offload VIP and an http VIP, with certificates made for the test.
+class OffloadConfig : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char path[] = "/tmp/sluice-config-test-XXXXXX";
+    dir_ = ::mkdtemp(path);
+    CertificateFactory factory(dir_, "Config Test CA");
+    factory.issue("shop-ec", {"shop.example.test"});
+    factory.issue("shop-rsa", {"shop.example.test"}, CertificateFactory::KeyType::kRsa2048);
+    factory.issue("old", {"old.example.test"}, CertificateFactory::KeyType::kEcdsaP256, -10, -1);
+  }
+  std::string yaml(const std::string& vipExtra = "", const std::string& plainExtra = "") {
+    return "certificates:\n"
+           "  - {name: shop-ec, cert: shop-ec.pem, key: shop-ec.key}\n"
+           "  - {name: shop-rsa, cert: " +
+           dir_ + "/shop-rsa.pem, key: " + dir_ +
+           "/shop-rsa.key}\n"
+           "server_groups:\n"
+           "  - {name: web, protocol: http, servers: [{name: w1, address: 127.0.0.1:8081}]}\n"
+           "vips:\n"
+           "  - name: shop\n"
+           "    listen: 127.0.0.1:8443\n"
+           "    service: https-offload\n"
+           "    certificates: [shop-ec, shop-rsa]\n"
+           "    default_group: web\n" +
+           vipExtra +
+           "  - name: shop-plain\n"
+           "    listen: 127.0.0.1:8080\n"
+           "    service: http\n"
+           "    default_group: web\n" +
+           plainExtra;
+  }
+  ConfigLoadResult load(const std::string& text) {
+    return loadConfigText(text, dir_ + "/sluice.yaml");  // relative paths resolve against dir_
+  }
+  std::vector<std::string> errors(const std::string& text) {
+    std::vector<std::string> out;
+    for (const ConfigError& e : load(text).errors) {
+      out.push_back(std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.field +
+                    ": " + e.message);
+    }
+    return out;
+  }
+  static std::string dir_;
+};
+std::string OffloadConfig::dir_;
+
+TEST_F(OffloadConfig, ReadsTerminationAndHttpOptions) {
+  ConfigLoadResult result = load(yaml(
+      "    hsts: {max_age: 31536000, include_subdomains: true}\n"
+      "    tls: {min_version: \"1.3\", alpn: [http/1.1]}\n"
+      "    forwarded_headers: {trusted_proxies: [10.0.0.0/8, \"2001:db8::/32\"], rfc7239: true}\n"
+      "    limits: {max_header_bytes: 16KiB, max_body: 10MiB}\n"
+      "    timeouts: {client_header: 5s, server_response: 30s, keep_alive: 20s}\n",
+      "    redirect_https: {port: 8443, status: 308}\n"));
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const VipConfig& shop = result.snapshot->vips[0];
+  ASSERT_TRUE(shop.tls);
+  EXPECT_EQ(shop.tlsSettings.minVersion, "1.3");
+  EXPECT_TRUE(shop.hsts.enabled);
+  EXPECT_TRUE(shop.hsts.includeSubdomains);
+  EXPECT_TRUE(shop.forwarded.rfc7239);
+  EXPECT_TRUE(shop.forwarded.trustedProxies.contains(*SocketAddress::parse("10.1.2.3:1")));
+  EXPECT_EQ(shop.maxHeaderBytes, 16384u);
+  EXPECT_EQ(shop.maxBody, 10u << 20);
+  EXPECT_EQ(shop.clientHeaderTimeout, Millis(5000));
+  EXPECT_EQ(shop.serverResponseTimeout, Millis(30000));
+  EXPECT_EQ(shop.keepAliveTimeout, Millis(20000));
+  const VipConfig& plain = result.snapshot->vips[1];
+  EXPECT_TRUE(plain.redirectHttps.enabled);
+  EXPECT_EQ(plain.redirectHttps.port, 8443);
+  EXPECT_EQ(plain.redirectHttps.status, 308);
+  EXPECT_EQ(result.snapshot->certificates[0].cert, dir_ + "/shop-ec.pem");
+}
+
+TEST_F(OffloadConfig, HttpDefaults) {
+  ConfigLoadResult result = load(yaml("", "    redirect_https: true\n"));
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const VipConfig& shop = result.snapshot->vips[0];
+  EXPECT_EQ(shop.maxHeaderBytes, 32768u);
+  EXPECT_EQ(shop.maxBody, 1u << 30);
+  EXPECT_EQ(shop.clientHeaderTimeout, Millis(10000));
+  EXPECT_EQ(shop.serverResponseTimeout, Millis(60000));
+  EXPECT_FALSE(shop.hsts.enabled);
+  EXPECT_EQ(result.snapshot->vips[1].redirectHttps.port, 443);
+  EXPECT_EQ(result.snapshot->vips[1].redirectHttps.status, 301);
+}
+
+TEST_F(OffloadConfig, CertificateProblemsNameTheFileAndLine) {
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string text = yaml();
+    text.replace(text.find(from), from.size(), to);
+    return errors(text);
+  };
+  EXPECT_TRUE(hasError(with("cert: shop-ec.pem", "cert: missing.pem"),
+                       "2:27: certificates[0].cert: cannot read certificate file '" + dir_ +
+                           "/missing.pem': No such file or directory"));
+  EXPECT_TRUE(hasError(with("key: shop-ec.key", "key: shop-rsa.key"),
+                       "2:45: certificates[0].key: key file '" + dir_ +
+                           "/shop-rsa.key' does not match the certificate in '" + dir_ +
+                           "/shop-ec.pem'"));
+  EXPECT_TRUE(hasError(with("cert: shop-ec.pem, key: shop-ec.key", "cert: old.pem, key: old.key"),
+                       "certificates[0].cert: certificate '" + dir_ + "/old.pem' has expired"));
+  EXPECT_TRUE(hasError(with("[shop-ec, shop-rsa]", "[shop-ec, nope]"),
+                       "vips[0].certificates[1]: no certificate is named 'nope'"));
+  EXPECT_TRUE(
+      hasError(with("    certificates: [shop-ec, shop-rsa]\n", ""),
+               "vips[0].certificates: an https-offload VIP needs at least one certificate"));
+}
+
+TEST_F(OffloadConfig, KeysBelongToTheirServices) {
+  EXPECT_TRUE(hasError(errors(yaml("    redirect_https: true\n")),
+                       "vips[0].redirect_https: redirect_https applies to http VIPs, not to a "
+                       "https-offload VIP"));
+  EXPECT_TRUE(hasError(errors(yaml("", "    hsts: {max_age: 10}\n")),
+                       "vips[1].hsts: hsts applies to https-offload VIPs"));
+  EXPECT_TRUE(hasError(errors(yaml("    limits: {client_hello_max: 1KiB}\n")),
+                       "vips[0].limits.client_hello_max: limits.client_hello_max applies to "
+                       "https-passthrough VIPs"));
+  EXPECT_TRUE(
+      hasError(errors(yaml("    forwarded_headers: {trusted_proxies: [10.0.0.0/40]}\n")),
+               "vips[0].forwarded_headers.trusted_proxies[0]: '/40' is not a prefix length"));
+  EXPECT_TRUE(hasError(errors(yaml("", "    redirect_https: {status: 305}\n")),
+                       "vips[1].redirect_https.status: must be 301, 302, 303, 307 or 308"));
+  EXPECT_TRUE(hasError(errors(yaml("    tls: {min_version: \"1.0\"}\n")),
+                       "vips[0].tls: min_version '1.0' must be \"1.2\" or \"1.3\""));
+  std::string tcpGroup = yaml();
+  tcpGroup.replace(tcpGroup.find("protocol: http"), 14, "protocol: tcp");
+  EXPECT_TRUE(hasError(errors(tcpGroup),
+                       "vips[0].default_group: a https-offload VIP sends plain "
+                       "HTTP and needs a group with protocol: http"));
 }
 
 TEST(ConfigLoader, ReportsEveryErrorAtOnce) {
