@@ -27,13 +27,6 @@ bool bindListeners(const ConfigSnapshot& config, unsigned workers,
               vip.listen.toString());
       continue;
     }
-    if (vip.isHttp()) {
-      // The HTTP/1.1 proxy session is not wired in yet: refuse rather than relay HTTP (or TLS
-      // meant to be terminated) as if it were a tcp VIP.
-      logError("vips[" + std::to_string(v) + "] (" + vip.name + "): service " +
-               toString(vip.service) + " is validated by `sluice check` but not served yet");
-      return false;
-    }
     for (unsigned w = 0; w < workers; ++w) {
       std::string error;
       UniqueFd fd = listenTcp(vip.listen, config.global.listenBacklog, error);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "http/proxy/http_proxy_session.h"
 #include "l4/l4_proxy_session.h"
 
 namespace sluice {
@@ -15,8 +16,11 @@ namespace {
 
 // Empty pipes a worker keeps for reuse; beyond that, released pipes are closed.
 constexpr size_t kMaxIdlePipes = 256;
-// Idle peek buffers a worker keeps per size class.
+// Idle buffers (ClientHello peeks, HTTP) a worker keeps per size class.
 constexpr size_t kMaxIdleBuffers = 64;
+// Idle keep-alive connections to HTTP servers a worker keeps per server, and for how long.
+constexpr size_t kMaxIdlePerServer = 64;
+constexpr Millis kMaxIdleUpstream{30000};
 
 }  // namespace
 
@@ -66,6 +70,7 @@ Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
     : id_(id),
       pipes_(snapshot->global.pipeSize, kMaxIdlePipes),
       buffers_(kMaxIdleBuffers),
+      upstreamPool_(kMaxIdlePerServer, kMaxIdleUpstream),
       accessLog_(accessLog),
       config_(std::make_shared<WorkerConfig>(snapshot, id)) {
   const unsigned workers = snapshot->workerCount();
@@ -131,11 +136,22 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
   }
   int one = 1;
   ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto* session = new L4ProxySession(*this, config_, vip, std::move(client), peer);
+  // Each service's session type; the life of each is in its own header.
+  if (vip.isHttp()) {
+    auto* session = new HttpProxySession(*this, config_, vip, std::move(client), peer);
+    track(session);
+    session->start();
+  } else {
+    auto* session = new L4ProxySession(*this, config_, vip, std::move(client), peer);
+    track(session);
+    session->start();
+  }
+}
+
+void Worker::track(Session* session) {
   session->workerSlot = sessions_.size();
   sessions_.push_back(session);
   counters_.open.store(sessions_.size(), std::memory_order_relaxed);
-  session->start();
 }
 
 void Worker::sessionClosed(Session* session) {

@@ -8,6 +8,7 @@
 #include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/pipe_pool.h"
+#include "http/proxy/upstream_pool.h"
 #include "net/socket.h"
 #include "server/access_log.h"
 #include "server/session.h"
@@ -58,6 +59,7 @@ class Worker {
   EventLoop& loop() { return loop_; }
   PipePool& pipes() { return pipes_; }
   BufferPool& buffers() { return buffers_; }
+  UpstreamPool& upstreamPool() { return upstreamPool_; }
   const AccessLog& accessLog() const { return accessLog_; }
   AccessLogLine& logLine() { return logLine_; }
   WorkerCounters& counters() { return counters_; }
@@ -68,6 +70,7 @@ class Worker {
  private:
   class Listener;
   void onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& peer);
+  void track(Session* session);
   void startDrain();
   void abortAll(std::string_view reason);
   void maybeStop();
@@ -76,6 +79,7 @@ class Worker {
   EventLoop loop_;
   PipePool pipes_;
   BufferPool buffers_;
+  UpstreamPool upstreamPool_;
   const AccessLog& accessLog_;
   AccessLogLine logLine_;
   WorkerCounters counters_;

@@ -72,7 +72,8 @@ CertFactory::CertFactory() {
       dir_ + "/ca.key -out " + caPath_);
 }
 
-CertFactory::Issued CertFactory::issue(const std::vector<std::string>& names) {
+CertFactory::Issued CertFactory::issueWith(const std::vector<std::string>& names,
+                                           const std::string& keyType) {
   const std::string base = dir_ + "/leaf" + std::to_string(++serial_);
   std::string san;
   for (const auto& name : names)
@@ -80,8 +81,10 @@ CertFactory::Issued CertFactory::issue(const std::vector<std::string>& names) {
   std::FILE* ext = std::fopen((base + ".ext").c_str(), "w");
   std::fprintf(ext, "subjectAltName=%s\nbasicConstraints=CA:FALSE\n", san.c_str());
   std::fclose(ext);
-  mustRun("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=" +
-          names.at(0) + "' -keyout " + base + ".key -out " + base + ".csr");
+  const std::string key =
+      keyType == "rsa" ? "-newkey rsa:2048" : "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
+  mustRun("openssl req " + key + " -nodes -subj '/CN=" + names.at(0) + "' -keyout " + base +
+          ".key -out " + base + ".csr");
   mustRun("openssl x509 -req -days 2 -in " + base + ".csr -CA " + caPath_ + " -CAkey " + dir_ +
           "/ca.key -set_serial " + std::to_string(1000 + serial_) + " -extfile " + base +
           ".ext -out " + base + ".pem");

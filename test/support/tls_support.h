@@ -22,10 +22,13 @@ class CertFactory {
 
   const std::string& caPath() const { return caPath_; }
   // A certificate for `names` (the first is the subject CN; all are DNS subjectAltNames).
-  Issued issue(const std::vector<std::string>& names);
+  Issued issue(const std::vector<std::string>& names) { return issueWith(names, "ec"); }
+  // The same with an RSA-2048 key.
+  Issued issueRsa(const std::vector<std::string>& names) { return issueWith(names, "rsa"); }
 
  private:
   CertFactory();
+  Issued issueWith(const std::vector<std::string>& names, const std::string& keyType);
   std::string dir_;
   std::string caPath_;
   int serial_ = 0;

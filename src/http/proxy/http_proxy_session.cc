@@ -1,0 +1,612 @@
+#include "http/proxy/http_proxy_session.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "http/error_response.h"
+#include "http/proxy/client_response.h"
+#include "http/proxy/upstream_pool.h"
+#include "http/proxy/upstream_request.h"
+#include "server/worker.h"
+
+namespace sluice {
+namespace {
+
+constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+// Bytes one side may have waiting to be sent before the proxy stops reading the other side.
+constexpr size_t kMaxPending = 256 * 1024;
+constexpr size_t kServerBufferSize = 64 * 1024;
+// Progress rounds per event: enough to move everything a burst brings, bounded so that one
+// busy connection cannot hold the worker.
+constexpr int kMaxRounds = 64;
+
+uint64_t millisBetween(TimePoint from, TimePoint to) {
+  return to > from ? static_cast<uint64_t>(std::chrono::duration_cast<Millis>(to - from).count())
+                   : 0;
+}
+
+}  // namespace
+
+HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config,
+                                   const VipConfig& vip, UniqueFd client, const SocketAddress& peer)
+    : worker_(worker),
+      config_(std::move(config)),
+      vip_(vip),
+      group_(*config_->groups[vip.defaultGroupIndex]),
+      client_(std::move(client)),
+      peer_(peer),
+      vipPort_(vip.listen.port()),
+      parser_(vip.maxHeaderBytes, vip.maxBody),
+      tried_(static_cast<uint32_t>(group_.size())),
+      requestStart_(worker.loop().now()),
+      lastActivity_(requestStart_),
+      timer_(worker.loop().timers(), [this] { onTimer(); }),
+      resume_(worker.loop().timers(), [this] { progress(); }) {}
+
+HttpProxySession::~HttpProxySession() {
+  worker_.buffers().release(std::move(in_));
+  worker_.buffers().release(std::move(up_));
+}
+
+void HttpProxySession::start() {
+  SSL* ssl = nullptr;
+  if (vip_.service == ServiceType::kHttpsOffload) {
+    ssl = vip_.tls->newSession();
+    if (!ssl) {
+      finish("internal_error");
+      return;
+    }
+  }
+  transport_ = std::make_unique<ClientTransport>(client_.get(), ssl);
+  if (!worker_.loop().add(client_.get(), kEvents, &clientEndpoint_)) {
+    finish("internal_error");
+    return;
+  }
+  progress();
+}
+
+// Does every step that can be done now, in the order bytes flow, until nothing moves.
+void HttpProxySession::progress() {
+  if (closed_) return;
+  if (!handshakeDone_) {
+    handshakeDone_ = transport_->handshake();
+    if (!handshakeDone_) {
+      if (transport_->failed()) {
+        finish("tls_handshake_failed");
+      } else {
+        armTimer();
+      }
+      return;
+    }
+  }
+  bool moved = true;
+  for (int round = 0; round < kMaxRounds && moved && !closed_; ++round) {
+    moved = readClient();
+    parseRequest();
+    if (upstream_ == Upstream::kConnecting && !closed_) moved |= checkConnected();
+    if (!closed_) moved |= writeUpstream();
+    if (!closed_) moved |= readUpstream();
+    if (!closed_) moved |= writeClient();
+  }
+  if (closed_) return;
+  if (moved) {
+    // Out of rounds with work left: readiness was edge-reported and will not be reported
+    // again, so come back right after the other connections of this batch have had a turn.
+    resume_.armAt(worker_.loop().now());
+  }
+  if (closeWhenFlushed_ && toClientSent_ == toClient_.size()) {
+    finish(status_ >= 400 && status_ != 0 ? "answered_error" : "done");
+    return;
+  }
+  if (clientEof_ && request_ == Request::kReadingHead && inStart_ == inEnd_) {
+    // The client ended its keep-alive connection between requests: close once what it is
+    // owed has been sent.
+    if (toClientSent_ == toClient_.size()) {
+      finish("client_close");
+      return;
+    }
+    closeWhenFlushed_ = true;
+  }
+  armTimer();
+}
+
+bool HttpProxySession::readClient() {
+  if (clientEof_ || closeWhenFlushed_ || toServer_.size() - toServerSent_ >= kMaxPending) {
+    return false;
+  }
+  if (!in_.data) in_ = worker_.buffers().acquire(vip_.maxHeaderBytes + 16 * 1024);
+  if (inEnd_ == in_.size) return false;  // full: parsing or the server must catch up
+  const ssize_t n = transport_->read(in_.data.get() + inEnd_, in_.size - inEnd_);
+  if (n == ClientTransport::kAgain) return false;
+  if (n == ClientTransport::kFailed) {
+    finish("client_error");
+    return false;
+  }
+  lastActivity_ = worker_.loop().now();
+  if (n == 0) {
+    clientEof_ = true;
+    if (upgraded_ && toServer_.size() == toServerSent_) ::shutdown(server_.get(), SHUT_WR);
+    return true;
+  }
+  if (request_ == Request::kReadingHead && inStart_ == inEnd_ && inStart_ == 0) {
+    requestStart_ = lastActivity_;  // the first byte of a new request
+  }
+  inEnd_ += static_cast<size_t>(n);
+  return true;
+}
+
+void HttpProxySession::parseRequest() {
+  if (upgraded_) {
+    toServer_.append(in_.data.get() + inStart_, inEnd_ - inStart_);
+    inStart_ = inEnd_ = 0;
+    return;
+  }
+  if (!in_.data) return;  // nothing received yet
+  while (!closed_ && (request_ == Request::kReadingHead || request_ == Request::kSendingBody)) {
+    if (request_ == Request::kSendingBody && toServer_.size() - toServerSent_ >= kMaxPending) {
+      return;  // backpressure: the server has not taken what it was sent
+    }
+    const char* data = in_.data.get() + inStart_;
+    const auto result = parser_.feed(data, inEnd_ - inStart_);
+    if (request_ == Request::kSendingBody && result.consumed > 0) {
+      toServer_.append(data, result.consumed);  // body bytes, framing included
+    }
+    inStart_ += result.consumed;
+    requestBytes_ += result.consumed;
+    switch (result.event) {
+      case Http1RequestParser::Event::kNeedMore:
+        if (request_ == Request::kSendingBody && inStart_ == inEnd_) inStart_ = inEnd_ = 0;
+        if (clientEof_ && request_ == Request::kSendingBody) finish("client_close");
+        return;
+      case Http1RequestParser::Event::kError:
+        respondError(parser_.error().status, parser_.error().reason);
+        return;
+      case Http1RequestParser::Event::kHeadComplete:
+        onRequestHead();
+        if (upgraded_ || closed_) return;
+        break;
+      case Http1RequestParser::Event::kMessageComplete:
+        if (request_ == Request::kSendingBody) {
+          request_ = Request::kSent;
+          requestSent_ = worker_.loop().now();
+        }
+        return;
+    }
+  }
+}
+
+void HttpProxySession::onRequestHead() {
+  const HttpRequestHead& head = parser_.head();
+  method_.assign(head.method);
+  host_.assign(head.host);
+  path_.assign(head.target);
+  clientKeepAlive_ = head.keepAlive;
+  clientHttp10_ = head.versionMinor == 0;
+  headHeadRequest_ = head.method == "HEAD";
+  requestHasBody_ = head.chunked || head.contentLength > 0;
+  if (vip_.redirectHttps.enabled) {
+    redirectToHttps();
+    return;
+  }
+  const ForwardingContext context{&peer_, vip_.forwarded.trustedProxies.contains(peer_),
+                                  vip_.service == ServiceType::kHttpsOffload ? "https" : "http",
+                                  vipPort_, vip_.forwarded.rfc7239};
+  upstreamHead_.clear();
+  writeUpstreamRequestHead(head, context, upstreamHead_);
+  toServer_.append(upstreamHead_);
+  request_ = Request::kSendingBody;
+  if (upstream_ == Upstream::kNone) connectNext();
+}
+
+void HttpProxySession::redirectToHttps() {
+  std::string_view host = host_;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else if (const size_t colon = host.find(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  const std::string fallback = vip_.listen.ipString();
+  if (host.empty()) host = fallback;
+  const int status = vip_.redirectHttps.status;
+  static constexpr std::pair<int, const char*> kReasons[] = {{301, "Moved Permanently"},
+                                                             {302, "Found"},
+                                                             {303, "See Other"},
+                                                             {307, "Temporary Redirect"},
+                                                             {308, "Permanent Redirect"}};
+  const char* reason = "Moved Permanently";
+  for (auto [code, text] : kReasons) {
+    if (code == status) reason = text;
+  }
+  toClient_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(reason);
+  toClient_.append("\r\nLocation: https://").append(host);
+  if (vip_.redirectHttps.port != 443)
+    toClient_.append(":").append(std::to_string(vip_.redirectHttps.port));
+  toClient_.append(path_).append("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  status_ = status;
+  request_ = Request::kAnswered;
+  closeWhenFlushed_ = true;
+  logRequest(status, "redirect_https");
+}
+
+void HttpProxySession::connectNext() {
+  const ServerGroupConfig& group = group_.config();
+  for (;;) {
+    if (attempts_ > group.retries) {
+      respondError(502, "connect_failed");
+      return;
+    }
+    serverIndex_ = group_.pick(tried_, peer_.ipBytes());
+    if (serverIndex_ == ServerGroup::kNone) {
+      respondError(attempts_ == 0 ? 503 : 502, attempts_ == 0 ? "no_server" : "connect_failed");
+      return;
+    }
+    tried_.insert(serverIndex_);
+    ++attempts_;
+    const SocketAddress& address = group.servers[serverIndex_].address;
+    server_ = worker_.upstreamPool().take(address, worker_.loop().now());
+    serverFromPool_ = server_.valid();
+    if (!serverFromPool_) server_ = connectTcp(address);
+    if (!server_.valid() || !worker_.loop().add(server_.get(), kEvents, &serverEndpoint_)) {
+      lastConnectError_ = errno;
+      worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+      server_.reset();
+      continue;
+    }
+    group_.connectionOpened(serverIndex_);
+    upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
+    requestSent_ = worker_.loop().now();  // the connect deadline counts from here
+    if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
+    response_ = std::make_unique<Http1ResponseParser>();
+    response_->expect(headHeadRequest_);
+    return;
+  }
+}
+
+// While connecting: has the connect finished? (Readiness is edge-reported to progress(), which
+// does not know which socket woke it, so ask the socket.)
+bool HttpProxySession::checkConnected() {
+  pollfd p{server_.get(), POLLOUT, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  const int error = connectResult(server_.get());
+  if (error == 0) {
+    upstream_ = Upstream::kConnected;
+    return true;
+  }
+  lastConnectError_ = error;
+  worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+  releaseUpstream(false);
+  connectNext();
+  return true;
+}
+
+bool HttpProxySession::writeUpstream() {
+  if (upstream_ != Upstream::kConnected || toServerSent_ == toServer_.size()) return false;
+  const ssize_t n = ::send(server_.get(), toServer_.data() + toServerSent_,
+                           toServer_.size() - toServerSent_, MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return false;
+    onUpstreamClosed(false);
+    return true;
+  }
+  toServerSent_ += static_cast<size_t>(n);
+  lastActivity_ = worker_.loop().now();
+  if (toServerSent_ == toServer_.size()) {
+    toServer_.clear();
+    toServerSent_ = 0;
+    if (upgraded_ && clientEof_) ::shutdown(server_.get(), SHUT_WR);
+  }
+  return true;
+}
+
+bool HttpProxySession::readUpstream() {
+  if (upstream_ != Upstream::kConnected) return false;
+  if (toClient_.size() - toClientSent_ >= kMaxPending) return false;
+  if (upEnd_ == up_.size) {
+    if (!responseHeadSeen_) respondError(502, "response head too large");
+    return false;
+  }
+  const ssize_t n = ::recv(server_.get(), up_.data.get() + upEnd_, up_.size - upEnd_, 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return false;
+    onUpstreamClosed(false);
+    return true;
+  }
+  lastActivity_ = worker_.loop().now();
+  if (n == 0) {
+    onUpstreamClosed(true);
+    return true;
+  }
+  upEnd_ += static_cast<size_t>(n);
+  parseResponse();
+  return true;
+}
+
+void HttpProxySession::parseResponse() {
+  if (upgraded_) {
+    toClient_.append(up_.data.get() + upStart_, upEnd_ - upStart_);
+    upStart_ = upEnd_ = 0;
+    return;
+  }
+  while (!closed_ && response_) {
+    const char* data = up_.data.get() + upStart_;
+    const auto result = response_->feed(data, upEnd_ - upStart_);
+    if (responseHeadSeen_ && result.consumed > 0) {
+      toClient_.append(data, result.consumed);
+      responseBytes_ += result.consumed;
+    }
+    upStart_ += result.consumed;
+    switch (result.event) {
+      case Http1ResponseParser::Event::kNeedMore:
+        if (responseHeadSeen_ && upStart_ == upEnd_) upStart_ = upEnd_ = 0;
+        return;
+      case Http1ResponseParser::Event::kError:
+        if (responseStarted_) {
+          finish("server_error");
+        } else {
+          respondError(502, "invalid response");
+        }
+        return;
+      case Http1ResponseParser::Event::kHeadComplete:
+        onResponseHead();
+        if (upgraded_) {
+          parseResponse();  // whatever followed the 101 is already the new protocol
+          return;
+        }
+        break;
+      case Http1ResponseParser::Event::kMessageComplete:
+        if (responseHeadSeen_) {
+          onResponseComplete();
+          return;
+        }
+        break;  // an interim (1xx) response ended; the final one follows
+    }
+  }
+}
+
+void HttpProxySession::onResponseHead() {
+  const HttpResponseHead& head = response_->head();
+  std::string hsts;
+  if (vip_.hsts.enabled && head.status >= 200) {
+    hsts = "max-age=" + std::to_string(vip_.hsts.maxAge);
+    if (vip_.hsts.includeSubdomains) hsts += "; includeSubDomains";
+  }
+  if (head.status < 200 && !head.upgrade) {
+    const size_t before = toClient_.size();
+    writeClientResponseHead(head, {hsts, false, false}, toClient_);
+    responseBytes_ += toClient_.size() - before;
+    return;  // interim: the final response follows
+  }
+  responseHeadSeen_ = true;
+  responseStarted_ = true;
+  responseHeadAt_ = worker_.loop().now();
+  status_ = static_cast<int>(head.status);
+  const bool bodiless = headHeadRequest_ || head.status == 204 || head.status == 304;
+  const bool delimitedByClose = !bodiless && !head.chunked && !head.hasContentLength;
+  closeAfterResponse_ = !clientKeepAlive_ || delimitedByClose;
+  const size_t before = toClient_.size();
+  writeClientResponseHead(head, {hsts, closeAfterResponse_, clientHttp10_ && clientKeepAlive_},
+                          toClient_);
+  responseBytes_ += toClient_.size() - before;
+  if (head.upgrade) {
+    upgraded_ = true;
+    logRequest(status_, "upgraded");
+  }
+}
+
+void HttpProxySession::onResponseComplete() {
+  const bool reusable = response_->head().keepAlive && request_ == Request::kSent &&
+                        toServerSent_ == toServer_.size() && upStart_ == upEnd_;
+  logRequest(status_, "ok");
+  releaseUpstream(reusable);
+  if (closeAfterResponse_) {
+    closeWhenFlushed_ = true;
+    request_ = Request::kAnswered;
+  } else {
+    startNextRequest();
+  }
+}
+
+void HttpProxySession::onUpstreamClosed(bool cleanEof) {
+  if (upgraded_) {
+    releaseUpstream(false);
+    closeWhenFlushed_ = true;
+    return;
+  }
+  if (responseHeadSeen_ && cleanEof && response_->finishAtEof()) {
+    onResponseComplete();  // a body delimited by the close (closeAfterResponse_ is set)
+    return;
+  }
+  if (responseStarted_) {
+    finish("server_error");  // cut short mid-response: the client must not take it as whole
+    return;
+  }
+  if (serverFromPool_ && !requestHasBody_) {
+    // The pooled connection was closed by the server just as it was reused: safe to send the
+    // head again on a new connection to the same server.
+    const SocketAddress address = group_.config().servers[serverIndex_].address;
+    releaseUpstream(false);
+    server_ = connectTcp(address);
+    if (server_.valid() && worker_.loop().add(server_.get(), kEvents, &serverEndpoint_)) {
+      group_.connectionOpened(serverIndex_);
+      serverFromPool_ = false;
+      upstream_ = Upstream::kConnecting;
+      toServer_ = upstreamHead_;
+      toServerSent_ = 0;
+      response_ = std::make_unique<Http1ResponseParser>();
+      response_->expect(headHeadRequest_);
+      return;
+    }
+  }
+  respondError(502, cleanEof ? "server closed before responding" : "server connection failed");
+}
+
+bool HttpProxySession::writeClient() {
+  if (toClientSent_ == toClient_.size()) return false;
+  const ssize_t n =
+      transport_->write(toClient_.data() + toClientSent_, toClient_.size() - toClientSent_);
+  if (n == ClientTransport::kAgain) return false;
+  if (n == ClientTransport::kFailed) {
+    finish("client_error");
+    return false;
+  }
+  toClientSent_ += static_cast<size_t>(n);
+  lastActivity_ = worker_.loop().now();
+  if (toClientSent_ == toClient_.size()) {
+    toClient_.clear();
+    toClientSent_ = 0;
+  }
+  return true;
+}
+
+void HttpProxySession::respondError(int status, std::string_view reason) {
+  if (responseStarted_) {
+    finish(reason);
+    return;
+  }
+  releaseUpstream(false);
+  toClient_.append(errorResponse(status));
+  status_ = status;
+  request_ = Request::kAnswered;
+  closeWhenFlushed_ = true;
+  logRequest(status, reason);
+}
+
+void HttpProxySession::releaseUpstream(bool reusable) {
+  if (upstream_ == Upstream::kNone) return;
+  group_.connectionClosed(serverIndex_);
+  worker_.loop().remove(server_.get());
+  if (reusable) {
+    worker_.upstreamPool().give(group_.config().servers[serverIndex_].address, std::move(server_),
+                                worker_.loop().now());
+  }
+  server_.reset();
+  upstream_ = Upstream::kNone;
+  toServer_.clear();
+  toServerSent_ = 0;
+  upStart_ = upEnd_ = 0;
+}
+
+void HttpProxySession::startNextRequest() {
+  request_ = Request::kReadingHead;
+  responseHeadSeen_ = responseStarted_ = false;
+  requestBytes_ = responseBytes_ = 0;
+  attempts_ = 0;
+  status_ = 0;
+  tried_ = ServerMask(static_cast<uint32_t>(group_.size()));
+  response_.reset();
+  requestStart_ = worker_.loop().now();
+  // A pipelined request may wait in the buffer: move it to the front, where a head must start.
+  if (inStart_ > 0) {
+    std::memmove(in_.data.get(), in_.data.get() + inStart_, inEnd_ - inStart_);
+    inEnd_ -= inStart_;
+    inStart_ = 0;
+  }
+  // An idle keep-alive connection holds no buffers.
+  if (inEnd_ == 0) {
+    worker_.buffers().release(std::move(in_));
+    in_ = {};
+  }
+  worker_.buffers().release(std::move(up_));
+  up_ = {};
+}
+
+void HttpProxySession::logRequest(int status, std::string_view end) {
+  if (!worker_.accessLog().enabled()) return;
+  const TimePoint now = worker_.loop().now();
+  AccessLogLine& line = worker_.logLine().begin();
+  line.field("vip", vip_.name).field("service", toString(vip_.service));
+  line.field("client", peer_.toString());
+  line.field("method", method_).field("host", host_).field("path", path_);
+  line.field("status", static_cast<uint64_t>(status));
+  if (serverIndex_ != ServerGroup::kNone) {
+    line.field("server", group_.config().servers[serverIndex_].name);
+  }
+  line.field("bytes_in", requestBytes_).field("bytes_out", responseBytes_);
+  if (responseHeadSeen_) line.field("upstream_ms", millisBetween(requestSent_, responseHeadAt_));
+  line.field("duration_ms", millisBetween(requestStart_, now));
+  if (transport_->tls()) {
+    line.field("tls_version", transport_->tlsVersion()).field("tls_cipher", transport_->cipher());
+  }
+  line.field("end", end);
+  worker_.accessLog().write(line.finish());
+}
+
+std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadline() const {
+  const bool headStarted = inEnd_ > inStart_ || requestBytes_ > 0;
+  if (!handshakeDone_) return {requestStart_ + vip_.clientHeaderTimeout, Deadline::kHandshake};
+  if (upgraded_) return {lastActivity_ + group_.config().idleTimeout, Deadline::kIdle};
+  if (request_ == Request::kReadingHead) {
+    return headStarted ? std::pair{requestStart_ + vip_.clientHeaderTimeout, Deadline::kHeader}
+                       : std::pair{lastActivity_ + vip_.keepAliveTimeout, Deadline::kKeepAlive};
+  }
+  if (upstream_ == Upstream::kConnecting) {
+    return {requestSent_ + group_.config().connectTimeout, Deadline::kConnect};
+  }
+  if (request_ == Request::kSent && !responseHeadSeen_) {
+    return {requestSent_ + vip_.serverResponseTimeout, Deadline::kResponse};
+  }
+  return {lastActivity_ + group_.config().idleTimeout, Deadline::kIdle};
+}
+
+// Deadlines are armed lazily: traffic only moves lastActivity_, and the timer is re-armed when
+// the phase's deadline is sooner than the armed one; onTimer() re-checks before acting.
+void HttpProxySession::armTimer() {
+  const TimePoint deadline = currentDeadline().first;
+  if (!timer_.armed() || deadline < armedAt_) {
+    timer_.armAt(deadline);
+    armedAt_ = deadline;
+  }
+}
+
+void HttpProxySession::onTimer() {
+  if (closed_) return;
+  const auto [deadline, what] = currentDeadline();
+  if (worker_.loop().now() < deadline) {
+    timer_.armAt(deadline);
+    armedAt_ = deadline;
+    return;
+  }
+  switch (what) {
+    case Deadline::kHandshake:
+      finish("tls_handshake_timeout");
+      return;
+    case Deadline::kHeader:
+      respondError(408, "client_header_timeout");
+      break;
+    case Deadline::kKeepAlive:
+      finish("keep_alive_timeout");
+      return;
+    case Deadline::kConnect:
+      lastConnectError_ = ETIMEDOUT;
+      worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+      releaseUpstream(false);
+      connectNext();
+      break;
+    case Deadline::kResponse:
+      respondError(504, "server_response_timeout");
+      break;
+    case Deadline::kIdle:
+      finish("idle_timeout");
+      return;
+  }
+  progress();
+}
+
+void HttpProxySession::finish(std::string_view end) {
+  if (closed_) return;
+  const bool requestInFlight = request_ == Request::kSendingBody || request_ == Request::kSent;
+  if (requestInFlight && !upgraded_) logRequest(status_, end);
+  closed_ = true;
+  timer_.cancel();
+  resume_.cancel();
+  releaseUpstream(false);
+  if (transport_) transport_->shutdown();
+  worker_.loop().remove(client_.get());
+  client_.reset();
+  worker_.sessionClosed(this);
+}
+
+}  // namespace sluice

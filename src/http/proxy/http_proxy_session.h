@@ -1,0 +1,149 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "balance/server_mask.h"
+#include "core/buffer_pool.h"
+#include "core/event_loop.h"
+#include "core/timer_queue.h"
+#include "http/http1/request_parser.h"
+#include "http/http1/response_parser.h"
+#include "net/address.h"
+#include "net/socket.h"
+#include "server/session.h"
+#include "server/worker_config.h"
+#include "tls/client_transport.h"
+
+namespace sluice {
+
+class Worker;
+
+// One client connection on an `http` or `https-offload` VIP, and the requests it carries, one
+// after another (keep-alive). The phases of each request:
+//
+//   [TLS handshake] → read head (client_header timeout → 408; limits → 431/413; bad → 400)
+//     → redirect_https? answer 301/308 and close
+//     → pick server, connect (pooled connection first; retries → 502/503)
+//     → send head + stream body ──────────┐  both at once, each with backpressure
+//     → read response head (server_response timeout → 504) → stream body to the client
+//     → response complete: access log; keep the server connection in the pool; next request
+//   101 Switching Protocols: from then on a byte relay both ways.
+//
+// progress() is the one driver: on every event of either socket it does, in order, every step
+// that can make progress now (read the client, parse, write the server, read the server,
+// parse, write the client), so that edge-triggered readiness is never lost and TLS's
+// read-needs-write cases need no tracking. Bodies are streamed through bounded buffers: the
+// proxy stops reading one side while the other has `kMaxPending` bytes unsent.
+class HttpProxySession final : public Session {
+ public:
+  HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                   UniqueFd client, const SocketAddress& peer);
+  ~HttpProxySession() override;
+
+  void start();
+  void abort(std::string_view reason) override { finish(reason); }
+
+ private:
+  struct Endpoint final : IoHandler {
+    Endpoint(HttpProxySession& s, bool client) : session(s), isClient(client) {}
+    void onIo(uint32_t) override { session.progress(); }
+    HttpProxySession& session;
+    bool isClient;
+  };
+  enum class Request { kReadingHead, kSendingBody, kSent, kAnswered };
+  enum class Upstream { kNone, kConnecting, kConnected };
+
+  void progress();
+  bool readClient();
+  void parseRequest();
+  void onRequestHead();
+  void redirectToHttps();
+  void connectNext();
+  bool checkConnected();
+  bool writeUpstream();
+  bool readUpstream();
+  void parseResponse();
+  void onResponseHead();
+  void onResponseComplete();
+  void onUpstreamClosed(bool cleanEof);
+  bool writeClient();
+  void respondError(int status, std::string_view reason);
+  void releaseUpstream(bool reusable);
+  void logRequest(int status, std::string_view end);
+  void startNextRequest();
+  // The one deadline that matters in the current phase, and what passing it means.
+  enum class Deadline { kHandshake, kHeader, kKeepAlive, kConnect, kResponse, kIdle };
+  std::pair<TimePoint, Deadline> currentDeadline() const;
+  void armTimer();
+  void onTimer();
+  void finish(std::string_view end);
+
+  Worker& worker_;
+  std::shared_ptr<const WorkerConfig> config_;
+  const VipConfig& vip_;
+  ServerGroup& group_;
+  UniqueFd client_;
+  SocketAddress peer_;
+  uint16_t vipPort_;
+  Endpoint clientEndpoint_{*this, true};
+  Endpoint serverEndpoint_{*this, false};
+  std::unique_ptr<ClientTransport> transport_;
+  bool handshakeDone_ = false;
+  bool closed_ = false;
+
+  // Client → Sluice. Bytes [inStart_, inEnd_) are received and not yet parsed.
+  BufferPool::Buffer in_;
+  size_t inStart_ = 0;
+  size_t inEnd_ = 0;
+  bool clientEof_ = false;
+  Http1RequestParser parser_;
+  Request request_ = Request::kReadingHead;
+  bool requestHasBody_ = false;
+  bool clientKeepAlive_ = false;
+  bool clientHttp10_ = false;
+  bool headHeadRequest_ = false;  // the request's method is HEAD
+
+  // Sluice → server.
+  Upstream upstream_ = Upstream::kNone;
+  UniqueFd server_;
+  bool serverFromPool_ = false;
+  uint32_t serverIndex_ = ServerGroup::kNone;
+  ServerMask tried_;
+  uint32_t attempts_ = 0;
+  int lastConnectError_ = 0;
+  std::string upstreamHead_;  // kept to resend once if a pooled connection was stale
+  std::string toServer_;
+  size_t toServerSent_ = 0;
+
+  // Server → Sluice. Bytes [upStart_, upEnd_) are received and not yet parsed.
+  BufferPool::Buffer up_;
+  size_t upStart_ = 0;
+  size_t upEnd_ = 0;
+  std::unique_ptr<Http1ResponseParser> response_;
+  bool responseHeadSeen_ = false;  // the final (non-1xx) response head has arrived
+  bool responseStarted_ = false;   // some of the response reached the client
+  bool closeAfterResponse_ = false;
+  bool upgraded_ = false;  // 101: a byte relay from now on
+
+  // Sluice → client.
+  std::string toClient_;
+  size_t toClientSent_ = 0;
+  bool closeWhenFlushed_ = false;
+
+  // The current request, for the access log (capacity reused between requests).
+  std::string method_, host_, path_;
+  int status_ = 0;
+  uint64_t requestBytes_ = 0;
+  uint64_t responseBytes_ = 0;
+  TimePoint requestStart_;
+  TimePoint requestSent_;
+  TimePoint responseHeadAt_;
+  TimePoint lastActivity_;
+  TimePoint armedAt_;
+  Timer timer_;
+  Timer resume_;  // progress() ran out of rounds with work left: continue after this batch
+};
+
+}  // namespace sluice
