@@ -21,10 +21,13 @@ namespace {
 
 // One VIP per service that this version of Sluice offers, each in front of demo origins.
 // Fixed loopback ports keep the printed commands the same from one run to the next.
+// @DIR@ stands for the directory of the demo's certificates, made at start.
 constexpr const char* kDemoConfig = R"(global:
   workers: 2
   drain_timeout: 5s
   access_log: stdout
+certificates:
+  - {name: shop, cert: "@DIR@/shop.pem", key: "@DIR@/shop.key"}
 server_groups:
   - name: demo-origins
     protocol: tcp
@@ -34,11 +37,16 @@ server_groups:
     servers:
       - {name: origin-a, address: 127.0.0.1:18081}
       - {name: origin-b, address: 127.0.0.1:18082}
+  - name: demo-web
+    protocol: http
+    servers:
+      - {name: origin-a, address: 127.0.0.1:18081}
+      - {name: origin-b, address: 127.0.0.1:18082}
   - name: demo-tls-alpha
     proxy_protocol: off
-    servers: [{name: alpha, address: 127.0.0.1:18444}]
+    servers: [{name: alpha, address: 127.0.0.1:18541}]
   - name: demo-tls-beta
-    servers: [{name: beta, address: 127.0.0.1:18445}]
+    servers: [{name: beta, address: 127.0.0.1:18542}]
 vips:
   - name: demo-tcp
     listen: 127.0.0.1:18080
@@ -52,6 +60,16 @@ vips:
       - {sni: alpha.demo.test, group: demo-tls-alpha}
       - {sni: "*.beta.demo.test", group: demo-tls-beta}
       - {sni: beta.demo.test, group: demo-tls-beta}
+  - name: demo-offload
+    listen: 127.0.0.1:18444
+    service: https-offload
+    certificates: [shop]
+    default_group: demo-web
+    hsts: {max_age: 31536000}
+  - name: demo-http
+    listen: 127.0.0.1:18088
+    service: http
+    default_group: demo-web
 )";
 
 struct DemoOriginSpec {
@@ -63,8 +81,8 @@ struct DemoOriginSpec {
 constexpr DemoOriginSpec kOrigins[] = {
     {"origin-a", "127.0.0.1:18081", nullptr},
     {"origin-b", "127.0.0.1:18082", nullptr},
-    {"alpha", "127.0.0.1:18444", "alpha.demo.test"},
-    {"beta", "127.0.0.1:18445", "beta.demo.test"},
+    {"alpha", "127.0.0.1:18541", "alpha.demo.test"},
+    {"beta", "127.0.0.1:18542", "beta.demo.test"},
 };
 
 void printTryCommands(const std::string& ca) {
@@ -87,8 +105,17 @@ void printTryCommands(const std::string& ca) {
       "</dev/null "
       "| grep -E '^(subject|issuer)='\n"
       "\n"
+      "  # https-offload VIP 127.0.0.1:18444: TLS ends at Sluice (certificate for "
+      "shop.demo.test),\n"
+      "  # the origins get plain HTTP with X-Forwarded-Proto: https; responses carry HSTS\n"
+      "  curl -si --cacert %s --resolve shop.demo.test:18444:127.0.0.1 "
+      "https://shop.demo.test:18444/\n"
+      "\n"
+      "  # http VIP 127.0.0.1:18088: the same origins over plain HTTP, through the HTTP proxy\n"
+      "  curl -s http://127.0.0.1:18088/\n"
+      "\n"
       "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n",
-      ca.c_str(), ca.c_str(), ca.c_str());
+      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str());
   std::fflush(stdout);
 }
 
@@ -112,12 +139,6 @@ class DemoDirectory {
 }  // namespace
 
 int runDemo() {
-  ConfigLoadResult config = loadConfigText(kDemoConfig, "<demo config>");
-  if (!config.ok()) {
-    for (const ConfigError& e : config.errors)
-      logError(e.toString());
-    return 1;
-  }
   DemoDirectory directory;
   if (directory.path().empty()) {
     logError("demo: cannot create a temporary directory");
@@ -128,6 +149,7 @@ int runDemo() {
   std::vector<std::unique_ptr<DemoOrigin>> origins;
   try {
     CertificateFactory certificates(directory.path(), "Sluice Demo CA");
+    certificates.issue("shop", {"shop.demo.test"});
     for (const DemoOriginSpec& spec : kOrigins) {
       SSL_CTX* tls = nullptr;
       if (spec.certName) {
@@ -150,6 +172,16 @@ int runDemo() {
     }
   } catch (const std::exception& e) {
     logError(e.what());
+    return 1;
+  }
+  std::string text = kDemoConfig;
+  for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) {
+    text.replace(at, 5, directory.path());
+  }
+  ConfigLoadResult config = loadConfigText(text, "<demo config>");
+  if (!config.ok()) {
+    for (const ConfigError& e : config.errors)
+      logError(e.toString());
     return 1;
   }
   std::thread originThread([&originLoop] { originLoop.run(); });

@@ -27,13 +27,24 @@ TEST(Demo, EveryPrintedCommandWorks) {
   }
   ASSERT_GE(commands.size(), 5u) << demo.stdoutText();
 
-  int tcp = 0, passthrough = 0;
+  int tcp = 0, passthrough = 0, offload = 0, http = 0;
   for (const std::string& command : commands) {
     std::string output;
     EXPECT_EQ(runCommand(command, output), 0) << command << "\n" << output;
     if (command.find("18080") != std::string::npos) {
       EXPECT_NE(output.find("origin-"), std::string::npos) << command << "\n" << output;
       ++tcp;
+    }
+    if (command.find("18444") != std::string::npos) {
+      EXPECT_NE(output.find("Strict-Transport-Security: max-age=31536000"), std::string::npos)
+          << command << "\n"
+          << output;
+      EXPECT_NE(output.find("Hello from demo origin"), std::string::npos) << output;
+      ++offload;
+    }
+    if (command.find("18088") != std::string::npos) {
+      EXPECT_NE(output.find("Hello from demo origin"), std::string::npos) << output;
+      ++http;
     }
     if (command.find("18443") != std::string::npos) {
       const bool reached = output.find("HTTPS with its own certificate") != std::string::npos ||
@@ -44,6 +55,8 @@ TEST(Demo, EveryPrintedCommandWorks) {
   }
   EXPECT_GE(tcp, 2);
   EXPECT_GE(passthrough, 3);
+  EXPECT_GE(offload, 1);
+  EXPECT_GE(http, 1);
   demo.signal(SIGINT);
   EXPECT_EQ(demo.waitExit(), 0) << demo.stderrText();
 }
