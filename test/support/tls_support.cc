@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -70,6 +71,11 @@ CertFactory::CertFactory() {
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
       "-subj '/CN=Sluice Test CA' -keyout " +
       dir_ + "/ca.key -out " + caPath_);
+}
+
+CertFactory::~CertFactory() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
 }
 
 CertFactory::Issued CertFactory::issueWith(const std::vector<std::string>& names,

@@ -19,6 +19,7 @@ class CertFactory {
     std::string key;   // path of the PEM private key
   };
   static CertFactory& instance();
+  ~CertFactory();  // removes its directory
 
   const std::string& caPath() const { return caPath_; }
   // A certificate for `names` (the first is the subject CN; all are DNS subjectAltNames).

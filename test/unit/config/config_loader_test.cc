@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
+
 #include "tls/certificate_factory.h"
 
 namespace sluice {
@@ -279,6 +281,10 @@ class OffloadConfig : public ::testing::Test {
     factory.issue("shop-ec", {"shop.example.test"});
     factory.issue("shop-rsa", {"shop.example.test"}, CertificateFactory::KeyType::kRsa2048);
     factory.issue("old", {"old.example.test"}, CertificateFactory::KeyType::kEcdsaP256, -10, -1);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
   std::string yaml(const std::string& vipExtra = "", const std::string& plainExtra = "") {
     return "certificates:\n"

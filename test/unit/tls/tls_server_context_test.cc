@@ -38,6 +38,10 @@ class Certificates {
   const std::string& dir() const { return dir_; }
 
  private:
+  ~Certificates() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
   Certificates() {
     char path[] = "/tmp/sluice-tls-test-XXXXXX";
     dir_ = ::mkdtemp(path);
