@@ -11,13 +11,12 @@
 #   bench/passthrough.sh [seconds per run] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 seconds=${1:-8}
 runs=${2:-3}
 sluice=build/sluice
 [ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
-for tool in haproxy nginx wrk taskset openssl; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }
-done
+require_tools haproxy nginx wrk taskset openssl
 
 work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
 pids=()
@@ -28,18 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-  shuf -i 20000-60000 -n 1; }
 origin_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port)
 
 # Certificates: a test CA and the origin's own certificate (ECDSA P-256).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
-  -subj '/CN=Sluice Bench CA' -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=bench.example.test' \
-  -keyout "$work/origin.key" -out "$work/origin.csr" 2>/dev/null
-printf 'subjectAltName=DNS:bench.example.test\n' > "$work/origin.ext"
-openssl x509 -req -days 1 -in "$work/origin.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
-  -set_serial 1 -extfile "$work/origin.ext" -out "$work/origin.pem" 2>/dev/null
+make_certs "$work" bench.example.test
 head -c 1048576 /dev/urandom > "$work/1m"
 chmod 755 "$work"; chmod 644 "$work/1m"  # nginx's workers run as www-data
 
@@ -55,8 +46,8 @@ http {
   keepalive_requests 100000;
   server {
     listen 127.0.0.1:$origin_port ssl;
-    ssl_certificate $work/origin.pem;
-    ssl_certificate_key $work/origin.key;
+    ssl_certificate $work/server.pem;
+    ssl_certificate_key $work/server.key;
     ssl_protocols TLSv1.3;
     root $work;
   }
@@ -99,9 +90,6 @@ taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
 sleep 1
 
-cpu_seconds() {  # utime + stime of a process, in seconds
-  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
-}
 
 # One measured run: prints "MiB/s cpu_seconds_per_GiB" for the path on $1 (proxy pid in $2 or 0).
 measure() {
@@ -119,8 +107,6 @@ measure() {
     'BEGIN { mib = rps; gib = rps * s / 1024; printf "%.0f %.3f\n", mib, (gib > 0 ? cpu / gib : 0) }'
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
 declare -A rate cpu
 for path in direct sluice haproxy; do
@@ -135,7 +121,6 @@ for path in direct sluice haproxy; do
   cpu[$path]="$(printf '%s\n' "${results[@]}" | awk '{print $2}' | median)"
 done
 
-ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 report="bench/results/passthrough-$stamp.md"
 {

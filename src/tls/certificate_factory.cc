@@ -1,5 +1,6 @@
 #include "tls/certificate_factory.h"
 
+#include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -35,7 +36,14 @@ X509* newCertificate(EVP_PKEY* key, const std::string& commonName, long serial, 
   X509* cert = X509_new();
   check(cert != nullptr, "X509_new");
   X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
+  // A random 127-bit serial (CA/Browser Forum: at least 64 bits of entropy), so that no two
+  // certificates of a CA made twice collide; `serial` keeps it unique within this CA anyway.
+  BIGNUM* number = BN_new();
+  check(number && BN_rand(number, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
+            BN_add_word(number, static_cast<BN_ULONG>(serial)) == 1 &&
+            BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert)) != nullptr,
+        "making a serial number");
+  BN_free(number);
   X509_gmtime_adj(X509_getm_notBefore(cert), fromDays == 0 ? -3600 : 86400L * fromDays);
   X509_gmtime_adj(X509_getm_notAfter(cert), 86400L * toDays);
   X509_set_pubkey(cert, key);

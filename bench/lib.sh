@@ -1,0 +1,36 @@
+# Shared helpers for the benchmark scripts (sourced, not run).
+
+# A TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    shuf -i 20000-60000 -n 1
+}
+
+# utime + stime of a process, in seconds (from /proc, so only the proxy's own work counts).
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# make_certs DIR NAME: a test CA and an ECDSA P-256 certificate for NAME signed by it:
+# DIR/ca.pem, DIR/server.pem, DIR/server.key, and DIR/server-combined.pem (cert + key).
+make_certs() {
+  local dir=$1 name=$2
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj '/CN=Sluice Bench CA' -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
+    -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:%s\n' "$name" > "$dir/server.ext"
+  openssl x509 -req -days 1 -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -set_serial 1 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
+  cat "$dir/server.pem" "$dir/server.key" > "$dir/server-combined.pem"
+}
+
+require_tools() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }
+  done
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# TLS offloading, side by side in one run, Sluice against HAProxy, both terminating TLS 1.3
+# (ECDSA P-256) and sending plain HTTP/1.1 to the same nginx origin (a 100-byte response):
+#   1. keep-alive requests/s and latency p50/p99 (wrk, 32 connections);
+#   2. full TLS handshakes/s, a new connection per request, no resumption (openssl s_time -new).
+# Each proxy runs one thread pinned to core 0; the origin and the load generator share core 1.
+# The proxy's own CPU time per request and per handshake (from /proc) ranks them, since on two
+# cores the generator is the bottleneck. "direct" is wrk against nginx serving TLS itself.
+#
+#   bench/offload.sh [seconds per run] [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+seconds=${1:-5}
+runs=${2:-3}
+sluice=build/sluice
+[ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
+require_tools haproxy nginx wrk taskset openssl
+
+work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+origin_port=$(free_port); direct_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port)
+make_certs "$work" bench.example.test
+head -c 100 /dev/urandom | base64 | head -c 100 > "$work/small"
+chmod 755 "$work"; chmod 644 "$work/small" "$work/server.pem" "$work/server.key"
+
+cat > "$work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$origin_port; root $work; }
+  server {
+    listen 127.0.0.1:$direct_port ssl;
+    ssl_certificate $work/server.pem;
+    ssl_certificate_key $work/server.key;
+    ssl_protocols TLSv1.3;
+    root $work;
+  }
+}
+CONF
+cat > "$work/sluice.yaml" <<CONF
+global: {workers: 1, access_log: "off"}
+certificates: [{name: bench, cert: $work/server.pem, key: $work/server.key}]
+server_groups:
+  - {name: origin, protocol: http, servers: [{name: nginx, address: 127.0.0.1:$origin_port}]}
+vips:
+  - {name: bench, listen: 127.0.0.1:$sluice_port, service: https-offload, certificates: [bench], default_group: origin}
+CONF
+cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4000
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 3s
+  timeout client 30s
+  timeout server 30s
+frontend bench
+  bind 127.0.0.1:$haproxy_port ssl crt $work/server-combined.pem alpn http/1.1
+  http-request set-header X-Forwarded-Proto https
+  option forwardfor
+  default_backend origin
+backend origin
+  server nginx 127.0.0.1:$origin_port
+CONF
+
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)
+taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
+sleep 1
+
+# keepalive PORT PID → "requests/s p50_ms p99_ms proxy_cpu_us_per_request"
+keepalive() {
+  local port=$1 pid=$2 before after out
+  taskset -c 1 wrk -t1 -c32 -d1s "https://127.0.0.1:$port/small" >/dev/null
+  before=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  out=$(taskset -c 1 wrk -t1 -c32 -d"${seconds}s" --latency "https://127.0.0.1:$port/small")
+  after=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  if grep -q -e 'Non-2xx' -e 'Socket errors' <<<"$out"; then echo "bench: errors on $port:" >&2; echo "$out" >&2; exit 1; fi
+  awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" -v s="$seconds" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (rps > 0 ? cpu / (rps * s) * 1e6 : 0) }' <<<"$out"
+}
+
+# handshakes PORT PID → "handshakes/s proxy_cpu_ms_per_handshake"
+handshakes() {
+  local port=$1 pid=$2 before after out count
+  before=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  out=$(taskset -c 1 openssl s_time -connect "127.0.0.1:$port" -new -time "$seconds" 2>&1)
+  after=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  count=$(awk '/connections in [0-9.]+ real seconds/ { print $1; exit }' <<<"$out")
+  [ -n "$count" ] || { echo "bench: s_time failed on $port:" >&2; echo "$out" >&2; exit 1; }
+  awk -v n="$count" -v s="$seconds" -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" \
+    'BEGIN { printf "%.0f %.3f\n", n / s, (n > 0 ? cpu / n * 1000 : 0) }'
+}
+
+declare -A rps p50 p99 cpureq hs cpuhs
+for path in direct sluice haproxy; do
+  case $path in
+    direct) port=$direct_port; pid=0 ;;
+    sluice) port=$sluice_port; pid=$sluice_pid ;;
+    haproxy) port=$haproxy_port; pid=$haproxy_pid ;;
+  esac
+  k=(); h=()
+  for ((r = 0; r < runs; r++)); do k+=("$(keepalive "$port" "$pid")"); h+=("$(handshakes "$port" "$pid")"); done
+  col() { printf '%s\n' "${k[@]}" | awk -v c="$1" '{ print $c }'; }
+  rps[$path]="$(col 1 | median) ($(col 1 | spread))"
+  p50[$path]=$(col 2 | median); p99[$path]=$(col 3 | median); cpureq[$path]=$(col 4 | median)
+  hs[$path]="$(printf '%s\n' "${h[@]}" | awk '{print $1}' | median) ($(printf '%s\n' "${h[@]}" | awk '{print $1}' | spread))"
+  cpuhs[$path]=$(printf '%s\n' "${h[@]}" | awk '{print $2}' | median)
+done
+
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+report="bench/results/offload-$stamp.md"
+{
+  echo "# TLS offload, $stamp"
+  echo
+  echo "TLS 1.3, ECDSA P-256, plain HTTP/1.1 to nginx (100-byte response). Proxy: one thread on"
+  echo "core 0; wrk / openssl s_time and nginx on core 1. ${seconds}s per run, median of $runs (spread)."
+  echo
+  echo "| path | keep-alive req/s | p50 ms | p99 ms | proxy CPU µs/req | full handshakes/s | proxy CPU ms/handshake |"
+  echo "|---|---|---|---|---|---|---|"
+  for path in direct sluice haproxy; do
+    case $path in direct) label="direct (nginx terminates)";; sluice) label="Sluice https-offload";; haproxy) label="HAProxy mode http + ssl";; esac
+    echo "| $label | ${rps[$path]} | ${p50[$path]} | ${p99[$path]} | $([ $path = direct ] && echo - || echo "${cpureq[$path]}") | ${hs[$path]} | $([ $path = direct ] && echo - || echo "${cpuhs[$path]}") |"
+  done
+  echo
+  echo "Sluice/HAProxy: keep-alive req/s $(ratio "${rps[sluice]}" "${rps[haproxy]}"), CPU per request $(ratio "${cpureq[sluice]}" "${cpureq[haproxy]}"), handshakes/s $(ratio "${hs[sluice]}" "${hs[haproxy]}"), CPU per handshake $(ratio "${cpuhs[sluice]}" "${cpuhs[haproxy]}") (CPU: lower is better)."
+} | tee "$report"
