@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/units.h"
 #include "server/worker.h"
+#include "tls/session_ticket_keys.h"
 
 namespace sluice {
 namespace {
@@ -107,6 +108,9 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   }
   logInfo("ready: " + std::to_string(workerCount) + " worker(s), config " + snapshot->sourcePath);
 
+  // Session-ticket keys rotate twice a day; a ticket stays valid across one rotation.
+  constexpr auto kTicketKeyRotation = std::chrono::hours(12);
+  auto nextRotation = std::chrono::steady_clock::now() + kTicketKeyRotation;
   bool draining = false;
   auto allFinished = [&] {
     for (auto& worker : workers) {
@@ -117,6 +121,10 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   while (!draining || !allFinished()) {
     const timespec tick{0, 50 * 1000 * 1000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (std::chrono::steady_clock::now() >= nextRotation) {
+      SessionTicketKeys::process().rotate();
+      nextRotation += kTicketKeyRotation;
+    }
     if (sig < 0) continue;  // EAGAIN: the tick passed; EINTR
     if (sig == SIGHUP) {
       logWarn("SIGHUP: configuration reload is not available in this version; ignored");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "tls/host_name.h"
+#include "tls/session_ticket_keys.h"
 
 namespace sluice {
 namespace {
@@ -105,6 +106,9 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::create(
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    // Tickets under the process's rotating keys, the same for every context, so that a
+    // ticket from one of a VIP's certificates (or an earlier config) still resumes.
+    SessionTicketKeys::process().install(ctx);
     SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof kSessionIdContext - 1);
     SSL_CTX_set_tlsext_servername_callback(ctx, &TlsServerContext::onServerName);
     SSL_CTX_set_tlsext_servername_arg(ctx, self.get());

@@ -10,6 +10,7 @@
 
 #include "tls/certificate.h"
 #include "tls/certificate_factory.h"
+#include "tls/session_ticket_keys.h"
 
 namespace sluice {
 namespace {
@@ -58,6 +59,8 @@ struct Handshake {
   int keyType = 0;      // EVP_PKEY_EC or EVP_PKEY_RSA
   std::string version;
   std::string alpn;
+  bool resumed = false;
+  std::shared_ptr<SSL_SESSION> session;  // the client's, to resume with later
 };
 
 struct ClientOptions {
@@ -66,7 +69,8 @@ struct ClientOptions {
   int maxVersion = 0;
   int minVersion = 0;
   std::string alpnWire = "";
-  std::string ciphers = "";  // TLS 1.2 cipher list
+  std::string ciphers = "";       // TLS 1.2 cipher list
+  SSL_SESSION* resume = nullptr;  // a session to resume
 };
 
 // A full handshake between a client and `server` in memory, through a BIO pair.
@@ -80,6 +84,7 @@ Handshake handshake(const TlsServerContext& server, const ClientOptions& options
   SSL* client = SSL_new(clientCtx);
   SSL* serverSsl = server.newSession();
   if (!options.sni.empty()) SSL_set_tlsext_host_name(client, options.sni.c_str());
+  if (options.resume) SSL_set_session(client, options.resume);
   if (!options.alpnWire.empty()) {
     SSL_set_alpn_protos(client, reinterpret_cast<const unsigned char*>(options.alpnWire.data()),
                         static_cast<unsigned>(options.alpnWire.size()));
@@ -108,8 +113,15 @@ Handshake handshake(const TlsServerContext& server, const ClientOptions& options
     unsigned alpnLength = 0;
     SSL_get0_alpn_selected(client, &alpn, &alpnLength);
     result.alpn.assign(reinterpret_cast<const char*>(alpn), alpnLength);
+    result.resumed = SSL_session_reused(client);
+    result.session.reset(SSL_get1_session(client), SSL_SESSION_free);
   }
   ERR_clear_error();
+  // A connection freed without a shutdown marks its session as not resumable.
+  if (result.ok) {
+    SSL_shutdown(client);
+    SSL_shutdown(serverSsl);
+  }
   SSL_free(client);
   SSL_free(serverSsl);
   SSL_CTX_free(clientCtx);
@@ -202,6 +214,26 @@ TEST_F(TlsServerContextTest, SettingsAreChecked) {
   auto strict = TlsServerContext::create({shopEc_}, only13, error);
   ASSERT_TRUE(strict);
   EXPECT_FALSE(handshake(*strict, {.sni = "shop.example.test", .maxVersion = TLS1_2_VERSION}).ok);
+}
+
+TEST_F(TlsServerContextTest, TicketsResumeAcrossOneKeyRotationNotTwo) {
+  // TLS 1.2 puts the ticket in the handshake itself, which keeps the in-memory exchange simple.
+  const ClientOptions base{.sni = "shop.example.test", .maxVersion = TLS1_2_VERSION};
+  const Handshake first = handshake(*context_, base);
+  ASSERT_TRUE(first.ok);
+  ClientOptions again = base;
+  again.resume = first.session.get();
+  ASSERT_TRUE(SSL_SESSION_has_ticket(first.session.get())) << "the server issued a ticket";
+  ASSERT_TRUE(SSL_SESSION_is_resumable(first.session.get()));
+  EXPECT_TRUE(handshake(*context_, again).resumed) << "same keys";
+
+  SessionTicketKeys::process().rotate();
+  const Handshake afterOne = handshake(*context_, again);
+  EXPECT_TRUE(afterOne.resumed) << "the previous key still decrypts";
+
+  SessionTicketKeys::process().rotate();
+  SessionTicketKeys::process().rotate();
+  EXPECT_FALSE(handshake(*context_, again).resumed) << "two rotations later: a full handshake";
 }
 
 TEST(LoadCertificate, NamesTheFileAndWhatIsWrong) {
