@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http/ascii.h"
+#include "http/http1/spans.h"
 
 namespace sluice {
 namespace {
@@ -12,13 +13,6 @@ Http1RequestParser& self(llhttp_t* p) {
 }
 
 // Extends `view` by a span that follows it directly in the same buffer, or starts it.
-void extend(std::string_view& view, const char* at, size_t length) {
-  if (view.data() == nullptr) {
-    view = std::string_view(at, length);
-  } else {
-    view = std::string_view(view.data(), static_cast<size_t>(at + length - view.data()));
-  }
-}
 
 // RFC 9110 §5.6.2 token characters: what a header name may be made of.
 bool isToken(std::string_view name) {
@@ -62,7 +56,7 @@ int Http1RequestParser::onMessageBegin(llhttp_t* p) {
 }
 
 int Http1RequestParser::onUrl(llhttp_t* p, const char* at, size_t length) {
-  extend(self(p).head_.target, at, length);
+  extendSpan(self(p).head_.target, at, length);
   return 0;
 }
 
@@ -72,14 +66,14 @@ int Http1RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t length
     s.head_.headers.push_back({});
     s.inValue_ = false;
   }
-  extend(s.head_.headers.back().name, at, length);
+  extendSpan(s.head_.headers.back().name, at, length);
   return 0;
 }
 
 int Http1RequestParser::onHeaderValue(llhttp_t* p, const char* at, size_t length) {
   Http1RequestParser& s = self(p);
   s.inValue_ = true;
-  extend(s.head_.headers.back().value, at, length);
+  extendSpan(s.head_.headers.back().value, at, length);
   return 0;
 }
 

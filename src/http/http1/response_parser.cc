@@ -1,20 +1,13 @@
 #include "http/http1/response_parser.h"
 
 #include "http/ascii.h"
+#include "http/http1/spans.h"
 
 namespace sluice {
 namespace {
 
 Http1ResponseParser& self(llhttp_t* p) {
   return *static_cast<Http1ResponseParser*>(p->data);
-}
-
-void extend(std::string_view& view, const char* at, size_t length) {
-  if (view.data() == nullptr) {
-    view = std::string_view(at, length);
-  } else {
-    view = std::string_view(view.data(), static_cast<size_t>(at + length - view.data()));
-  }
 }
 
 // llhttp's "skip the body" answer from on_headers_complete.
@@ -53,7 +46,7 @@ int Http1ResponseParser::onMessageBegin(llhttp_t* p) {
 }
 
 int Http1ResponseParser::onStatus(llhttp_t* p, const char* at, size_t length) {
-  extend(self(p).head_.reason, at, length);
+  extendSpan(self(p).head_.reason, at, length);
   return 0;
 }
 
@@ -63,14 +56,14 @@ int Http1ResponseParser::onHeaderField(llhttp_t* p, const char* at, size_t lengt
     s.head_.headers.push_back({});
     s.inValue_ = false;
   }
-  extend(s.head_.headers.back().name, at, length);
+  extendSpan(s.head_.headers.back().name, at, length);
   return 0;
 }
 
 int Http1ResponseParser::onHeaderValue(llhttp_t* p, const char* at, size_t length) {
   Http1ResponseParser& s = self(p);
   s.inValue_ = true;
-  extend(s.head_.headers.back().value, at, length);
+  extendSpan(s.head_.headers.back().value, at, length);
   return 0;
 }
 

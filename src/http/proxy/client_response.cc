@@ -1,36 +1,9 @@
 #include "http/proxy/client_response.h"
 
-#include <array>
-
 #include "http/ascii.h"
+#include "http/hop_by_hop.h"
 
 namespace sluice {
-namespace {
-
-bool isHopByHop(std::string_view name) {
-  static constexpr std::array<std::string_view, 7> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "te",
-      "trailer",    "upgrade",    "transfer-encoding"};
-  for (std::string_view hop : kHopByHop) {
-    if (equalsIgnoreCase(name, hop)) return true;
-  }
-  return false;
-}
-
-bool namedByConnection(const HttpResponseHead& head, std::string_view name) {
-  for (const HttpHeader& header : head.headers) {
-    if (!equalsIgnoreCase(header.name, "connection")) continue;
-    std::string_view tokens = header.value;
-    while (!tokens.empty()) {
-      const size_t comma = tokens.find(',');
-      if (equalsIgnoreCase(trimWhitespace(tokens.substr(0, comma)), name)) return true;
-      tokens = comma == std::string_view::npos ? std::string_view() : tokens.substr(comma + 1);
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 void writeClientResponseHead(const HttpResponseHead& head, const ClientResponseContext& context,
                              std::string& out) {
@@ -43,7 +16,7 @@ void writeClientResponseHead(const HttpResponseHead& head, const ClientResponseC
       if (equalsIgnoreCase(header.name, "upgrade")) upgrade = header.value;
       continue;
     }
-    if (namedByConnection(head, header.name)) continue;
+    if (namedByConnection(head.headers, header.name)) continue;
     sawHsts = sawHsts || equalsIgnoreCase(header.name, "strict-transport-security");
     out.append(header.name).append(": ").append(header.value).append("\r\n");
   }

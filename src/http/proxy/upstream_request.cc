@@ -1,41 +1,15 @@
 #include "http/proxy/upstream_request.h"
 
-#include <array>
-
 #include "http/ascii.h"
+#include "http/hop_by_hop.h"
 
 namespace sluice {
 namespace {
-
-constexpr std::array<std::string_view, 7> kHopByHop = {
-    "connection", "keep-alive", "proxy-connection", "te",
-    "trailer",    "upgrade",    "transfer-encoding"};
-
-bool isHopByHop(std::string_view name) {
-  for (std::string_view hop : kHopByHop) {
-    if (equalsIgnoreCase(name, hop)) return true;
-  }
-  return false;
-}
 
 // Headers only a trusted proxy may tell us about the client.
 bool isForwardingClaim(std::string_view name) {
   return startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip") ||
          equalsIgnoreCase(name, "forwarded");
-}
-
-// Whether `name` is one of the comma-separated tokens of the request's Connection headers.
-bool namedByConnection(const HttpRequestHead& head, std::string_view name) {
-  for (const HttpHeader& header : head.headers) {
-    if (!equalsIgnoreCase(header.name, "connection")) continue;
-    std::string_view tokens = header.value;
-    while (!tokens.empty()) {
-      const size_t comma = tokens.find(',');
-      if (equalsIgnoreCase(trimWhitespace(tokens.substr(0, comma)), name)) return true;
-      tokens = comma == std::string_view::npos ? std::string_view() : tokens.substr(comma + 1);
-    }
-  }
-  return false;
 }
 
 void appendHeader(std::string& out, std::string_view name, std::string_view value) {
@@ -68,7 +42,7 @@ void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingConte
       if (equalsIgnoreCase(name, "upgrade")) upgrade = header.value;
       continue;
     }
-    if (namedByConnection(head, name)) continue;
+    if (namedByConnection(head.headers, name)) continue;
     if (isForwardingClaim(name)) {
       if (!trusted) continue;
       if (equalsIgnoreCase(name, "x-forwarded-for")) {
