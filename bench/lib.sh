@@ -34,3 +34,15 @@ require_tools() {
     command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }
   done
 }
+
+# A scratch directory ($work) and the processes a benchmark starts ($pids), both gone on exit.
+start_workdir() {
+  work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
+  pids=()
+  trap cleanup_workdir EXIT
+}
+cleanup_workdir() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}

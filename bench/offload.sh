@@ -17,14 +17,7 @@ sluice=build/sluice
 [ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
 require_tools haproxy nginx wrk taskset openssl
 
-work=$(mktemp -d /tmp/sluice-bench-XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_workdir
 
 origin_port=$(free_port); direct_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port)
 make_certs "$work" bench.example.test
