@@ -205,6 +205,27 @@ TEST_F(HttpProxyTest, StreamsLargeBodiesBothWaysIntact) {
   runCommand("rm -rf " + dir, ignored);
 }
 
+TEST_F(HttpProxyTest, ExpectContinueWaitsForTheServersGoAhead) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const int fd = connectLocal(plainPort_);
+  writeAll(fd,
+           "POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  // The server's interim answer reaches the client before it sends any body byte.
+  std::string interim;
+  char c;
+  while (interim.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
+    interim += c;
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  writeAll(fd, "hello");
+  std::string response;
+  while (response.find("hash=") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
+    response += c;
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
+  EXPECT_NE(response.find("len=5 "), std::string::npos) << response;
+  ::close(fd);
+}
+
 TEST_F(HttpProxyTest, AnUpgradeSwitchesToAByteRelay) {
   SluiceProcess sluice(config());
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();

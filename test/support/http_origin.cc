@@ -113,6 +113,9 @@ TestOrigin::Handler httpOrigin(const std::string& name) {
         break;
       }
       if (method == "POST" || method == "PUT") {
+        if (strcasecmp(headerValue(head, "Expect").c_str(), "100-continue") == 0) {
+          writeAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+        }
         RunningHash hash;
         size_t length = 0;
         auto sink = [&](const char* data, size_t n) {
