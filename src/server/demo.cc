@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -71,6 +72,8 @@ vips:
     service: http
     default_group: demo-web
 )";
+
+constexpr const char* kCrlPath = "/demo-ca.crl";
 
 struct DemoOriginSpec {
   const char* name;
@@ -149,6 +152,9 @@ int runDemo() {
   std::vector<std::unique_ptr<DemoOrigin>> origins;
   try {
     CertificateFactory certificates(directory.path(), "Sluice Demo CA");
+    // The demo CA publishes a (so far empty) revocation list, served by origin-a.
+    certificates.setCrlUrl(std::string("http://") + kOrigins[0].address + kCrlPath);
+    certificates.writeCrl(directory.path() + "/ca.crl");
     certificates.issue("shop", {"shop.demo.test"});
     for (const DemoOriginSpec& spec : kOrigins) {
       SSL_CTX* tls = nullptr;
@@ -164,6 +170,11 @@ int runDemo() {
       }
       std::string error;
       auto& origin = origins.emplace_back(std::make_unique<DemoOrigin>());
+      if (&spec == &kOrigins[0]) {
+        std::ifstream crl(directory.path() + "/ca.crl");
+        origin->serveFile(kCrlPath, std::string(std::istreambuf_iterator<char>(crl), {}),
+                          "application/pkix-crl");
+      }
       if (!origin->listen(originLoop, spec.name, *SocketAddress::parse(spec.address), error, tls)) {
         logError(std::string("demo origin ") + spec.name + ": " + error +
                  " (is another demo already running?)");

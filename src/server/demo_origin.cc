@@ -59,6 +59,14 @@ class DemoOrigin::Connection final : public IoHandler, public Deferrable {
   bool answer() {
     if (isHttp()) {
       if (received_.find("\r\n\r\n") == std::string::npos) return true;
+      const size_t pathAt = received_.find(' ') + 1;
+      const std::string_view path(received_.data() + pathAt, received_.find(' ', pathAt) - pathAt);
+      if (!origin_.filePath_.empty() && path == origin_.filePath_) {
+        send("HTTP/1.1 200 OK\r\nContent-Type: " + origin_.fileType_ +
+             "\r\nContent-Length: " + std::to_string(origin_.fileContent_.size()) +
+             "\r\nConnection: close\r\n\r\n" + origin_.fileContent_);
+        return false;
+      }
       const std::string body =
           "Hello from demo origin " + origin_.name_ + " (" + origin_.address_.toString() +
           (ssl_ ? ", HTTPS with its own certificate" : "") + "), reached through Sluice.\n";
@@ -104,6 +112,12 @@ bool DemoOrigin::listen(EventLoop& loop, const std::string& name, const SocketAd
   address_ = address;
   fd_ = listenTcp(address, 128, error);
   return fd_.valid() && loop.add(fd_.get(), EPOLLIN, this);
+}
+
+void DemoOrigin::serveFile(std::string path, std::string content, std::string contentType) {
+  filePath_ = std::move(path);
+  fileContent_ = std::move(content);
+  fileType_ = std::move(contentType);
 }
 
 DemoOrigin::~DemoOrigin() {

@@ -23,6 +23,8 @@ class DemoOrigin final : public IoHandler {
   // `tls` (optional, not owned) makes it an HTTPS origin.
   bool listen(EventLoop& loop, const std::string& name, const SocketAddress& address,
               std::string& error, SSL_CTX* tls = nullptr);
+  // Serves `content` at `path` (e.g. the demo CA's CRL) instead of the greeting page.
+  void serveFile(std::string path, std::string content, std::string contentType);
   ~DemoOrigin();
   void onIo(uint32_t events) override;
 
@@ -32,6 +34,7 @@ class DemoOrigin final : public IoHandler {
   SocketAddress address_;
   EventLoop* loop_ = nullptr;
   SSL_CTX* tls_ = nullptr;
+  std::string filePath_, fileContent_, fileType_;
   UniqueFd fd_;
 };
 

@@ -96,6 +96,7 @@ CertificateFactory::Files CertificateFactory::issue(const std::string& fileStem,
   addExtension(cert, caCert_, NID_basic_constraints, "critical,CA:FALSE");
   addExtension(cert, caCert_, NID_ext_key_usage, "serverAuth");
   addExtension(cert, caCert_, NID_authority_key_identifier, "keyid:always");
+  if (!crlUrl_.empty()) addExtension(cert, caCert_, NID_crl_distribution_points, "URI:" + crlUrl_);
   check(X509_sign(cert, caKey_, EVP_sha256()) > 0, "signing a certificate");
   Files files{dir_ + "/" + fileStem + ".pem", dir_ + "/" + fileStem + ".key"};
   writePem(files.cert, cert, nullptr);
@@ -103,6 +104,25 @@ CertificateFactory::Files CertificateFactory::issue(const std::string& fileStem,
   X509_free(cert);
   EVP_PKEY_free(key);
   return files;
+}
+
+void CertificateFactory::writeCrl(const std::string& path, int days) {
+  X509_CRL* crl = X509_CRL_new();
+  check(crl != nullptr, "X509_CRL_new");
+  X509_CRL_set_version(crl, 1);
+  X509_CRL_set_issuer_name(crl, X509_get_subject_name(caCert_));
+  ASN1_TIME* now = X509_gmtime_adj(nullptr, 0);
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, 86400L * days);
+  X509_CRL_set1_lastUpdate(crl, now);
+  X509_CRL_set1_nextUpdate(crl, next);
+  ASN1_TIME_free(now);
+  ASN1_TIME_free(next);
+  const bool signed_ = X509_CRL_sign(crl, caKey_, EVP_sha256()) > 0;
+  std::FILE* out = signed_ ? std::fopen(path.c_str(), "w") : nullptr;
+  const bool written = out && PEM_write_X509_CRL(out, crl) == 1;
+  if (out) std::fclose(out);
+  X509_CRL_free(crl);
+  check(signed_ && written, "writing the CRL");
 }
 
 }  // namespace sluice

@@ -27,6 +27,12 @@ class CertificateFactory {
 
   const std::string& caPath() const { return caPath_; }
 
+  // Where the CA publishes its certificate revocation list: issued certificates name it (a
+  // CRL distribution point), so that clients and scanners can check revocation. Set it before
+  // issuing; writeCrl() writes the (empty) CRL to serve there.
+  void setCrlUrl(std::string url) { crlUrl_ = std::move(url); }
+  void writeCrl(const std::string& path, int days = 7);
+
   // A server certificate for `names` (the first is the subject CN; all are DNS
   // subjectAltNames), written as `dir`/<fileStem>.pem and .key. It is valid from
   // `validFromDays` to `validToDays` days from now (negative: in the past).
@@ -39,6 +45,7 @@ class CertificateFactory {
   EVP_PKEY* caKey_ = nullptr;
   X509* caCert_ = nullptr;
   long serial_ = 1;
+  std::string crlUrl_;
 };
 
 }  // namespace sluice
