@@ -60,10 +60,15 @@ ssize_t ClientTransport::read(char* buffer, size_t size) {
     return fail("read", SSL_ERROR_SYSCALL);
   }
   errno = 0;
+  readWaitsForWritable_ = false;
   const int n = SSL_read(ssl_, buffer, static_cast<int>(size));
   if (n > 0) return n;
   const int error = SSL_get_error(ssl_, n);
-  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return kAgain;
+  if (error == SSL_ERROR_WANT_READ) return kAgain;
+  if (error == SSL_ERROR_WANT_WRITE) {
+    readWaitsForWritable_ = true;
+    return kAgain;
+  }
   if (error == SSL_ERROR_ZERO_RETURN) return 0;  // close_notify: a clean end of stream
   return fail("TLS read", error);
 }

@@ -38,6 +38,9 @@ class ClientTransport {
   void shutdown();
 
   bool tls() const { return ssl_ != nullptr; }
+  // The last read waited for the socket to become writable (TLS only, rare): a writable edge
+  // is then worth another read.
+  bool readWaitsForWritable() const { return readWaitsForWritable_; }
   bool failed() const { return failed_; }
   const std::string& error() const { return error_; }
   const char* tlsVersion() const;  // "TLSv1.3", or "" for plain TCP
@@ -50,6 +53,7 @@ class ClientTransport {
   int fd_;
   SSL* ssl_;
   bool handshakeDone_ = false;
+  bool readWaitsForWritable_ = false;
   bool failed_ = false;
   std::string error_;
 };

@@ -159,6 +159,26 @@ TEST_F(HttpProxyTest, KeepAliveReusesOneServerConnection) {
   EXPECT_EQ(clients.size(), 1u) << "and one client connection";
 }
 
+TEST_F(HttpProxyTest, HundredsOfRequestsOnOneConnection) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  // Far more requests than fit in one buffer, so that nothing may accumulate per request.
+  const int fd = connectLocal(plainPort_);
+  int ok = 0;
+  for (int i = 0; i < 500; ++i) {
+    writeAll(fd, "GET /n" + std::to_string(i) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+    std::string response;
+    char c;
+    while (response.find("hello from o1\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) {
+      response += c;
+    }
+    if (response.rfind("HTTP/1.1 200 OK\r\n", 0) == 0) ++ok;
+  }
+  ::close(fd);
+  EXPECT_EQ(ok, 500);
+  EXPECT_EQ(origin_.accepted(), 1) << "one server connection for all of them";
+}
+
 TEST_F(HttpProxyTest, StreamsLargeBodiesBothWaysIntact) {
   SluiceProcess sluice(config());
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();

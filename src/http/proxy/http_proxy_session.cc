@@ -68,6 +68,20 @@ void HttpProxySession::start() {
   progress();
 }
 
+void HttpProxySession::onIo(bool fromClient, uint32_t events) {
+  if (fromClient) {
+    // A TLS read may wait for writability; the transport says when it did.
+    const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    if (readable || (transport_ && (events & EPOLLOUT) && transport_->readWaitsForWritable())) {
+      clientReadable_ = true;
+    }
+  } else {
+    serverEvent_ = true;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) serverReadable_ = true;
+  }
+  progress();
+}
+
 // Does every step that can be done now, in the order bytes flow, until nothing moves.
 void HttpProxySession::progress() {
   if (closed_) return;
@@ -86,7 +100,7 @@ void HttpProxySession::progress() {
   for (int round = 0; round < kMaxRounds && moved && !closed_; ++round) {
     moved = readClient();
     parseRequest();
-    if (upstream_ == Upstream::kConnecting && !closed_) moved |= checkConnected();
+    if (upstream_ == Upstream::kConnecting && serverEvent_ && !closed_) moved |= checkConnected();
     if (!closed_) moved |= writeUpstream();
     if (!closed_) moved |= readUpstream();
     if (!closed_) moved |= writeClient();
@@ -119,8 +133,12 @@ bool HttpProxySession::readClient() {
   }
   if (!in_.data) in_ = worker_.buffers().acquire(vip_.maxHeaderBytes + 16 * 1024);
   if (inEnd_ == in_.size) return false;  // full: parsing or the server must catch up
+  if (!clientReadable_) return false;
   const ssize_t n = transport_->read(in_.data.get() + inEnd_, in_.size - inEnd_);
-  if (n == ClientTransport::kAgain) return false;
+  if (n == ClientTransport::kAgain) {
+    clientReadable_ = false;
+    return false;
+  }
   if (n == ClientTransport::kFailed) {
     finish("client_error");
     return false;
@@ -198,7 +216,22 @@ void HttpProxySession::onRequestHead() {
   writeUpstreamRequestHead(head, context, upstreamHead_);
   toServer_.append(upstreamHead_);
   request_ = Request::kSendingBody;
-  if (upstream_ == Upstream::kNone) connectNext();
+  if (upstream_ == Upstream::kConnected && serverIdleReusable_) {
+    // The server connection of the previous request: no pool round trip, no epoll changes.
+    // Like a pooled one, it may have been closed by the server just now (see
+    // onUpstreamClosed()).
+    serverIdleReusable_ = false;
+    serverFromPool_ = true;
+    attempts_ = 1;
+    tried_.insert(serverIndex_);
+    group_.connectionOpened(serverIndex_);
+    requestSent_ = worker_.loop().now();
+    if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
+    response_ = std::make_unique<Http1ResponseParser>();
+    response_->expect(headHeadRequest_);
+  } else if (upstream_ == Upstream::kNone) {
+    connectNext();
+  }
 }
 
 void HttpProxySession::redirectToHttps() {
@@ -257,6 +290,8 @@ void HttpProxySession::connectNext() {
     }
     group_.connectionOpened(serverIndex_);
     upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
+    serverReadable_ = serverFromPool_;
+    serverEvent_ = false;
     requestSent_ = worker_.loop().now();  // the connect deadline counts from here
     if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
     response_ = std::make_unique<Http1ResponseParser>();
@@ -268,11 +303,13 @@ void HttpProxySession::connectNext() {
 // While connecting: has the connect finished? (Readiness is edge-reported to progress(), which
 // does not know which socket woke it, so ask the socket.)
 bool HttpProxySession::checkConnected() {
+  serverEvent_ = false;
   pollfd p{server_.get(), POLLOUT, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
   const int error = connectResult(server_.get());
   if (error == 0) {
     upstream_ = Upstream::kConnected;
+    serverReadable_ = true;
     return true;
   }
   lastConnectError_ = error;
@@ -303,14 +340,19 @@ bool HttpProxySession::writeUpstream() {
 
 bool HttpProxySession::readUpstream() {
   if (upstream_ != Upstream::kConnected) return false;
+  if (serverIdleReusable_) return checkIdleServer();
   if (toClient_.size() - toClientSent_ >= kMaxPending) return false;
   if (upEnd_ == up_.size) {
     if (!responseHeadSeen_) respondError(502, "response head too large");
     return false;
   }
+  if (!serverReadable_) return false;
   const ssize_t n = ::recv(server_.get(), up_.data.get() + upEnd_, up_.size - upEnd_, 0);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return false;
+    if (errno == EAGAIN || errno == EINTR) {
+      serverReadable_ = false;
+      return false;
+    }
     onUpstreamClosed(false);
     return true;
   }
@@ -400,7 +442,15 @@ void HttpProxySession::onResponseComplete() {
   const bool reusable = response_->head().keepAlive && request_ == Request::kSent &&
                         toServerSent_ == toServer_.size() && upStart_ == upEnd_;
   logRequest(status_, "ok");
-  releaseUpstream(reusable);
+  if (reusable && !closeAfterResponse_) {
+    // Keep it for this client's next request; its buffer starts over (reusable means every
+    // byte it sent was parsed).
+    group_.connectionClosed(serverIndex_);
+    serverIdleReusable_ = true;
+    upStart_ = upEnd_ = 0;
+  } else {
+    releaseUpstream(reusable);
+  }
   if (closeAfterResponse_) {
     closeWhenFlushed_ = true;
     request_ = Request::kAnswered;
@@ -433,6 +483,7 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
       group_.connectionOpened(serverIndex_);
       serverFromPool_ = false;
       upstream_ = Upstream::kConnecting;
+      serverReadable_ = serverEvent_ = false;
       toServer_ = upstreamHead_;
       toServerSent_ = 0;
       response_ = std::make_unique<Http1ResponseParser>();
@@ -441,6 +492,24 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
     }
   }
   respondError(502, cleanEof ? "server closed before responding" : "server connection failed");
+}
+
+// An attached server connection between requests: nothing may arrive on it. Readable means
+// the server closed it (or broke protocol): drop it, and the next request connects anew.
+bool HttpProxySession::checkIdleServer() {
+  if (!serverReadable_) return false;
+  if (serverConnectionIdle()) {
+    serverReadable_ = false;
+    return false;
+  }
+  releaseUpstream(false);
+  return true;
+}
+
+bool HttpProxySession::serverConnectionIdle() const {
+  char byte;
+  const ssize_t n = ::recv(server_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 bool HttpProxySession::writeClient() {
@@ -476,7 +545,8 @@ void HttpProxySession::respondError(int status, std::string_view reason) {
 
 void HttpProxySession::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
-  group_.connectionClosed(serverIndex_);
+  if (!serverIdleReusable_) group_.connectionClosed(serverIndex_);
+  serverIdleReusable_ = false;
   worker_.loop().remove(server_.get());
   if (reusable) {
     worker_.upstreamPool().give(group_.config().servers[serverIndex_].address, std::move(server_),
@@ -602,7 +672,7 @@ void HttpProxySession::finish(std::string_view end) {
   closed_ = true;
   timer_.cancel();
   resume_.cancel();
-  releaseUpstream(false);
+  releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
   if (transport_) transport_->shutdown();
   worker_.loop().remove(client_.get());
   client_.reset();

@@ -28,7 +28,8 @@ class Worker;
 //     → pick server, connect (pooled connection first; retries → 502/503)
 //     → send head + stream body ──────────┐  both at once, each with backpressure
 //     → read response head (server_response timeout → 504) → stream body to the client
-//     → response complete: access log; keep the server connection in the pool; next request
+//     → response complete: access log; the next request goes over the same server connection
+//       while the client stays (it goes to the worker's pool when the client leaves)
 //   101 Switching Protocols: from then on a byte relay both ways.
 //
 // progress() is the one driver: on every event of either socket it does, in order, every step
@@ -48,13 +49,15 @@ class HttpProxySession final : public Session {
  private:
   struct Endpoint final : IoHandler {
     Endpoint(HttpProxySession& s, bool client) : session(s), isClient(client) {}
-    void onIo(uint32_t) override { session.progress(); }
+    void onIo(uint32_t events) override { session.onIo(isClient, events); }
     HttpProxySession& session;
     bool isClient;
   };
   enum class Request { kReadingHead, kSendingBody, kSent, kAnswered };
   enum class Upstream { kNone, kConnecting, kConnected };
 
+  // Notes which socket reported what, then progress().
+  void onIo(bool fromClient, uint32_t events);
   void progress();
   bool readClient();
   void parseRequest();
@@ -71,6 +74,8 @@ class HttpProxySession final : public Session {
   bool writeClient();
   void respondError(int status, std::string_view reason);
   void releaseUpstream(bool reusable);
+  bool serverConnectionIdle() const;
+  bool checkIdleServer();
   void logRequest(int status, std::string_view end);
   void startNextRequest();
   // The one deadline that matters in the current phase, and what passing it means.
@@ -92,6 +97,12 @@ class HttpProxySession final : public Session {
   std::unique_ptr<ClientTransport> transport_;
   bool handshakeDone_ = false;
   bool closed_ = false;
+  // Readiness reported since the last read that found nothing (edge-triggered epoll says it
+  // once): a read is only tried when it can succeed, which saves a syscall per step.
+  bool clientReadable_ = true;
+  bool serverReadable_ = false;
+  bool serverIdleReusable_ = false;  // attached between requests, at a message boundary
+  bool serverEvent_ = false;         // the server socket reported something while connecting
 
   // Client → Sluice. Bytes [inStart_, inEnd_) are received and not yet parsed.
   BufferPool::Buffer in_;
