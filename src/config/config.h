@@ -105,6 +105,7 @@ struct VipConfig {
   TlsSettings tlsSettings;
   std::shared_ptr<const TlsServerContext> tls;
   HstsConfig hsts;
+  std::string hstsValue;  // the Strict-Transport-Security value, made once; empty when off
 
   // http and https-offload: the HTTP/1.1 proxy.
   RedirectHttpsConfig redirectHttps;  // http only

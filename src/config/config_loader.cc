@@ -379,6 +379,8 @@ void readTermination(Reader& r, const YAML::Node& node, const std::string& field
       vip.hsts.enabled = true;
       r.readUint<uint64_t>(hsts, hfield, "max_age", 0, 10ull * 365 * 86400, vip.hsts.maxAge);
       r.readBool(hsts, hfield, "include_subdomains", vip.hsts.includeSubdomains);
+      vip.hstsValue = "max-age=" + std::to_string(vip.hsts.maxAge) +
+                      (vip.hsts.includeSubdomains ? "; includeSubDomains" : "");
     }
   }
 }

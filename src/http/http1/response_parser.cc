@@ -37,6 +37,15 @@ Http1ResponseParser::Http1ResponseParser() {
   parser_.data = this;
 }
 
+void Http1ResponseParser::reset(bool requestWasHead) {
+  llhttp_reset(&parser_);  // keeps settings and data
+  head_.clear();
+  requestWasHead_ = requestWasHead;
+  inValue_ = headReported_ = completePending_ = false;
+  pausedFor_ = Event::kNeedMore;
+  error_ = {};
+}
+
 int Http1ResponseParser::onMessageBegin(llhttp_t* p) {
   Http1ResponseParser& s = self(p);
   s.head_.clear();

@@ -45,6 +45,8 @@ class Http1ResponseParser {
   Http1ResponseParser& operator=(const Http1ResponseParser&) = delete;
 
   void expect(bool requestWasHead) { requestWasHead_ = requestWasHead; }
+  // Starts over for a new server connection (a parser object is reused, never reallocated).
+  void reset(bool requestWasHead);
   Result feed(const char* data, size_t size);
   // The server closed the connection: true when that ends the current response properly (a
   // body delimited by the close), false when the response was cut short.

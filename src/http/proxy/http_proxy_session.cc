@@ -227,8 +227,8 @@ void HttpProxySession::onRequestHead() {
     group_.connectionOpened(serverIndex_);
     requestSent_ = worker_.loop().now();
     if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
-    response_ = std::make_unique<Http1ResponseParser>();
-    response_->expect(headHeadRequest_);
+    response_.reset(headHeadRequest_);
+    expectingResponse_ = true;
   } else if (upstream_ == Upstream::kNone) {
     connectNext();
   }
@@ -294,8 +294,8 @@ void HttpProxySession::connectNext() {
     serverEvent_ = false;
     requestSent_ = worker_.loop().now();  // the connect deadline counts from here
     if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
-    response_ = std::make_unique<Http1ResponseParser>();
-    response_->expect(headHeadRequest_);
+    response_.reset(headHeadRequest_);
+    expectingResponse_ = true;
     return;
   }
 }
@@ -372,9 +372,9 @@ void HttpProxySession::parseResponse() {
     upStart_ = upEnd_ = 0;
     return;
   }
-  while (!closed_ && response_) {
+  while (!closed_ && expectingResponse_) {
     const char* data = up_.data.get() + upStart_;
-    const auto result = response_->feed(data, upEnd_ - upStart_);
+    const auto result = response_.feed(data, upEnd_ - upStart_);
     if (responseHeadSeen_ && result.consumed > 0) {
       toClient_.append(data, result.consumed);
       responseBytes_ += result.consumed;
@@ -409,12 +409,8 @@ void HttpProxySession::parseResponse() {
 }
 
 void HttpProxySession::onResponseHead() {
-  const HttpResponseHead& head = response_->head();
-  std::string hsts;
-  if (vip_.hsts.enabled && head.status >= 200) {
-    hsts = "max-age=" + std::to_string(vip_.hsts.maxAge);
-    if (vip_.hsts.includeSubdomains) hsts += "; includeSubDomains";
-  }
+  const HttpResponseHead& head = response_.head();
+  const std::string_view hsts = head.status >= 200 ? std::string_view(vip_.hstsValue) : "";
   if (head.status < 200 && !head.upgrade) {
     const size_t before = toClient_.size();
     writeClientResponseHead(head, {hsts, false, false}, toClient_);
@@ -439,7 +435,7 @@ void HttpProxySession::onResponseHead() {
 }
 
 void HttpProxySession::onResponseComplete() {
-  const bool reusable = response_->head().keepAlive && request_ == Request::kSent &&
+  const bool reusable = response_.head().keepAlive && request_ == Request::kSent &&
                         toServerSent_ == toServer_.size() && upStart_ == upEnd_;
   logRequest(status_, "ok");
   if (reusable && !closeAfterResponse_) {
@@ -465,7 +461,7 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
     closeWhenFlushed_ = true;
     return;
   }
-  if (responseHeadSeen_ && cleanEof && response_->finishAtEof()) {
+  if (responseHeadSeen_ && cleanEof && response_.finishAtEof()) {
     onResponseComplete();  // a body delimited by the close (closeAfterResponse_ is set)
     return;
   }
@@ -486,8 +482,8 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
       serverReadable_ = serverEvent_ = false;
       toServer_ = upstreamHead_;
       toServerSent_ = 0;
-      response_ = std::make_unique<Http1ResponseParser>();
-      response_->expect(headHeadRequest_);
+      response_.reset(headHeadRequest_);
+      expectingResponse_ = true;
       return;
     }
   }
@@ -566,7 +562,7 @@ void HttpProxySession::startNextRequest() {
   attempts_ = 0;
   status_ = 0;
   tried_ = ServerMask(static_cast<uint32_t>(group_.size()));
-  response_.reset();
+  expectingResponse_ = false;
   requestStart_ = worker_.loop().now();
   // A pipelined request may wait in the buffer: move it to the front, where a head must start.
   if (inStart_ > 0) {

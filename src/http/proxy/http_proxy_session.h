@@ -132,9 +132,10 @@ class HttpProxySession final : public Session {
   BufferPool::Buffer up_;
   size_t upStart_ = 0;
   size_t upEnd_ = 0;
-  std::unique_ptr<Http1ResponseParser> response_;
-  bool responseHeadSeen_ = false;  // the final (non-1xx) response head has arrived
-  bool responseStarted_ = false;   // some of the response reached the client
+  Http1ResponseParser response_;
+  bool expectingResponse_ = false;  // a request is out and its response is being read
+  bool responseHeadSeen_ = false;   // the final (non-1xx) response head has arrived
+  bool responseStarted_ = false;    // some of the response reached the client
   bool closeAfterResponse_ = false;
   bool upgraded_ = false;  // 101: a byte relay from now on
 
