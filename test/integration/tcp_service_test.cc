@@ -302,7 +302,7 @@ TEST(TcpService, ClosesIdleConnectionsAfterTheIdleTimeout) {
   TestOrigin origin(TestOrigin::echo());
   const uint16_t port = freePort();
   SluiceProcess sluice(
-      tcpConfig(port, {{"o", origin.address()}}, "    timeouts: {connect: 1s, idle: 300ms}\n"));
+      tcpConfig(port, {{"o", origin.address()}}, "    timeouts: {connect: 1s, idle: 1s}\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
 
   const int fd = connectLocal(port);
@@ -311,7 +311,7 @@ TEST(TcpService, ClosesIdleConnectionsAfterTheIdleTimeout) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(writeAll(fd, "ping\n"));
     EXPECT_EQ(readLine(fd, 5s), "ping\n");
-    std::this_thread::sleep_for(150ms);
+    std::this_thread::sleep_for(300ms);  // well inside the idle timeout, even on a slow machine
   }
   // ...and silence closes it.
   bool eof = false;
