@@ -151,7 +151,6 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
 void Worker::track(Session* session) {
   session->workerSlot = sessions_.size();
   sessions_.push_back(session);
-  counters_.open.store(sessions_.size(), std::memory_order_relaxed);
 }
 
 void Worker::sessionClosed(Session* session) {
@@ -160,7 +159,6 @@ void Worker::sessionClosed(Session* session) {
   sessions_[session->workerSlot] = last;
   last->workerSlot = session->workerSlot;
   sessions_.pop_back();
-  counters_.open.store(sessions_.size(), std::memory_order_relaxed);
   loop_.deferDelete(std::unique_ptr<Deferrable>(session));
   maybeStop();
 }

@@ -28,7 +28,6 @@ struct WorkerCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> rejectedOverLimit{0};
   std::atomic<uint64_t> connectFailures{0};
-  std::atomic<uint64_t> open{0};
   // https-passthrough peek outcomes that close the connection.
   std::atomic<uint64_t> notTls{0};
   std::atomic<uint64_t> malformedClientHello{0};

@@ -101,8 +101,4 @@ const char* ClientTransport::cipher() const {
   return ssl_ ? SSL_CIPHER_get_name(SSL_get_current_cipher(ssl_)) : "";
 }
 
-bool ClientTransport::resumed() const {
-  return ssl_ && SSL_session_reused(ssl_);
-}
-
 }  // namespace sluice

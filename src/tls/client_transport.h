@@ -45,7 +45,6 @@ class ClientTransport {
   const std::string& error() const { return error_; }
   const char* tlsVersion() const;  // "TLSv1.3", or "" for plain TCP
   const char* cipher() const;      // "TLS_AES_128_GCM_SHA256", or ""
-  bool resumed() const;            // the TLS session was resumed (no full handshake)
 
  private:
   ssize_t fail(const char* operation, int sslError);

@@ -141,7 +141,6 @@ int Http1RequestParser::onBody(llhttp_t* p, const char*, size_t length) {
 int Http1RequestParser::onMessageComplete(llhttp_t* p) {
   Http1RequestParser& s = self(p);
   s.headDone_ = false;
-  s.headStart_ = nullptr;
   s.headBytes_ = 0;
   s.pausedFor_ = Event::kMessageComplete;
   return HPE_PAUSED;
@@ -152,7 +151,6 @@ Http1RequestParser::Result Http1RequestParser::feed(const char* data, size_t siz
   size_t length = size;
   const bool readingHead = !headDone_;
   if (readingHead) {
-    if (headStart_ == nullptr) headStart_ = data;
     // Never parse past the head limit: a head that is not complete within it is refused
     // without looking further.
     length = std::min(size, maxHeaderBytes_ - headBytes_);

@@ -51,8 +51,6 @@ class Http1RequestParser {
 
   const HttpRequestHead& head() const { return head_; }
   const Error& error() const { return error_; }
-  bool inHead() const { return !headDone_; }
-  uint64_t bodyBytes() const { return bodyBytes_; }
 
  private:
   static int onMessageBegin(llhttp_t* p);
@@ -73,7 +71,6 @@ class Http1RequestParser {
   uint64_t maxBodyBytes_;
 
   HttpRequestHead head_;
-  const char* headStart_ = nullptr;
   size_t headBytes_ = 0;
   bool headDone_ = false;
   bool inValue_ = false;
