@@ -225,10 +225,7 @@ void HttpProxySession::onRequestHead() {
     attempts_ = 1;
     tried_.insert(serverIndex_);
     group_.connectionOpened(serverIndex_);
-    requestSent_ = worker_.loop().now();
-    if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
-    response_.reset(headHeadRequest_);
-    expectingResponse_ = true;
+    expectResponse();
   } else if (upstream_ == Upstream::kNone) {
     connectNext();
   }
@@ -292,12 +289,18 @@ void HttpProxySession::connectNext() {
     upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
     serverReadable_ = serverFromPool_;
     serverEvent_ = false;
-    requestSent_ = worker_.loop().now();  // the connect deadline counts from here
-    if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
-    response_.reset(headHeadRequest_);
-    expectingResponse_ = true;
+    expectResponse();
     return;
   }
+}
+
+// A server connection is ready (or being made) for the current request: get ready to read its
+// response. The connect and response deadlines count from here.
+void HttpProxySession::expectResponse() {
+  requestSent_ = worker_.loop().now();
+  if (!up_.data) up_ = worker_.buffers().acquire(kServerBufferSize);
+  response_.reset(headHeadRequest_);
+  expectingResponse_ = true;
 }
 
 // While connecting: has the connect finished? (Readiness is edge-reported to progress(), which
@@ -482,8 +485,7 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
       serverReadable_ = serverEvent_ = false;
       toServer_ = upstreamHead_;
       toServerSent_ = 0;
-      response_.reset(headHeadRequest_);
-      expectingResponse_ = true;
+      expectResponse();
       return;
     }
   }

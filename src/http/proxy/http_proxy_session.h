@@ -64,6 +64,7 @@ class HttpProxySession final : public Session {
   void onRequestHead();
   void redirectToHttps();
   void connectNext();
+  void expectResponse();
   bool checkConnected();
   bool writeUpstream();
   bool readUpstream();
