@@ -313,6 +313,9 @@ TEST_F(HttpProxyTest, AnUnreachableServerGives502) {
   const std::string answer = http("/", "-i");
   EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 502") << answer;
   EXPECT_NE(answer.find("<h1>502 Bad Gateway</h1>"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return sluice.accessLog().size() == 1; }, 5s));
+  EXPECT_EQ(sluice.accessLog()[0]["end"], "connect_failed");
+  EXPECT_EQ(sluice.accessLog()[0]["error"], "Connection refused");
 }
 
 TEST_F(HttpProxyTest, RedirectHttpsAndHsts) {

@@ -562,6 +562,7 @@ void HttpProxySession::startNextRequest() {
   responseHeadSeen_ = responseStarted_ = false;
   requestBytes_ = responseBytes_ = 0;
   attempts_ = 0;
+  lastConnectError_ = 0;
   status_ = 0;
   tried_ = ServerMask(static_cast<uint32_t>(group_.size()));
   expectingResponse_ = false;
@@ -599,6 +600,10 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
     line.field("tls_version", transport_->tlsVersion()).field("tls_cipher", transport_->cipher());
   }
   line.field("end", end);
+  // Why no server answered, as the tcp service logs it.
+  if (!responseHeadSeen_ && lastConnectError_ != 0) {
+    line.field("error", std::strerror(lastConnectError_));
+  }
   worker_.accessLog().write(line.finish());
 }
 
