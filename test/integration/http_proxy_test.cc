@@ -167,11 +167,7 @@ TEST_F(HttpProxyTest, HundredsOfRequestsOnOneConnection) {
   int ok = 0;
   for (int i = 0; i < 500; ++i) {
     writeAll(fd, "GET /n" + std::to_string(i) + " HTTP/1.1\r\nHost: a\r\n\r\n");
-    std::string response;
-    char c;
-    while (response.find("hello from o1\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) {
-      response += c;
-    }
+    const std::string response = readUntil(fd, "hello from o1\n", 10s);
     if (response.rfind("HTTP/1.1 200 OK\r\n", 0) == 0) ++ok;
   }
   ::close(fd);
@@ -232,15 +228,10 @@ TEST_F(HttpProxyTest, ExpectContinueWaitsForTheServersGoAhead) {
   writeAll(fd,
            "POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
   // The server's interim answer reaches the client before it sends any body byte.
-  std::string interim;
-  char c;
-  while (interim.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
-    interim += c;
+  const std::string interim = readUntil(fd, "\r\n\r\n", 10s);
   EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
   writeAll(fd, "hello");
-  std::string response;
-  while (response.find("hash=") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
-    response += c;
+  const std::string response = readUntil(fd, "hash=", 10s);
   EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
   EXPECT_NE(response.find("len=5 "), std::string::npos) << response;
   ::close(fd);
@@ -252,10 +243,7 @@ TEST_F(HttpProxyTest, AnUpgradeSwitchesToAByteRelay) {
   const int fd = connectLocal(plainPort_);
   writeAll(fd,
            "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
-  std::string head;
-  char c;
-  while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1)
-    head += c;
+  const std::string head = readUntil(fd, "\r\n\r\n", 10s);
   EXPECT_EQ(head.rfind("HTTP/1.1 101 ", 0), 0u) << head;
   EXPECT_NE(head.find("Upgrade: websocket"), std::string::npos) << head;
   for (const char* message : {"ping\n", "any bytes at all\n"}) {

@@ -84,13 +84,11 @@ size_t discardUntilClose(int fd) {
   return total;
 }
 
-std::string readLine(int fd, milliseconds timeout) {
+std::string readUntil(int fd, std::string_view marker, milliseconds timeout) {
   std::string out;
   char c;
-  while (readSome(fd, &c, 1, timeout) == 1) {
+  while (!out.ends_with(marker) && readSome(fd, &c, 1, timeout) == 1)
     out.push_back(c);
-    if (c == '\n') break;
-  }
   return out;
 }
 

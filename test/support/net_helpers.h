@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace sluice::test {
 
@@ -26,8 +27,14 @@ std::string readUntilClose(int fd, milliseconds timeout, bool* eof = nullptr);
 // Reads and discards until EOF or an error; returns the number of bytes read.
 size_t discardUntilClose(int fd);
 
+// Reads byte by byte up to and including `marker` (nothing past it), or what came before
+// EOF/timeout.
+std::string readUntil(int fd, std::string_view marker, milliseconds timeout);
+
 // Reads exactly one line (up to and including '\n'), or what came before EOF/timeout.
-std::string readLine(int fd, milliseconds timeout);
+inline std::string readLine(int fd, milliseconds timeout) {
+  return readUntil(fd, "\n", timeout);
+}
 
 // Polls `condition` every 10ms until it holds or `timeout` passes.
 template <typename F>
