@@ -34,6 +34,18 @@ const char* toString(BalanceAlgorithm balance) {
   return "?";
 }
 
+const char* toString(BackendProtocol protocol) {
+  switch (protocol) {
+    case BackendProtocol::kTcp:
+      return "tcp";
+    case BackendProtocol::kHttp:
+      return "http";
+    case BackendProtocol::kHttps:
+      return "https";
+  }
+  return "?";
+}
+
 const char* toString(ProxyProtocol protocol) {
   switch (protocol) {
     case ProxyProtocol::kOff:

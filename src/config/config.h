@@ -11,6 +11,7 @@
 #include "net/cidr.h"
 #include "tls/certificate.h"
 #include "tls/sni_router.h"
+#include "tls/tls_client_context.h"
 #include "tls/tls_server_context.h"
 
 namespace sluice {
@@ -31,6 +32,7 @@ enum class NoSniPolicy { kDefault, kReject };
 constexpr size_t kNoGroup = std::numeric_limits<size_t>::max();
 
 const char* toString(ServiceType service);
+const char* toString(BackendProtocol protocol);
 const char* toString(BalanceAlgorithm balance);
 const char* toString(ProxyProtocol protocol);
 
@@ -39,6 +41,10 @@ struct ServerConfig {
   SocketAddress address;
   uint32_t weight = 1;
   bool backup = false;  // receives traffic only when no primary server can be used
+  // protocol: https, resolved at load from the group's tls keys: the SNI sent (empty: none)
+  // and the name its certificate must carry (a DNS name or an IP address).
+  std::string tlsSni;
+  std::string tlsVerifyName;
 };
 
 struct ServerGroupConfig {
@@ -50,6 +56,10 @@ struct ServerGroupConfig {
   Millis idleTimeout{300000};
   ProxyProtocol proxyProtocol = ProxyProtocol::kOff;  // header sent to servers before any byte
   std::vector<ServerConfig> servers;
+
+  // protocol: https (the `tls:` keys), and the client TLS context built from them.
+  BackendTlsSettings tls;
+  std::shared_ptr<const TlsClientContext> tlsContext;
 };
 
 // One entry of the top-level `certificates:` list, loaded and checked at config load.
@@ -78,7 +88,9 @@ struct ForwardedHeadersConfig {
   bool rfc7239 = false;
 };
 
-// One `sni_routes` entry of a passthrough VIP.
+// One `sni_routes` entry: on an https-passthrough VIP, where a name goes; on an https-offload or
+// https-bridge VIP, a name that is passed through untouched (`mode: passthrough`) instead of
+// terminated.
 struct SniRoute {
   std::string sni;  // normalised: lower case, `*.suffix` for a wildcard
   std::string group;
@@ -93,21 +105,22 @@ struct VipConfig {
   std::string defaultGroup;             // may be empty for https-passthrough with sni_routes
   size_t defaultGroupIndex = kNoGroup;  // index into ConfigSnapshot::serverGroups
 
-  // https-passthrough: routing by the ClientHello's server name.
+  // https-passthrough, and names passed through by https-offload / https-bridge: routing by the
+  // ClientHello's server name.
   std::vector<SniRoute> sniRoutes;
   NoSniPolicy noSni = NoSniPolicy::kDefault;
   std::shared_ptr<const SniRouter> sniRouter;  // compiled from sniRoutes; targets group indices
   size_t clientHelloMax = 16 * 1024;           // limits.client_hello_max
   Millis peekTimeout{5000};                    // timeouts.peek
 
-  // https-offload: TLS termination.
+  // https-offload and https-bridge: TLS termination.
   std::vector<std::string> certificates;  // names from the top-level list; the first is default
   TlsSettings tlsSettings;
   std::shared_ptr<const TlsServerContext> tls;
   HstsConfig hsts;
   std::string hstsValue;  // the Strict-Transport-Security value, made once; empty when off
 
-  // http and https-offload: the HTTP/1.1 proxy.
+  // http, https-offload and https-bridge: the HTTP/1.1 proxy.
   RedirectHttpsConfig redirectHttps;  // http only
   ForwardedHeadersConfig forwarded;
   size_t maxHeaderBytes = 32 * 1024;     // limits.max_header_bytes → 431
@@ -116,9 +129,13 @@ struct VipConfig {
   Millis serverResponseTimeout{60000};   // timeouts.server_response → 504
   Millis keepAliveTimeout{60000};        // timeouts.keep_alive: idle between requests
 
-  bool isHttp() const {
-    return service == ServiceType::kHttp || service == ServiceType::kHttpsOffload;
+  bool isHttp() const { return service == ServiceType::kHttp || terminatesTls(); }
+  bool terminatesTls() const {
+    return service == ServiceType::kHttpsOffload || service == ServiceType::kHttpsBridge;
   }
+  // A terminating VIP that passes some names through: every connection's ClientHello is
+  // peeked first to choose between the two.
+  bool mixesModes() const { return terminatesTls() && !sniRoutes.empty(); }
 };
 
 struct GlobalConfig {

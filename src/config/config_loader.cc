@@ -1,9 +1,12 @@
 #include "config/config_loader.h"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <initializer_list>
 #include <map>
@@ -12,6 +15,7 @@
 #include <sstream>
 
 #include "core/units.h"
+#include "tls/host_name.h"
 
 namespace sluice {
 
@@ -69,6 +73,7 @@ class Reader {
 
   std::vector<ConfigError>& errors() { return errors_; }
   std::vector<std::string>& warnings() { return warnings_; }
+  const std::string& file() const { return file_; }
 
   void error(const YAML::Node& at, const std::string& field, std::string message) {
     ConfigError e{file_, 0, 0, field, std::move(message)};
@@ -273,11 +278,103 @@ void readServer(Reader& r, const YAML::Node& node, const std::string& field, Ser
   r.readBool(node, field, "backup", server.backup);
 }
 
+std::string resolvePath(const std::string& directory, const std::string& path) {
+  return path.empty() || path.front() == '/' || directory.empty() ? path : directory + "/" + path;
+}
+
+// A group's `tls:` keys: how Sluice speaks TLS to its servers (protocol: https).
+void readBackendTls(Reader& r, const YAML::Node& tls, const std::string& field,
+                    const std::string& directory, BackendTlsSettings& settings) {
+  if (!r.expectMap(tls, field,
+                   {"verify", "ca", "sni", "verify_name", "client_cert", "min_version"})) {
+    return;
+  }
+  r.readBool(tls, field, "verify", settings.verify);
+  if (tls["verify"].IsDefined() && !settings.verify) {
+    const YAML::Mark mark = tls["verify"].Mark();
+    r.warnings().push_back(r.file() + ":" + std::to_string(mark.line + 1) + ": " + field +
+                           ".verify is false: the servers' certificates are not checked, so "
+                           "anyone on the path to them can read and change the traffic");
+  }
+  if (auto ca = r.readString(tls, field, "ca", false)) {
+    settings.ca = resolvePath(directory, *ca);
+    if (std::ifstream probe(settings.ca); !probe) {
+      r.error(tls["ca"], field + ".ca",
+              "cannot read '" + settings.ca + "': " + std::strerror(errno));
+      settings.ca.clear();
+    }
+  }
+  if (auto sni = r.readString(tls, field, "sni", false)) {
+    if (*sni == "client") {
+      settings.sniFromClient = true;
+    } else if (!normaliseHostName(*sni, settings.sni)) {
+      r.error(tls["sni"], field + ".sni",
+              "'" + *sni + "' must be a host name, or \"client\" to pass on the client's");
+    }
+  }
+  if (auto name = r.readString(tls, field, "verify_name", false)) {
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, name->c_str(), ip) == 1 || inet_pton(AF_INET6, name->c_str(), ip) == 1) {
+      settings.verifyName = *name;
+    } else if (!normaliseHostName(*name, settings.verifyName)) {
+      r.error(tls["verify_name"], field + ".verify_name",
+              "'" + *name + "' must be a host name or an IP address");
+    }
+  }
+  if (const YAML::Node client = tls["client_cert"]; client.IsDefined()) {
+    const std::string cfield = Reader::join(field, "client_cert");
+    if (r.expectMap(client, cfield, {"cert", "key"})) {
+      auto cert = r.readString(client, cfield, "cert", true);
+      auto key = r.readString(client, cfield, "key", true);
+      if (cert && key) {
+        std::string error;
+        auto loaded = loadCertificate("client_cert", resolvePath(directory, *cert),
+                                      resolvePath(directory, *key), error);
+        if (loaded) {
+          settings.clientCertificate = std::make_shared<const Certificate>(std::move(*loaded));
+        } else {
+          r.error(client, cfield, error);
+        }
+      }
+    }
+  }
+  if (auto version = r.readString(tls, field, "min_version", false)) {
+    if (*version != "1.2" && *version != "1.3") {
+      r.error(tls["min_version"], field + ".min_version",
+              "'" + *version + "' must be \"1.2\" or \"1.3\"");
+    } else {
+      settings.minVersion = *version;
+    }
+  }
+}
+
+// protocol: https: the TLS context, and what each server is called on the wire.
+void prepareBackendTls(Reader& r, const YAML::Node& node, const std::string& field,
+                       ServerGroupConfig& group) {
+  // By default a server is reached by its name: `name: app1.internal.test` is the SNI sent
+  // and the name verified; a server whose name is not a dotted host name (w1, web_2) gets no
+  // SNI and is verified by its IP address.
+  for (ServerConfig& server : group.servers) {
+    std::string hostName;
+    const bool named =
+        normaliseHostName(server.name, hostName) && hostName.find('.') != std::string::npos;
+    server.tlsSni = !group.tls.sni.empty() ? group.tls.sni : named ? hostName : "";
+    server.tlsVerifyName = !group.tls.verifyName.empty() ? group.tls.verifyName
+                           : !server.tlsSni.empty()      ? server.tlsSni
+                                                         : server.address.ipString();
+  }
+  std::string error;
+  group.tlsContext = TlsClientContext::create(group.tls, error);
+  if (!group.tlsContext) {
+    r.error(node["tls"].IsDefined() ? node["tls"] : node, Reader::join(field, "tls"), error);
+  }
+}
+
 void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
-               ServerGroupConfig& group) {
-  if (!r.expectMap(
-          node, field,
-          {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "servers"})) {
+               const std::string& directory, ServerGroupConfig& group) {
+  if (!r.expectMap(node, field,
+                   {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "tls",
+                    "servers"})) {
     return;
   }
   readName(r, node, field, group.name);
@@ -285,6 +382,13 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
   r.readEnum(node, field, "balance", kBalanceNames, group.balance);
   r.readUint<uint32_t>(node, field, "retries", 0, kMaxRetries, group.retries);
   r.readEnum(node, field, "proxy_protocol", kProxyProtocolNames, group.proxyProtocol);
+  if (const YAML::Node tls = node["tls"]; tls.IsDefined()) {
+    if (group.protocol != BackendProtocol::kHttps) {
+      r.error(tls, Reader::join(field, "tls"), "applies to groups with protocol: https only");
+    } else {
+      readBackendTls(r, tls, Reader::join(field, "tls"), directory, group.tls);
+    }
+  }
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
     const std::string tfield = Reader::join(field, "timeouts");
     if (r.expectMap(timeouts, tfield, {"connect", "idle"})) {
@@ -316,6 +420,7 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
                   [](const ServerConfig& s) { return s.backup; })) {
     r.error(servers, sfield, "every server is a backup: at least one must be a primary");
   }
+  if (group.protocol == BackendProtocol::kHttps) prepareBackendTls(r, node, field, group);
 }
 
 void readSniRoutes(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
@@ -329,7 +434,7 @@ void readSniRoutes(Reader& r, const YAML::Node& node, const std::string& field, 
   for (size_t i = 0; i < routes.size(); ++i) {
     const std::string efield = Reader::index(rfield, i);
     SniRoute& route = vip.sniRoutes.emplace_back();
-    if (!r.expectMap(routes[i], efield, {"sni", "group"})) continue;
+    if (!r.expectMap(routes[i], efield, {"sni", "group", "mode"})) continue;
     if (auto sni = r.readString(routes[i], efield, "sni", true)) {
       if (!SniRouter::parsePattern(*sni, route.sni)) {
         r.error(routes[i]["sni"], efield + ".sni",
@@ -337,6 +442,19 @@ void readSniRoutes(Reader& r, const YAML::Node& node, const std::string& field, 
       }
     }
     if (auto group = r.readString(routes[i], efield, "group", true)) route.group = *group;
+    // A terminating VIP serves its own names; an entry there is a name it passes through, and
+    // says so, so that nobody reads it as a layer-7 route.
+    auto mode = r.readString(routes[i], efield, "mode", false);
+    if (mode && *mode != "passthrough") {
+      r.error(routes[i]["mode"], efield + ".mode",
+              "'" + *mode +
+                  "' is not a mode; sni_routes entries pass names through (mode: "
+                  "passthrough); terminated names are served by the VIP itself");
+    } else if (!mode && vip.terminatesTls()) {
+      r.error(routes[i], efield + ".mode",
+              std::string("is required on an ") + toString(vip.service) +
+                  " VIP: add mode: passthrough to relay this name untouched");
+    }
   }
 }
 
@@ -470,14 +588,9 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
 // Which keys each service takes, and which it needs.
 void checkVipService(Reader& r, const YAML::Node& node, const std::string& field,
                      const VipConfig& vip) {
-  if (vip.service == ServiceType::kHttpsBridge) {
-    r.error(node["service"], field + ".service",
-            "service 'https-bridge' is not available in this version of Sluice (available: tcp, "
-            "https-passthrough, http, https-offload)");
-    return;
-  }
   const bool passthrough = vip.service == ServiceType::kHttpsPassthrough;
-  const bool offload = vip.service == ServiceType::kHttpsOffload;
+  const bool terminating = vip.terminatesTls();
+  const bool peeks = passthrough || terminating;  // sni_routes make a terminating VIP peek
   const bool http = vip.isHttp();
   auto only = [&](const YAML::Node& at, const std::string& key, bool allowed, const char* who) {
     if (at.IsDefined() && !allowed) {
@@ -485,31 +598,35 @@ void checkVipService(Reader& r, const YAML::Node& node, const std::string& field
               key + " applies to " + who + " VIPs, not to a " + toString(vip.service) + " VIP");
     }
   };
-  only(node["sni_routes"], "sni_routes", passthrough, "https-passthrough");
+  const char* const kTls = "https-passthrough, https-offload and https-bridge";
+  const char* const kTerminating = "https-offload and https-bridge";
+  const char* const kHttp = "http, https-offload and https-bridge";
+  only(node["sni_routes"], "sni_routes", peeks, kTls);
   only(node["no_sni"], "no_sni", passthrough, "https-passthrough");
-  only(node["certificates"], "certificates", offload, "https-offload");
-  only(node["tls"], "tls", offload, "https-offload");
-  only(node["hsts"], "hsts", offload, "https-offload");
+  only(node["certificates"], "certificates", terminating, kTerminating);
+  only(node["tls"], "tls", terminating, kTerminating);
+  only(node["hsts"], "hsts", terminating, kTerminating);
   only(node["redirect_https"], "redirect_https", vip.service == ServiceType::kHttp, "http");
-  only(node["forwarded_headers"], "forwarded_headers", http, "http and https-offload");
+  only(node["forwarded_headers"], "forwarded_headers", http, kHttp);
   // (IsDefined() first: yaml-cpp throws when asked the type of an absent node.)
   if (const YAML::Node limits = node["limits"]; limits.IsDefined() && limits.IsMap()) {
-    only(limits["client_hello_max"], "limits.client_hello_max", passthrough, "https-passthrough");
-    only(limits["max_header_bytes"], "limits.max_header_bytes", http, "http and https-offload");
-    only(limits["max_body"], "limits.max_body", http, "http and https-offload");
+    only(limits["client_hello_max"], "limits.client_hello_max", peeks, kTls);
+    only(limits["max_header_bytes"], "limits.max_header_bytes", http, kHttp);
+    only(limits["max_body"], "limits.max_body", http, kHttp);
   } else if (limits.IsDefined()) {
-    only(limits, "limits", passthrough || http, "https-passthrough, http and https-offload");
+    only(limits, "limits", passthrough || http, "all but tcp");
   }
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined() && timeouts.IsMap()) {
-    only(timeouts["peek"], "timeouts.peek", passthrough, "https-passthrough");
+    only(timeouts["peek"], "timeouts.peek", peeks, kTls);
     for (const char* key : {"client_header", "server_response", "keep_alive"}) {
-      only(timeouts[key], std::string("timeouts.") + key, http, "http and https-offload");
+      only(timeouts[key], std::string("timeouts.") + key, http, kHttp);
     }
   } else if (timeouts.IsDefined()) {
-    only(timeouts, "timeouts", passthrough || http, "https-passthrough, http and https-offload");
+    only(timeouts, "timeouts", passthrough || http, "all but tcp");
   }
-  if (offload && vip.certificates.empty()) {
-    r.error(node, field + ".certificates", "an https-offload VIP needs at least one certificate");
+  if (terminating && vip.certificates.empty()) {
+    r.error(node, field + ".certificates",
+            std::string("an ") + toString(vip.service) + " VIP needs at least one certificate");
   }
   if (vip.defaultGroup.empty() && (!passthrough || vip.sniRoutes.empty())) {
     r.error(node, field + ".default_group",
@@ -557,12 +674,8 @@ void readCertificates(Reader& r, const YAML::Node& list, const std::string& dire
     auto cert = r.readString(list[i], field, "cert", true);
     auto key = r.readString(list[i], field, "key", true);
     if (!cert || !key) continue;
-    auto resolve = [&](const std::string& path) {
-      return path.empty() || path.front() == '/' || directory.empty() ? path
-                                                                      : directory + "/" + path;
-    };
-    entry.cert = resolve(*cert);
-    entry.key = resolve(*key);
+    entry.cert = resolvePath(directory, *cert);
+    entry.key = resolvePath(directory, *key);
     std::string error;
     auto loaded = loadCertificate(entry.name, entry.cert, entry.key, error);
     if (!loaded) {
@@ -615,29 +728,33 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
       }
     }
     checkVipService(r, node, field, vip);
-    auto resolve = [&](const YAML::Node& at, const std::string& where, const std::string& name) {
+    // Each kind of traffic needs groups of the matching protocol.
+    auto resolve = [&](const YAML::Node& at, const std::string& where, const std::string& name,
+                       BackendProtocol needed, const char* what) {
       auto group = groupIndex.find(name);
       if (group == groupIndex.end()) {
         r.error(at, where, "no server group is named '" + name + "'");
         return kNoGroup;
       }
       const ServerGroupConfig& target = config.serverGroups[group->second];
-      if (vip.isHttp() && target.protocol != BackendProtocol::kHttp) {
+      if (target.protocol != needed) {
         r.error(at, where,
-                std::string("a ") + toString(vip.service) +
-                    " VIP sends plain HTTP and needs a group with protocol: http, but '" +
-                    target.name + "' is not");
-      } else if (!vip.isHttp() && target.protocol != BackendProtocol::kTcp) {
-        r.error(at, where,
-                std::string("a ") + toString(vip.service) +
-                    " VIP relays bytes and needs a group with protocol: tcp, but '" + target.name +
-                    "' is not");
+                std::string("the ") + toString(vip.service) + " VIP " + what +
+                    " and needs a group with protocol: " + toString(needed) + ", but '" +
+                    target.name + "' has protocol: " + toString(target.protocol));
       }
       return group->second;
     };
     if (!vip.defaultGroup.empty()) {
+      const bool bridge = vip.service == ServiceType::kHttpsBridge;
+      const BackendProtocol needed = bridge         ? BackendProtocol::kHttps
+                                     : vip.isHttp() ? BackendProtocol::kHttp
+                                                    : BackendProtocol::kTcp;
+      const char* what = bridge         ? "sends its requests over new TLS connections"
+                         : vip.isHttp() ? "sends plain HTTP"
+                                        : "relays bytes";
       vip.defaultGroupIndex =
-          resolve(node["default_group"], field + ".default_group", vip.defaultGroup);
+          resolve(node["default_group"], field + ".default_group", vip.defaultGroup, needed, what);
     }
     auto router = std::make_shared<SniRouter>();
     for (size_t k = 0; k < vip.sniRoutes.size(); ++k) {
@@ -645,13 +762,14 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
       const YAML::Node entry = node["sni_routes"][k];
       const std::string efield = field + ".sni_routes[" + std::to_string(k) + "]";
       if (!route.group.empty())
-        route.groupIndex = resolve(entry["group"], efield + ".group", route.group);
+        route.groupIndex = resolve(entry["group"], efield + ".group", route.group,
+                                   BackendProtocol::kTcp, "relays passed-through names as bytes");
       if (!route.sni.empty() && !router->add(route.sni, route.groupIndex)) {
         r.error(entry["sni"], efield + ".sni", "'" + route.sni + "' is routed twice");
       }
     }
     vip.sniRouter = std::move(router);
-    if (vip.service == ServiceType::kHttpsOffload && !vip.certificates.empty()) {
+    if (vip.terminatesTls() && !vip.certificates.empty()) {
       buildTlsContext(r, node, field, config, vip);
     }
   }
@@ -667,17 +785,17 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
     if (const YAML::Node global = root["global"]; global.IsDefined()) {
       readGlobal(r, global, config->global);
     }
+    const size_t slash = name.rfind('/');
+    const std::string directory = slash == std::string::npos ? "" : name.substr(0, slash);
     if (const YAML::Node certificates = root["certificates"]; certificates.IsDefined()) {
-      const size_t slash = name.rfind('/');
-      readCertificates(r, certificates, slash == std::string::npos ? "" : name.substr(0, slash),
-                       *config);
+      readCertificates(r, certificates, directory, *config);
     }
     if (const YAML::Node groups = root["server_groups"]; groups.IsDefined()) {
       if (!groups.IsSequence()) {
         r.error(groups, "server_groups", "expected a list of server groups");
       } else {
         for (size_t i = 0; i < groups.size(); ++i) {
-          readGroup(r, groups[i], Reader::index("server_groups", i),
+          readGroup(r, groups[i], Reader::index("server_groups", i), directory,
                     config->serverGroups.emplace_back());
         }
       }

@@ -40,7 +40,7 @@ void L4ProxySession::start() {
     finish("internal_error", errno);
     return;
   }
-  if (vip_.service == ServiceType::kHttpsPassthrough) {
+  if (vip_.service == ServiceType::kHttpsPassthrough || vip_.mixesModes()) {
     phase_ = Phase::kPeeking;
     peekBuffer_ = worker_.buffers().acquire(vip_.clientHelloMax);
     hello_.emplace(vip_.clientHelloMax);
@@ -89,9 +89,19 @@ void L4ProxySession::peek() {
   }
 }
 
-// Chooses the server group from the ClientHello's server name.
+// Chooses the server group from the ClientHello's server name. On a terminating VIP, names
+// without a passthrough route (and clients without SNI) are handed to the HTTP proxy.
 bool L4ProxySession::route() {
   const ClientHelloInfo& info = hello_->info();
+  if (vip_.mixesModes()) {
+    const size_t routed = info.sni.empty() ? SniRouter::kNoRoute : vip_.sniRouter->route(info.sni);
+    if (routed == SniRouter::kNoRoute) {
+      handOffToTermination();
+      return false;
+    }
+    group_ = config_->groups[routed].get();
+    return true;
+  }
   size_t group = vip_.defaultGroupIndex;
   if (info.sni.empty()) {
     if (vip_.noSni == NoSniPolicy::kReject) {
@@ -109,6 +119,19 @@ bool L4ProxySession::route() {
   }
   group_ = config_->groups[group].get();
   return true;
+}
+
+// The connection is the VIP's to terminate: the HTTP proxy takes the socket and the bytes read
+// so far, which its TLS engine consumes first (no second read, no push-back). This session
+// ends without a log line; the HTTP session logs the connection.
+void L4ProxySession::handOffToTermination() {
+  phase_ = Phase::kClosed;
+  timer_.cancel();
+  worker_.loop().remove(client_.get());
+  std::unique_ptr<char[]> peeked = std::move(peekBuffer_.data);
+  peekBuffer_ = {};
+  worker_.startHttpSession(config_, vip_, std::move(client_), peer_, std::move(peeked), peeked_);
+  worker_.sessionClosed(this);
 }
 
 void L4ProxySession::beginConnecting() {
@@ -301,6 +324,7 @@ void L4ProxySession::onTimer() {
 void L4ProxySession::writeAccessLog(std::string_view end, int error) {
   AccessLogLine& line = worker_.logLine().begin();
   line.field("vip", vip_.name).field("service", toString(vip_.service));
+  if (vip_.mixesModes()) line.field("mode", "passthrough");
   line.field("client", peer_.toString());
   if (hello_ && !hello_->info().sni.empty()) line.field("sni", hello_->info().sni);
   if (hello_ && !hello_->info().alpn.empty()) {

@@ -20,14 +20,16 @@ namespace sluice {
 
 class Worker;
 
-// One client connection on a layer-4 VIP (`tcp` or `https-passthrough`), from accept to close:
+// One client connection on a layer-4 VIP (`tcp` or `https-passthrough`), or on a terminating VIP
+// that passes some names through (`sni_routes` with `mode: passthrough`), from accept to close:
 //
 //   start() ─┬─ tcp ──────────────────────────────┬→ connectNext() ─(connected)→ sendPrefix()
 //            └─ passthrough: peek() → route() ────┘      ↑  │ refused / timed out      │
-//                  reads the ClientHello,                └──┘ next server,            ↓
-//                  chooses a group by SNI                     up to `retries` more   relay
-//                                                                                      ↓
-//                                                                                   finish()
+//                  reads the ClientHello,  │             └──┘ next server,            ↓
+//                  chooses a group by SNI  │                  up to `retries` more   relay
+//                                          │                                           ↓
+//            a name the VIP terminates:    └→ handOffToTermination()               finish()
+//            the socket and the peeked bytes go to an HttpProxySession
 //
 // The peek reads the ClientHello into a pooled buffer (bounded by limits.client_hello_max and
 // timeouts.peek) without decrypting anything. sendPrefix() writes the PROXY protocol header, if
@@ -56,6 +58,7 @@ class L4ProxySession final : public Session {
   void onIo(bool fromClient, uint32_t events);
   void peek();
   bool route();
+  void handOffToTermination();
   void beginConnecting();
   void connectNext();
   void onConnectFailed(int error);

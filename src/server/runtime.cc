@@ -53,6 +53,7 @@ std::string summariseCounters(const std::vector<std::unique_ptr<Worker>>& worker
       {"accepted", &WorkerCounters::accepted},
       {"rejected_over_limit", &WorkerCounters::rejectedOverLimit},
       {"connect_failures", &WorkerCounters::connectFailures},
+      {"server_tls_failures", &WorkerCounters::serverTlsFailures},
       {"not_tls", &WorkerCounters::notTls},
       {"malformed_client_hello", &WorkerCounters::malformedClientHello},
       {"client_hello_too_large", &WorkerCounters::clientHelloTooLarge},

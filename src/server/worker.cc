@@ -18,9 +18,13 @@ namespace {
 constexpr size_t kMaxIdlePipes = 256;
 // Idle buffers (ClientHello peeks, HTTP) a worker keeps per size class.
 constexpr size_t kMaxIdleBuffers = 64;
-// Idle keep-alive connections to HTTP servers a worker keeps per server, and for how long.
+// Idle keep-alive connections to HTTP servers a worker keeps per server and in all, and for
+// how long.
 constexpr size_t kMaxIdlePerServer = 64;
+constexpr size_t kMaxIdleUpstreams = 4096;
 constexpr Millis kMaxIdleUpstream{30000};
+// Backend TLS sessions a worker keeps for resumption (one per server and SNI).
+constexpr size_t kMaxBackendSessions = 4096;
 
 }  // namespace
 
@@ -70,7 +74,8 @@ Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
     : id_(id),
       pipes_(snapshot->global.pipeSize, kMaxIdlePipes),
       buffers_(kMaxIdleBuffers),
-      upstreamPool_(kMaxIdlePerServer, kMaxIdleUpstream),
+      upstreamPool_(kMaxIdlePerServer, kMaxIdleUpstreams, kMaxIdleUpstream),
+      backendSessions_(kMaxBackendSessions),
       accessLog_(accessLog),
       config_(std::make_shared<WorkerConfig>(snapshot, id)) {
   const unsigned workers = snapshot->workerCount();
@@ -136,16 +141,25 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
   }
   int one = 1;
   ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // Each service's session type; the life of each is in its own header.
-  if (vip.isHttp()) {
-    auto* session = new HttpProxySession(*this, config_, vip, std::move(client), peer);
-    track(session);
-    session->start();
+  // Each service's session type; the life of each is in its own header. A terminating VIP
+  // that passes some names through starts as a layer-4 session, which peeks the ClientHello
+  // and hands the others back (startHttpSession()).
+  if (vip.isHttp() && !vip.mixesModes()) {
+    startHttpSession(config_, vip, std::move(client), peer);
   } else {
     auto* session = new L4ProxySession(*this, config_, vip, std::move(client), peer);
     track(session);
     session->start();
   }
+}
+
+void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                              UniqueFd client, const SocketAddress& peer,
+                              std::unique_ptr<char[]> peeked, size_t length) {
+  auto* session = new HttpProxySession(*this, std::move(config), vip, std::move(client), peer);
+  track(session);
+  if (peeked) session->setPeekedBytes(std::move(peeked), length);
+  session->start();
 }
 
 void Worker::track(Session* session) {

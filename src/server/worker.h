@@ -13,6 +13,7 @@
 #include "server/access_log.h"
 #include "server/session.h"
 #include "server/worker_config.h"
+#include "tls/backend_session_cache.h"
 
 namespace sluice {
 
@@ -28,6 +29,8 @@ struct WorkerCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> rejectedOverLimit{0};
   std::atomic<uint64_t> connectFailures{0};
+  // Server TLS handshakes that failed (certificate not verified, protocol error).
+  std::atomic<uint64_t> serverTlsFailures{0};
   // https-passthrough peek outcomes that close the connection.
   std::atomic<uint64_t> notTls{0};
   std::atomic<uint64_t> malformedClientHello{0};
@@ -59,9 +62,16 @@ class Worker {
   PipePool& pipes() { return pipes_; }
   BufferPool& buffers() { return buffers_; }
   UpstreamPool& upstreamPool() { return upstreamPool_; }
+  BackendSessionCache& backendSessions() { return backendSessions_; }
   const AccessLog& accessLog() const { return accessLog_; }
   AccessLogLine& logLine() { return logLine_; }
   WorkerCounters& counters() { return counters_; }
+
+  // Starts the HTTP proxy on a client connection; `peeked[0, length)` are bytes already read
+  // from it (a mixed listener's ClientHello), or none.
+  void startHttpSession(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                        UniqueFd client, const SocketAddress& peer,
+                        std::unique_ptr<char[]> peeked = nullptr, size_t length = 0);
 
   // Called by a session when it ends; the session is destroyed after the current batch.
   void sessionClosed(Session* session);
@@ -79,6 +89,7 @@ class Worker {
   PipePool pipes_;
   BufferPool buffers_;
   UpstreamPool upstreamPool_;
+  BackendSessionCache backendSessions_;
   const AccessLog& accessLog_;
   AccessLogLine logLine_;
   WorkerCounters counters_;

@@ -11,6 +11,7 @@
 #include "http/proxy/upstream_pool.h"
 #include "http/proxy/upstream_request.h"
 #include "server/worker.h"
+#include "tls/host_name.h"
 
 namespace sluice {
 namespace {
@@ -51,16 +52,24 @@ HttpProxySession::~HttpProxySession() {
   worker_.buffers().release(std::move(up_));
 }
 
+void HttpProxySession::setPeekedBytes(std::unique_ptr<char[]> peeked, size_t length) {
+  peeked_ = std::move(peeked);
+  peekedLength_ = length;
+}
+
 void HttpProxySession::start() {
-  SSL* ssl = nullptr;
-  if (vip_.service == ServiceType::kHttpsOffload) {
-    ssl = vip_.tls->newSession();
+  if (vip_.terminatesTls()) {
+    SSL* ssl = vip_.tls->newSession();
     if (!ssl) {
       finish("internal_error");
       return;
     }
+    transport_ =
+        peeked_ ? std::make_unique<Transport>(client_.get(), ssl, std::move(peeked_), peekedLength_)
+                : std::make_unique<Transport>(client_.get(), ssl, Transport::Role::kAccept);
+  } else {
+    transport_ = std::make_unique<Transport>(client_.get());
   }
-  transport_ = std::make_unique<ClientTransport>(client_.get(), ssl);
   if (!worker_.loop().add(client_.get(), kEvents, &clientEndpoint_)) {
     finish("internal_error");
     return;
@@ -77,7 +86,10 @@ void HttpProxySession::onIo(bool fromClient, uint32_t events) {
     }
   } else {
     serverEvent_ = true;
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) serverReadable_ = true;
+    const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    if (readable || ((events & EPOLLOUT) && server_.transport.readWaitsForWritable())) {
+      serverReadable_ = true;
+    }
   }
   progress();
 }
@@ -101,6 +113,7 @@ void HttpProxySession::progress() {
     moved = readClient();
     parseRequest();
     if (upstream_ == Upstream::kConnecting && serverEvent_ && !closed_) moved |= checkConnected();
+    if (upstream_ == Upstream::kHandshaking && !closed_) moved |= handshakeUpstream();
     if (!closed_) moved |= writeUpstream();
     if (!closed_) moved |= readUpstream();
     if (!closed_) moved |= writeClient();
@@ -135,18 +148,18 @@ bool HttpProxySession::readClient() {
   if (inEnd_ == in_.size) return false;  // full: parsing or the server must catch up
   if (!clientReadable_) return false;
   const ssize_t n = transport_->read(in_.data.get() + inEnd_, in_.size - inEnd_);
-  if (n == ClientTransport::kAgain) {
+  if (n == Transport::kAgain) {
     clientReadable_ = false;
     return false;
   }
-  if (n == ClientTransport::kFailed) {
+  if (n == Transport::kFailed) {
     finish("client_error");
     return false;
   }
   lastActivity_ = worker_.loop().now();
   if (n == 0) {
     clientEof_ = true;
-    if (upgraded_ && toServer_.size() == toServerSent_) ::shutdown(server_.get(), SHUT_WR);
+    if (upgraded_ && toServer_.size() == toServerSent_) shutdownServerWrite();
     return true;
   }
   if (request_ == Request::kReadingHead && inStart_ == inEnd_ && inStart_ == 0) {
@@ -210,8 +223,8 @@ void HttpProxySession::onRequestHead() {
     return;
   }
   const ForwardingContext context{&peer_, vip_.forwarded.trustedProxies.contains(peer_),
-                                  vip_.service == ServiceType::kHttpsOffload ? "https" : "http",
-                                  vipPort_, vip_.forwarded.rfc7239};
+                                  vip_.terminatesTls() ? "https" : "http", vipPort_,
+                                  vip_.forwarded.rfc7239};
   upstreamHead_.clear();
   writeUpstreamRequestHead(head, context, upstreamHead_);
   toServer_.append(upstreamHead_);
@@ -275,23 +288,58 @@ void HttpProxySession::connectNext() {
     }
     tried_.insert(serverIndex_);
     ++attempts_;
-    const SocketAddress& address = group.servers[serverIndex_].address;
-    server_ = worker_.upstreamPool().take(address, worker_.loop().now());
-    serverFromPool_ = server_.valid();
-    if (!serverFromPool_) server_ = connectTcp(address);
-    if (!server_.valid() || !worker_.loop().add(server_.get(), kEvents, &serverEndpoint_)) {
-      lastConnectError_ = errno;
-      worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
-      server_.reset();
-      continue;
+    buildUpstreamKey();
+    server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now());
+    serverFromPool_ = server_.fd.valid();
+    if (serverFromPool_ ? worker_.loop().add(server_.fd.get(), kEvents, &serverEndpoint_)
+                        : openConnection()) {
+      group_.connectionOpened(serverIndex_);
+      upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
+      serverReadable_ = serverFromPool_;
+      serverEvent_ = false;
+      expectResponse();
+      return;
     }
-    group_.connectionOpened(serverIndex_);
-    upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
-    serverReadable_ = serverFromPool_;
-    serverEvent_ = false;
-    expectResponse();
-    return;
+    noteConnectFailure(std::strerror(errno));
+    server_ = {};
   }
+}
+
+// A new TCP connection to the chosen server, registered with the loop (the connect completes
+// later: checkConnected()).
+bool HttpProxySession::openConnection() {
+  server_.fd = connectTcp(group_.config().servers[serverIndex_].address);
+  return server_.fd.valid() && worker_.loop().add(server_.fd.get(), kEvents, &serverEndpoint_);
+}
+
+void HttpProxySession::noteConnectFailure(std::string_view why) {
+  lastConnectError_.assign(why);
+  worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The key under which connections and TLS sessions to the chosen server are shared: only one
+// made exactly as this request needs it may be reused (same server, and for TLS the same
+// trust, SNI and verified name).
+void HttpProxySession::buildUpstreamKey() {
+  const ServerGroupConfig& group = group_.config();
+  const ServerConfig& server = group.servers[serverIndex_];
+  const uint16_t port = server.address.port();
+  upstreamKey_.assign(server.address.ipBytes());
+  upstreamKey_.push_back(static_cast<char>(port >> 8));
+  upstreamKey_.push_back(static_cast<char>(port & 0xff));
+  if (!group.tlsContext) return;
+  upstreamSni_ = server.tlsSni;
+  upstreamVerifyName_ = server.tlsVerifyName;
+  if (group.tls.sniFromClient) {
+    // The client's own name, as it asked for it, when it sent one we can pass on.
+    std::string name;
+    if (normaliseHostName(transport_->serverName(), name)) {
+      upstreamSni_ = name;
+      if (group.tls.verifyName.empty()) upstreamVerifyName_ = name;
+    }
+  }
+  upstreamKey_.append("|").append(group.tlsContext->identity());
+  upstreamKey_.append("|sni=").append(upstreamSni_).append("|name=").append(upstreamVerifyName_);
 }
 
 // A server connection is ready (or being made) for the current request: get ready to read its
@@ -307,16 +355,48 @@ void HttpProxySession::expectResponse() {
 // does not know which socket woke it, so ask the socket.)
 bool HttpProxySession::checkConnected() {
   serverEvent_ = false;
-  pollfd p{server_.get(), POLLOUT, 0};
+  pollfd p{server_.fd.get(), POLLOUT, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
-  const int error = connectResult(server_.get());
-  if (error == 0) {
+  const int error = connectResult(server_.fd.get());
+  if (error != 0) {
+    noteConnectFailure(std::strerror(error));
+    releaseUpstream(false);
+    connectNext();
+    return true;
+  }
+  const ServerGroupConfig& group = group_.config();
+  if (!group.tlsContext) {
+    server_.transport = Transport(server_.fd.get());
     upstream_ = Upstream::kConnected;
     serverReadable_ = true;
     return true;
   }
-  lastConnectError_ = error;
-  worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+  // protocol: https: resume this server's last session when there is one.
+  SSL* ssl = group.tlsContext->newSession(upstreamSni_, upstreamVerifyName_,
+                                          worker_.backendSessions().find(upstreamKey_));
+  if (!ssl) {
+    noteConnectFailure("out of memory for a TLS session");
+    releaseUpstream(false);
+    connectNext();
+    return true;
+  }
+  server_.transport = Transport(server_.fd.get(), ssl, Transport::Role::kConnect);
+  upstream_ = Upstream::kHandshaking;
+  return true;
+}
+
+// The TLS handshake with the server, certificate check included. A server that fails it is
+// treated like one that refused the connection: the next server is tried, and nothing of the
+// request is ever sent to it.
+bool HttpProxySession::handshakeUpstream() {
+  if (server_.transport.handshake()) {
+    upstream_ = Upstream::kConnected;
+    serverReadable_ = true;
+    return true;
+  }
+  if (!server_.transport.failed()) return false;
+  worker_.counters().serverTlsFailures.fetch_add(1, std::memory_order_relaxed);
+  noteConnectFailure(server_.transport.error());
   releaseUpstream(false);
   connectNext();
   return true;
@@ -324,10 +404,10 @@ bool HttpProxySession::checkConnected() {
 
 bool HttpProxySession::writeUpstream() {
   if (upstream_ != Upstream::kConnected || toServerSent_ == toServer_.size()) return false;
-  const ssize_t n = ::send(server_.get(), toServer_.data() + toServerSent_,
-                           toServer_.size() - toServerSent_, MSG_NOSIGNAL);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return false;
+  const ssize_t n =
+      server_.transport.write(toServer_.data() + toServerSent_, toServer_.size() - toServerSent_);
+  if (n == Transport::kAgain) return false;
+  if (n == Transport::kFailed) {
     onUpstreamClosed(false);
     return true;
   }
@@ -336,9 +416,15 @@ bool HttpProxySession::writeUpstream() {
   if (toServerSent_ == toServer_.size()) {
     toServer_.clear();
     toServerSent_ = 0;
-    if (upgraded_ && clientEof_) ::shutdown(server_.get(), SHUT_WR);
+    if (upgraded_ && clientEof_) shutdownServerWrite();
   }
   return true;
+}
+
+// An upgraded connection's client finished sending: pass the half-close on.
+void HttpProxySession::shutdownServerWrite() {
+  server_.transport.shutdown();
+  ::shutdown(server_.fd.get(), SHUT_WR);
 }
 
 bool HttpProxySession::readUpstream() {
@@ -350,12 +436,12 @@ bool HttpProxySession::readUpstream() {
     return false;
   }
   if (!serverReadable_) return false;
-  const ssize_t n = ::recv(server_.get(), up_.data.get() + upEnd_, up_.size - upEnd_, 0);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) {
-      serverReadable_ = false;
-      return false;
-    }
+  const ssize_t n = server_.transport.read(up_.data.get() + upEnd_, up_.size - upEnd_);
+  if (n == Transport::kAgain) {
+    serverReadable_ = false;
+    return false;
+  }
+  if (n == Transport::kFailed) {
     onUpstreamClosed(false);
     return true;
   }
@@ -441,6 +527,7 @@ void HttpProxySession::onResponseComplete() {
   const bool reusable = response_.head().keepAlive && request_ == Request::kSent &&
                         toServerSent_ == toServer_.size() && upStart_ == upEnd_;
   logRequest(status_, "ok");
+  if (server_.transport.tls() && !server_.tlsSessionKept) keepServerSession();
   if (reusable && !closeAfterResponse_) {
     // Keep it for this client's next request; its buffer starts over (reusable means every
     // byte it sent was parsed).
@@ -455,6 +542,19 @@ void HttpProxySession::onResponseComplete() {
     request_ = Request::kAnswered;
   } else {
     startNextRequest();
+  }
+}
+
+// After a TLS server's first response its session tickets have arrived (TLS 1.3 sends them
+// after the handshake): keep the session so that the next new connection to this server
+// resumes it. Once per connection.
+void HttpProxySession::keepServerSession() {
+  server_.tlsSessionKept = true;
+  SSL_SESSION* session = SSL_get1_session(server_.transport.ssl());
+  if (session && SSL_SESSION_is_resumable(session)) {
+    worker_.backendSessions().store(upstreamKey_, session);
+  } else {
+    SSL_SESSION_free(session);
   }
 }
 
@@ -475,10 +575,8 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
   if (serverFromPool_ && !requestHasBody_) {
     // The pooled connection was closed by the server just as it was reused: safe to send the
     // head again on a new connection to the same server.
-    const SocketAddress address = group_.config().servers[serverIndex_].address;
     releaseUpstream(false);
-    server_ = connectTcp(address);
-    if (server_.valid() && worker_.loop().add(server_.get(), kEvents, &serverEndpoint_)) {
+    if (openConnection()) {
       group_.connectionOpened(serverIndex_);
       serverFromPool_ = false;
       upstream_ = Upstream::kConnecting;
@@ -488,6 +586,7 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
       expectResponse();
       return;
     }
+    server_ = {};
   }
   respondError(502, cleanEof ? "server closed before responding" : "server connection failed");
 }
@@ -506,7 +605,7 @@ bool HttpProxySession::checkIdleServer() {
 
 bool HttpProxySession::serverConnectionIdle() const {
   char byte;
-  const ssize_t n = ::recv(server_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const ssize_t n = ::recv(server_.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -514,8 +613,8 @@ bool HttpProxySession::writeClient() {
   if (toClientSent_ == toClient_.size()) return false;
   const ssize_t n =
       transport_->write(toClient_.data() + toClientSent_, toClient_.size() - toClientSent_);
-  if (n == ClientTransport::kAgain) return false;
-  if (n == ClientTransport::kFailed) {
+  if (n == Transport::kAgain) return false;
+  if (n == Transport::kFailed) {
     finish("client_error");
     return false;
   }
@@ -545,12 +644,13 @@ void HttpProxySession::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
   if (!serverIdleReusable_) group_.connectionClosed(serverIndex_);
   serverIdleReusable_ = false;
-  worker_.loop().remove(server_.get());
+  worker_.loop().remove(server_.fd.get());
   if (reusable) {
-    worker_.upstreamPool().give(group_.config().servers[serverIndex_].address, std::move(server_),
-                                worker_.loop().now());
+    worker_.upstreamPool().give(upstreamKey_, std::move(server_), worker_.loop().now());
+  } else if (upstream_ == Upstream::kConnected) {
+    server_.transport.shutdown();  // close_notify, so the server sees an orderly close
   }
-  server_.reset();
+  server_ = {};
   upstream_ = Upstream::kNone;
   toServer_.clear();
   toServerSent_ = 0;
@@ -562,7 +662,7 @@ void HttpProxySession::startNextRequest() {
   responseHeadSeen_ = responseStarted_ = false;
   requestBytes_ = responseBytes_ = 0;
   attempts_ = 0;
-  lastConnectError_ = 0;
+  lastConnectError_.clear();
   status_ = 0;
   tried_ = ServerMask(static_cast<uint32_t>(group_.size()));
   expectingResponse_ = false;
@@ -601,9 +701,7 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
   }
   line.field("end", end);
   // Why no server answered, as the tcp service logs it.
-  if (!responseHeadSeen_ && lastConnectError_ != 0) {
-    line.field("error", std::strerror(lastConnectError_));
-  }
+  if (!responseHeadSeen_ && !lastConnectError_.empty()) line.field("error", lastConnectError_);
   worker_.accessLog().write(line.finish());
 }
 
@@ -615,7 +713,7 @@ std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadli
     return headStarted ? std::pair{requestStart_ + vip_.clientHeaderTimeout, Deadline::kHeader}
                        : std::pair{lastActivity_ + vip_.keepAliveTimeout, Deadline::kKeepAlive};
   }
-  if (upstream_ == Upstream::kConnecting) {
+  if (upstream_ == Upstream::kConnecting || upstream_ == Upstream::kHandshaking) {
     return {requestSent_ + group_.config().connectTimeout, Deadline::kConnect};
   }
   if (request_ == Request::kSent && !responseHeadSeen_) {
@@ -653,8 +751,8 @@ void HttpProxySession::onTimer() {
       finish("keep_alive_timeout");
       return;
     case Deadline::kConnect:
-      lastConnectError_ = ETIMEDOUT;
-      worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+      noteConnectFailure(upstream_ == Upstream::kHandshaking ? "TLS handshake timed out"
+                                                             : std::strerror(ETIMEDOUT));
       releaseUpstream(false);
       connectNext();
       break;

@@ -10,22 +10,24 @@
 #include "core/timer_queue.h"
 #include "http/http1/request_parser.h"
 #include "http/http1/response_parser.h"
+#include "http/proxy/upstream_pool.h"
 #include "net/address.h"
 #include "net/socket.h"
 #include "server/session.h"
 #include "server/worker_config.h"
-#include "tls/client_transport.h"
+#include "tls/transport.h"
 
 namespace sluice {
 
 class Worker;
 
-// One client connection on an `http` or `https-offload` VIP, and the requests it carries, one
-// after another (keep-alive). The phases of each request:
+// One client connection on an `http`, `https-offload` or `https-bridge` VIP, and the requests it
+// carries, one after another (keep-alive). The phases of each request:
 //
 //   [TLS handshake] → read head (client_header timeout → 408; limits → 431/413; bad → 400)
 //     → redirect_https? answer 301/308 and close
 //     → pick server, connect (pooled connection first; retries → 502/503)
+//       [https groups: TLS handshake, the server's certificate verified, or the next server]
 //     → send head + stream body ──────────┐  both at once, each with backpressure
 //     → read response head (server_response timeout → 504) → stream body to the client
 //     → response complete: access log; the next request goes over the same server connection
@@ -41,6 +43,9 @@ class HttpProxySession final : public Session {
  public:
   HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                    UniqueFd client, const SocketAddress& peer);
+  // On a mixed listener, the ClientHello was read already while choosing the mode:
+  // `peeked[0, length)` goes to the TLS engine before anything read from the socket.
+  void setPeekedBytes(std::unique_ptr<char[]> peeked, size_t length);
   ~HttpProxySession() override;
 
   void start();
@@ -54,7 +59,7 @@ class HttpProxySession final : public Session {
     bool isClient;
   };
   enum class Request { kReadingHead, kSendingBody, kSent, kAnswered };
-  enum class Upstream { kNone, kConnecting, kConnected };
+  enum class Upstream { kNone, kConnecting, kHandshaking, kConnected };
 
   // Notes which socket reported what, then progress().
   void onIo(bool fromClient, uint32_t events);
@@ -66,6 +71,12 @@ class HttpProxySession final : public Session {
   void connectNext();
   void expectResponse();
   bool checkConnected();
+  bool handshakeUpstream();
+  bool openConnection();
+  void noteConnectFailure(std::string_view why);
+  void buildUpstreamKey();
+  void keepServerSession();
+  void shutdownServerWrite();
   bool writeUpstream();
   bool readUpstream();
   void parseResponse();
@@ -95,7 +106,9 @@ class HttpProxySession final : public Session {
   uint16_t vipPort_;
   Endpoint clientEndpoint_{*this, true};
   Endpoint serverEndpoint_{*this, false};
-  std::unique_ptr<ClientTransport> transport_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<char[]> peeked_;  // a mixed listener's ClientHello, for the TLS engine
+  size_t peekedLength_ = 0;
   bool handshakeDone_ = false;
   bool closed_ = false;
   // Readiness reported since the last read that found nothing (edge-triggered epoll says it
@@ -119,13 +132,16 @@ class HttpProxySession final : public Session {
 
   // Sluice → server.
   Upstream upstream_ = Upstream::kNone;
-  UniqueFd server_;
+  UpstreamConnection server_;
+  std::string upstreamKey_;  // the pool and TLS session cache key of the chosen server
+  std::string upstreamSni_;  // protocol: https: the SNI sent and the name verified
+  std::string upstreamVerifyName_;
   bool serverFromPool_ = false;
   uint32_t serverIndex_ = ServerGroup::kNone;
   ServerMask tried_;
   uint32_t attempts_ = 0;
-  int lastConnectError_ = 0;
-  std::string upstreamHead_;  // kept to resend once if a pooled connection was stale
+  std::string lastConnectError_;  // why the last server could not be used, for the log
+  std::string upstreamHead_;      // kept to resend once if a pooled connection was stale
   std::string toServer_;
   size_t toServerSent_ = 0;
 

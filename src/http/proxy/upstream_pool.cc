@@ -4,13 +4,11 @@
 
 #include <cerrno>
 
-#include "core/hash.h"
-
 namespace sluice {
 namespace {
 
 // True when nothing is waiting on an idle connection and it is not closed: a byte or an EOF
-// there means the server gave up on it (or broke protocol).
+// there means the server gave up on it (a TLS close_notify, or a FIN) or broke protocol.
 bool stillOpen(int fd) {
   char byte;
   const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -19,39 +17,37 @@ bool stillOpen(int fd) {
 
 }  // namespace
 
-uint64_t UpstreamPool::keyOf(const SocketAddress& server) {
-  return hashBytes(server.ipBytes(), server.port());
-}
-
-UniqueFd UpstreamPool::take(const SocketAddress& server, TimePoint now) {
-  auto it = idle_.find(keyOf(server));
-  if (it == idle_.end()) return UniqueFd();
+UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now) {
+  const auto it = idle_.find(key);
+  if (it == idle_.end()) return {};
   std::vector<Idle>& list = it->second;
-  while (!list.empty()) {
+  UpstreamConnection found;
+  while (!list.empty() && !found.fd.valid()) {
     Idle candidate = std::move(list.back());
     list.pop_back();
-    if (!(candidate.server == server)) {
-      list.insert(list.begin(), std::move(candidate));  // a hash collision: keep it
-      break;
-    }
-    if (now - candidate.since < maxIdle_ && stillOpen(candidate.fd.get())) {
-      return std::move(candidate.fd);
+    --total_;
+    if (now - candidate.since < maxIdle_ && stillOpen(candidate.connection.fd.get())) {
+      found = std::move(candidate.connection);
     }
   }
-  return UniqueFd();
+  if (list.empty()) idle_.erase(it);
+  return found;
 }
 
-void UpstreamPool::give(const SocketAddress& server, UniqueFd connection, TimePoint now) {
-  std::vector<Idle>& list = idle_[keyOf(server)];
-  if (list.size() >= maxPerServer_) list.erase(list.begin());  // the oldest goes
-  list.push_back(Idle{server, std::move(connection), now});
-}
-
-size_t UpstreamPool::idle() const {
-  size_t n = 0;
-  for (const auto& [key, list] : idle_)
-    n += list.size();
-  return n;
+void UpstreamPool::give(std::string_view key, UpstreamConnection connection, TimePoint now) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) {
+    if (total_ >= maxTotal_) return;  // full: the connection closes here
+    it = idle_.emplace(std::string(key), std::vector<Idle>()).first;
+  }
+  std::vector<Idle>& list = it->second;
+  if (list.size() >= maxPerKey_ || total_ >= maxTotal_) {
+    if (list.empty()) return;
+    list.erase(list.begin());  // the oldest of this server goes
+    --total_;
+  }
+  list.push_back(Idle{std::move(connection), now});
+  ++total_;
 }
 
 }  // namespace sluice

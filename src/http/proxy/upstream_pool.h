@@ -1,19 +1,31 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
-#include "net/address.h"
 #include "net/socket.h"
+#include "tls/transport.h"
 
 namespace sluice {
 
+// A connection to an HTTP(S) server: the socket, and the transport (plain or TLS) over it.
+struct UpstreamConnection {
+  UniqueFd fd;
+  Transport transport;
+  bool tlsSessionKept = false;  // its TLS session is in the worker's BackendSessionCache
+};
+
 // One worker's idle keep-alive connections to HTTP servers, so that a request can skip the
-// connect (and the server its accept). Keyed by server address, not by config object: a
-// connection stays useful across config reloads that keep the server.
+// connect (and the TLS handshake, and the server its accept).
+//
+// Keyed by what makes connections interchangeable: the server's address and, for TLS, the
+// identity of the TLS settings, the SNI sent and the name verified (see upstreamKey() in
+// http_proxy_session.cc). Not by config object, so that a connection stays useful across
+// config reloads that keep the server.
 //
 // An idle connection is not watched while pooled; take() checks it is still open (a server
 // may close idle connections at any time) and drops those past `maxIdle`. Even so a server can
@@ -21,26 +33,30 @@ namespace sluice {
 // connection when it is safe to (no body sent). Single-threaded: owned by one worker.
 class UpstreamPool {
  public:
-  UpstreamPool(size_t maxPerServer, Millis maxIdle)
-      : maxPerServer_(maxPerServer), maxIdle_(maxIdle) {}
+  UpstreamPool(size_t maxPerKey, size_t maxTotal, Millis maxIdle)
+      : maxPerKey_(maxPerKey), maxTotal_(maxTotal), maxIdle_(maxIdle) {}
 
-  // An open idle connection to `server`, or an invalid fd.
-  UniqueFd take(const SocketAddress& server, TimePoint now);
-  // Keeps `connection` (idle, at a message boundary) for reuse.
-  void give(const SocketAddress& server, UniqueFd connection, TimePoint now);
-  size_t idle() const;
+  // An open idle connection for `key`, or one whose fd is invalid.
+  UpstreamConnection take(std::string_view key, TimePoint now);
+  // Keeps `connection` (idle, at a message boundary) for reuse; closes it when full.
+  void give(std::string_view key, UpstreamConnection connection, TimePoint now);
+  size_t idle() const { return total_; }
 
  private:
   struct Idle {
-    SocketAddress server;
-    UniqueFd fd;
+    UpstreamConnection connection;
     TimePoint since;
   };
-  static uint64_t keyOf(const SocketAddress& server);
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
 
-  size_t maxPerServer_;
+  size_t maxPerKey_;
+  size_t maxTotal_;
   Millis maxIdle_;
-  std::unordered_map<uint64_t, std::vector<Idle>> idle_;
+  size_t total_ = 0;
+  std::unordered_map<std::string, std::vector<Idle>, Hash, std::equal_to<>> idle_;
 };
 
 }  // namespace sluice

@@ -189,13 +189,15 @@ TEST(ConfigLoader, GroupsNeedServersAndAPrimary) {
 
 TEST(ConfigLoader, ServiceAndProtocolMustFit) {
   EXPECT_TRUE(hasError(errorsOf(withLines("    protocol: http\n")),
-                       "vips[0].default_group: a tcp VIP relays bytes and needs a group with "
-                       "protocol: tcp"));
+                       "vips[0].default_group: the tcp VIP relays bytes and needs a group with "
+                       "protocol: tcp, but 'g' has protocol: http"));
   const std::string offload =
       "server_groups:\n  - name: g\n    servers: [{name: s, address: 127.0.0.1:1}]\n"
       "vips:\n  - {name: v, listen: 127.0.0.1:1, service: https-bridge, default_group: g}\n";
   EXPECT_TRUE(hasError(errorsOf(offload),
-                       "5:45: vips[0].service: service 'https-bridge' is not available"));
+                       "5:74: vips[0].default_group: the https-bridge VIP sends its requests over "
+                       "new TLS connections and needs a group with protocol: https, but 'g' has "
+                       "protocol: tcp"));
   EXPECT_TRUE(hasError(
       errorsOf(withLines("").replace(withLines("").find("service: tcp"), 12, "service: udp")),
       "vips[0].service: 'udp' is not one of: tcp, http, https-passthrough"));
@@ -267,8 +269,8 @@ TEST(ConfigLoader, PassthroughErrorsAreLocated) {
                             ""),
                        "vips[0].default_group: is required when there are no sni_routes"));
   EXPECT_TRUE(hasError(with("https-passthrough", "tcp"),
-                       "vips[0].sni_routes: sni_routes applies to https-passthrough VIPs, not to a "
-                       "tcp VIP"));
+                       "vips[0].sni_routes: sni_routes applies to https-passthrough, https-offload "
+                       "and https-bridge VIPs, not to a tcp VIP"));
 }
 
 // An offload VIP and an http VIP, with certificates made for the test.
@@ -390,10 +392,11 @@ TEST_F(OffloadConfig, KeysBelongToTheirServices) {
                        "vips[0].redirect_https: redirect_https applies to http VIPs, not to a "
                        "https-offload VIP"));
   EXPECT_TRUE(hasError(errors(yaml("", "    hsts: {max_age: 10}\n")),
-                       "vips[1].hsts: hsts applies to https-offload VIPs"));
-  EXPECT_TRUE(hasError(errors(yaml("    limits: {client_hello_max: 1KiB}\n")),
-                       "vips[0].limits.client_hello_max: limits.client_hello_max applies to "
-                       "https-passthrough VIPs"));
+                       "vips[1].hsts: hsts applies to https-offload and https-bridge VIPs"));
+  EXPECT_TRUE(
+      hasError(errors(yaml("", "    limits: {client_hello_max: 1KiB}\n")),
+               "vips[1].limits.client_hello_max: limits.client_hello_max applies to "
+               "https-passthrough, https-offload and https-bridge VIPs, not to a http VIP"));
   EXPECT_TRUE(
       hasError(errors(yaml("    forwarded_headers: {trusted_proxies: [10.0.0.0/40]}\n")),
                "vips[0].forwarded_headers.trusted_proxies[0]: '/40' is not a prefix length"));
@@ -404,8 +407,118 @@ TEST_F(OffloadConfig, KeysBelongToTheirServices) {
   std::string tcpGroup = yaml();
   tcpGroup.replace(tcpGroup.find("protocol: http"), 14, "protocol: tcp");
   EXPECT_TRUE(hasError(errors(tcpGroup),
-                       "vips[0].default_group: a https-offload VIP sends plain "
+                       "vips[0].default_group: the https-offload VIP sends plain "
                        "HTTP and needs a group with protocol: http"));
+}
+
+TEST_F(OffloadConfig, BridgeGroupsSpeakVerifiedTls) {
+  const std::string groups =
+      "  - name: secure\n"
+      "    protocol: https\n"
+      "    tls:\n"
+      "      ca: ca.pem\n"
+      "      sni: App.Internal.Test\n"
+      "      verify_name: 10.0.0.1\n"
+      "      client_cert: {cert: shop-ec.pem, key: shop-ec.key}\n"
+      "      min_version: \"1.3\"\n"
+      "    servers: [{name: s1, address: 127.0.0.1:9443}]\n"
+      "  - name: named\n"
+      "    protocol: https\n"
+      "    servers:\n"
+      "      - {name: app1.internal.test, address: 127.0.0.1:9444}\n"
+      "      - {name: w2, address: 127.0.0.2:9445}\n"
+      "  - name: passing\n"
+      "    protocol: https\n"
+      "    tls: {sni: client}\n"
+      "    servers: [{name: p1, address: 127.0.0.1:9446}]\n";
+  std::string text = yaml();
+  text.insert(text.find("vips:"), groups);
+  text.replace(text.find("service: https-offload"), 22, "service: https-bridge");
+  text.replace(text.find("default_group: web"), 18, "default_group: secure");
+  ConfigLoadResult result = load(text);
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  EXPECT_TRUE(result.warnings.empty());
+  const ServerGroupConfig& secure = result.snapshot->serverGroups[1];
+  ASSERT_TRUE(secure.tlsContext);
+  EXPECT_EQ(secure.tls.ca, dir_ + "/ca.pem");
+  EXPECT_TRUE(secure.tls.clientCertificate);
+  EXPECT_EQ(secure.servers[0].tlsSni, "app.internal.test");
+  EXPECT_EQ(secure.servers[0].tlsVerifyName, "10.0.0.1");
+  // By default a dotted server name is the SNI and the verified name; otherwise the address.
+  const ServerGroupConfig& named = result.snapshot->serverGroups[2];
+  EXPECT_EQ(named.servers[0].tlsSni, "app1.internal.test");
+  EXPECT_EQ(named.servers[0].tlsVerifyName, "app1.internal.test");
+  EXPECT_EQ(named.servers[1].tlsSni, "");
+  EXPECT_EQ(named.servers[1].tlsVerifyName, "127.0.0.2");
+  EXPECT_TRUE(result.snapshot->serverGroups[3].tls.sniFromClient);
+  EXPECT_TRUE(result.snapshot->vips[0].isHttp());
+  EXPECT_TRUE(result.snapshot->vips[0].terminatesTls());
+  ASSERT_TRUE(result.snapshot->vips[0].tls);
+
+  // Turning verification off is allowed, loudly.
+  std::string unverified = text;
+  unverified.replace(unverified.find("      ca: ca.pem\n"), 17, "      verify: false\n");
+  result = load(unverified);
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find("sluice.yaml:9: server_groups[1].tls.verify is false"),
+            std::string::npos)
+      << result.warnings[0];
+}
+
+TEST_F(OffloadConfig, BridgeTlsErrorsAreLocated) {
+  auto with = [&](const std::string& tls, const std::string& protocol = "https") {
+    std::string text = yaml();
+    text.insert(text.find("vips:"), "  - name: secure\n    protocol: " + protocol + "\n" + tls +
+                                        "    servers: [{name: s1, address: 127.0.0.1:9443}]\n");
+    return errors(text);
+  };
+  EXPECT_TRUE(hasError(with("    tls: {ca: missing.pem}\n"),
+                       "8:15: server_groups[1].tls.ca: cannot read '" + dir_ +
+                           "/missing.pem': No such file or directory"));
+  EXPECT_TRUE(hasError(with("    tls: {sni: \"bad name\"}\n"),
+                       "8:16: server_groups[1].tls.sni: 'bad name' must be a host name, or "
+                       "\"client\" to pass on the client's"));
+  EXPECT_TRUE(hasError(with("    tls: {verify_name: \"-/-\"}\n"),
+                       "server_groups[1].tls.verify_name: '-/-' must be a host name or an IP"));
+  EXPECT_TRUE(hasError(with("    tls: {min_version: \"1.1\"}\n"),
+                       "server_groups[1].tls.min_version: '1.1' must be \"1.2\" or \"1.3\""));
+  EXPECT_TRUE(
+      hasError(with("    tls: {client_cert: {cert: old.pem, key: old.key}}\n"),
+               "server_groups[1].tls.client_cert: certificate '" + dir_ + "/old.pem' has expired"));
+  EXPECT_TRUE(hasError(with("    tls: {verfy: false}\n"),
+                       "server_groups[1].tls.verfy: unknown key 'verfy'"));
+  EXPECT_TRUE(hasError(with("    tls: {verify: true}\n", "http"),
+                       "server_groups[1].tls: applies to groups with protocol: https only"));
+}
+
+TEST_F(OffloadConfig, MixedListenerPassesNamedHostsThrough) {
+  const std::string bank =
+      "  - {name: bank, protocol: tcp, servers: [{name: b, address: 127.0.0.1:9}]}\n";
+  auto text = [&](const std::string& route) {
+    std::string t = yaml("    sni_routes:\n      - " + route +
+                         "\n"
+                         "    limits: {client_hello_max: 4KiB}\n    timeouts: {peek: 2s}\n");
+    t.insert(t.find("vips:"), bank);
+    return t;
+  };
+  ConfigLoadResult result = load(text("{sni: Bank.Example.Test, mode: passthrough, group: bank}"));
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const VipConfig& edge = result.snapshot->vips[0];
+  EXPECT_TRUE(edge.mixesModes());
+  EXPECT_FALSE(result.snapshot->vips[1].mixesModes());
+  EXPECT_EQ(edge.sniRouter->route("bank.example.test"), 1u);
+  EXPECT_EQ(edge.clientHelloMax, 4096u);
+
+  EXPECT_TRUE(hasError(errors(text("{sni: bank.example.test, group: bank}")),
+                       "vips[0].sni_routes[0].mode: is required on an https-offload VIP: add "
+                       "mode: passthrough"));
+  EXPECT_TRUE(hasError(errors(text("{sni: bank.example.test, mode: terminate, group: bank}")),
+                       "vips[0].sni_routes[0].mode: 'terminate' is not a mode"));
+  EXPECT_TRUE(hasError(errors(text("{sni: bank.example.test, mode: passthrough, group: web}")),
+                       "vips[0].sni_routes[0].group: the https-offload VIP relays passed-through "
+                       "names as bytes and needs a group with protocol: tcp, but 'web' has "
+                       "protocol: http"));
 }
 
 TEST(ConfigLoader, ReportsEveryErrorAtOnce) {

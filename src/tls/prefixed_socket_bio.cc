@@ -1,0 +1,106 @@
+#include "tls/prefixed_socket_bio.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sluice {
+namespace {
+
+struct PrefixedSocket {
+  int fd;
+  std::unique_ptr<char[]> bytes;
+  size_t offset;
+  size_t length;
+};
+
+PrefixedSocket* stateOf(BIO* bio) {
+  return static_cast<PrefixedSocket*>(BIO_get_data(bio));
+}
+
+bool retryable(int error) {
+  return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
+}
+
+int readPrefixed(BIO* bio, char* out, size_t size, size_t* readBytes) {
+  PrefixedSocket* state = stateOf(bio);
+  BIO_clear_retry_flags(bio);
+  if (state->offset < state->length) {
+    const size_t n = std::min(size, state->length - state->offset);
+    std::memcpy(out, state->bytes.get() + state->offset, n);
+    state->offset += n;
+    if (state->offset == state->length) state->bytes.reset();
+    *readBytes = n;
+    return 1;
+  }
+  const ssize_t n = ::recv(state->fd, out, size, 0);
+  if (n > 0) {
+    *readBytes = static_cast<size_t>(n);
+    return 1;
+  }
+  if (n == 0) {
+    BIO_set_flags(bio, BIO_FLAGS_IN_EOF);  // what OpenSSL asks with BIO_eof() after a 0 read
+  } else if (retryable(errno)) {
+    BIO_set_retry_read(bio);
+  }
+  *readBytes = 0;
+  return 0;
+}
+
+int writeSocket(BIO* bio, const char* data, size_t size, size_t* written) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::send(stateOf(bio)->fd, data, size, MSG_NOSIGNAL);
+  if (n >= 0) {
+    *written = static_cast<size_t>(n);
+    return 1;
+  }
+  if (retryable(errno)) BIO_set_retry_write(bio);
+  *written = 0;
+  return 0;
+}
+
+long control(BIO* bio, int command, long, void*) {
+  switch (command) {
+    case BIO_CTRL_FLUSH:
+      return 1;
+    case BIO_CTRL_EOF:
+      return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0;
+    case BIO_CTRL_PENDING: {
+      const PrefixedSocket* state = stateOf(bio);
+      return static_cast<long>(state->length - state->offset);
+    }
+    default:
+      return 0;
+  }
+}
+
+int destroy(BIO* bio) {
+  delete stateOf(bio);
+  BIO_set_data(bio, nullptr);
+  return 1;
+}
+
+const BIO_METHOD* method() {
+  static BIO_METHOD* const kMethod = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "prefixed socket");
+    BIO_meth_set_read_ex(m, readPrefixed);
+    BIO_meth_set_write_ex(m, writeSocket);
+    BIO_meth_set_ctrl(m, control);
+    BIO_meth_set_destroy(m, destroy);
+    return m;
+  }();
+  return kMethod;
+}
+
+}  // namespace
+
+BIO* newPrefixedSocketBio(int fd, std::unique_ptr<char[]> bytes, size_t length) {
+  BIO* bio = BIO_new(method());
+  if (!bio) return nullptr;
+  BIO_set_data(bio, new PrefixedSocket{fd, std::move(bytes), 0, length});
+  BIO_set_init(bio, 1);
+  return bio;
+}
+
+}  // namespace sluice
