@@ -17,13 +17,14 @@ std::string openSslError() {
 
 bool isIpLiteral(const std::string& name) {
   unsigned char bytes[16];
-  return inet_pton(AF_INET, name.c_str(), bytes) == 1 || inet_pton(AF_INET6, name.c_str(), bytes) == 1;
+  return inet_pton(AF_INET, name.c_str(), bytes) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), bytes) == 1;
 }
 
 }  // namespace
 
-std::shared_ptr<const TlsClientContext> TlsClientContext::create(
-    const BackendTlsSettings& settings, std::string& error) {
+std::shared_ptr<const TlsClientContext> TlsClientContext::create(const BackendTlsSettings& settings,
+                                                                 std::string& error) {
   int minVersion = 0;
   if (settings.minVersion == "1.2") {
     minVersion = TLS1_2_VERSION;
@@ -72,10 +73,10 @@ std::shared_ptr<const TlsClientContext> TlsClientContext::create(
       return nullptr;
     }
   }
-  self->identity_ = std::string(settings.verify ? "verify" : "noverify") + "|ca=" + settings.ca +
-                    "|cert=" +
-                    (settings.clientCertificate ? settings.clientCertificate->certPath : "") +
-                    "|min=" + settings.minVersion;
+  self->identity_ =
+      std::string(settings.verify ? "verify" : "noverify") + "|ca=" + settings.ca +
+      "|cert=" + (settings.clientCertificate ? settings.clientCertificate->certPath : "") +
+      "|min=" + settings.minVersion;
   return self;
 }
 

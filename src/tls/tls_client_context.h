@@ -12,13 +12,13 @@ namespace sluice {
 
 // How Sluice speaks TLS to the servers of a `protocol: https` group: the group's `tls:` keys.
 struct BackendTlsSettings {
-  bool verify = true;        // check the server's certificate chain and name
-  std::string ca;            // PEM bundle of trusted CAs; empty: the system trust store
-  std::string sni;           // fixed SNI; empty: the server's name (see TlsClientContext)
-  bool sniFromClient = false;           // `sni: client`: pass on the name the client asked for
-  std::string verifyName;               // name checked in the certificate; empty: the SNI
+  bool verify = true;          // check the server's certificate chain and name
+  std::string ca;              // PEM bundle of trusted CAs; empty: the system trust store
+  std::string sni;             // fixed SNI; empty: the server's name (see TlsClientContext)
+  bool sniFromClient = false;  // `sni: client`: pass on the name the client asked for
+  std::string verifyName;      // name checked in the certificate; empty: the SNI
   std::shared_ptr<const Certificate> clientCertificate;  // mTLS, optional
-  std::string minVersion = "1.2";       // "1.2" or "1.3"
+  std::string minVersion = "1.2";                        // "1.2" or "1.3"
 };
 
 // The client side of TLS towards one server group's servers, built once per config snapshot on

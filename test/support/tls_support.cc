@@ -1,8 +1,10 @@
 #include "support/tls_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -169,6 +171,93 @@ TestOrigin::Handler tlsOrigin(const std::string& name, const CertFactory::Issued
           "\r\nConnection: close\r\n\r\n" + body;
       SSL_write(ssl, response.data(), static_cast<int>(response.size()));
       SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    ::close(fd);
+  };
+}
+
+namespace {
+
+// Moves bytes both ways between a TLS connection (non-blocking `fd`) and a plain stream
+// (`plain`), until the plain side closes or either side has been quiet for 30 s.
+void relayTls(SSL* ssl, int fd, int plain) {
+  bool tlsEof = false;
+  char buffer[16384];
+  for (;;) {
+    while (!tlsEof) {
+      const int n = SSL_read(ssl, buffer, sizeof buffer);
+      if (n > 0) {
+        if (!writeAll(plain, buffer, static_cast<size_t>(n))) return;
+        continue;
+      }
+      if (SSL_get_error(ssl, n) == SSL_ERROR_WANT_READ) break;
+      tlsEof = true;
+      ::shutdown(plain, SHUT_WR);
+    }
+    for (;;) {
+      const ssize_t n = ::recv(plain, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n == 0) {
+        SSL_shutdown(ssl);
+        return;
+      }
+      if (n < 0) break;
+      for (size_t sent = 0; sent < static_cast<size_t>(n);) {
+        const int w = SSL_write(ssl, buffer + sent, static_cast<int>(n - sent));
+        if (w > 0) {
+          sent += static_cast<size_t>(w);
+          continue;
+        }
+        if (SSL_get_error(ssl, w) != SSL_ERROR_WANT_WRITE) return;
+        pollfd p{fd, POLLOUT, 0};
+        ::poll(&p, 1, 1000);
+      }
+    }
+    pollfd fds[2] = {{fd, static_cast<short>(tlsEof ? 0 : POLLIN), 0}, {plain, POLLIN, 0}};
+    if (::poll(fds, 2, 30000) <= 0) return;
+  }
+}
+
+}  // namespace
+
+TestOrigin::Handler tlsWrapped(TestOrigin::Handler plain, const CertFactory::Issued& cert,
+                               std::shared_ptr<TlsOriginStats> stats, bool requireClientCert) {
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx.get(), cert.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw std::runtime_error("tlsWrapped: cannot load " + cert.cert);
+  }
+  static const unsigned char kContext[] = "test-origin";
+  SSL_CTX_set_session_id_context(ctx.get(), kContext, sizeof kContext - 1);
+  if (requireClientCert) {
+    SSL_CTX_load_verify_locations(ctx.get(), CertFactory::instance().caPath().c_str(), nullptr);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return [ctx, plain, stats](int fd) {
+    SSL* ssl = SSL_new(ctx.get());
+    SSL_set_fd(ssl, fd);
+    const bool accepted = SSL_accept(ssl) == 1;
+    if (accepted) {
+      stats->handshakes++;
+      if (SSL_session_reused(ssl)) stats->resumed++;
+      const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+      X509* client = SSL_get1_peer_certificate(ssl);
+      {
+        std::lock_guard lock(stats->mutex);
+        stats->serverNames.push_back(sni ? sni : "");
+        if (client) stats->clientCerts.push_back(commonName(client));
+      }
+      X509_free(client);
+    }
+    int pair[2];
+    if (accepted && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+      stats->sessions++;
+      std::thread inner([plain, fd = pair[1]] { plain(fd); });  // the handler closes its fd
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      relayTls(ssl, fd, pair[0]);
+      ::shutdown(pair[0], SHUT_RDWR);
+      inner.join();
+      ::close(pair[0]);
     }
     SSL_free(ssl);
     ::close(fd);

@@ -2,7 +2,10 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,23 @@ bool readProxyHeader(int fd, ProxyHeader& header);
 // `origin=<name> proxy=<version> source=<ip:port> authority=<sni> alpn=<proto>`.
 TestOrigin::Handler tlsOrigin(const std::string& name, const CertFactory::Issued& cert,
                               bool expectProxy = false);
+
+// What a TLS-wrapped origin saw, across its connections.
+struct TlsOriginStats {
+  std::atomic<int> handshakes{0};  // completed TLS handshakes
+  std::atomic<int> resumed{0};     // of which resumed a session
+  std::atomic<int> sessions{0};    // connections that got as far as the wrapped handler
+  std::mutex mutex;
+  std::vector<std::string> serverNames;  // the SNI of each handshake ("" when none was sent)
+  std::vector<std::string> clientCerts;  // the CN of each client certificate presented
+};
+
+// An HTTPS origin made of a plain one: completes a TLS handshake (holding `cert`; with
+// `requireClientCert`, demanding a certificate from the test CA), then runs `plain` on the
+// decrypted stream. Records what it saw in `stats`.
+TestOrigin::Handler tlsWrapped(TestOrigin::Handler plain, const CertFactory::Issued& cert,
+                               std::shared_ptr<TlsOriginStats> stats,
+                               bool requireClientCert = false);
 
 // A TLS client over a blocking socket, verifying the server against the test CA.
 struct TlsResult {
