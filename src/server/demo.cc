@@ -20,7 +20,8 @@
 namespace sluice {
 namespace {
 
-// One VIP per service that this version of Sluice offers, each in front of demo origins.
+// One VIP per service that this version of Sluice offers, each in front of demo origins, and
+// a listener that mixes passthrough and termination.
 // Fixed loopback ports keep the printed commands the same from one run to the next.
 // @DIR@ stands for the directory of the demo's certificates, made at start.
 constexpr const char* kDemoConfig = R"(global:
@@ -48,6 +49,12 @@ server_groups:
     servers: [{name: alpha, address: 127.0.0.1:18541}]
   - name: demo-tls-beta
     servers: [{name: beta, address: 127.0.0.1:18542}]
+  - name: demo-secure
+    protocol: https
+    tls: {ca: "@DIR@/ca.pem"}
+    servers:
+      - {name: alpha.demo.test, address: 127.0.0.1:18541}
+      - {name: beta.demo.test, address: 127.0.0.1:18542}
 vips:
   - name: demo-tcp
     listen: 127.0.0.1:18080
@@ -71,6 +78,18 @@ vips:
     listen: 127.0.0.1:18088
     service: http
     default_group: demo-web
+  - name: demo-bridge
+    listen: 127.0.0.1:18445
+    service: https-bridge
+    certificates: [shop]
+    default_group: demo-secure
+  - name: demo-edge
+    listen: 127.0.0.1:18446
+    service: https-offload
+    certificates: [shop]
+    default_group: demo-web
+    sni_routes:
+      - {sni: alpha.demo.test, mode: passthrough, group: demo-tls-alpha}
 )";
 
 constexpr const char* kCrlPath = "/demo-ca.crl";
@@ -117,8 +136,20 @@ void printTryCommands(const std::string& ca) {
       "  # http VIP 127.0.0.1:18088: the same origins over plain HTTP, through the HTTP proxy\n"
       "  curl -s http://127.0.0.1:18088/\n"
       "\n"
+      "  # https-bridge VIP 127.0.0.1:18445: TLS ends at Sluice, then new TLS to the HTTPS\n"
+      "  # origins alpha and beta, whose certificates Sluice verifies against the demo CA\n"
+      "  curl -s --cacert %s --resolve shop.demo.test:18445:127.0.0.1 "
+      "https://shop.demo.test:18445/\n"
+      "\n"
+      "  # one port, two modes (127.0.0.1:18446): alpha.demo.test is passed through untouched\n"
+      "  # (alpha's own certificate), every other name is terminated (the shop certificate)\n"
+      "  openssl s_client -connect 127.0.0.1:18446 -servername alpha.demo.test -CAfile %s "
+      "</dev/null | grep -E '^subject='\n"
+      "  openssl s_client -connect 127.0.0.1:18446 -servername shop.demo.test -CAfile %s "
+      "</dev/null | grep -E '^subject='\n"
+      "\n"
       "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n",
-      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str());
+      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str());
   std::fflush(stdout);
 }
 

@@ -105,8 +105,8 @@ TEST_F(BridgeTest, TheOriginGetsTlsAndForwardedHeaders) {
 
 TEST_F(BridgeTest, AServerNamedByItsHostNameIsVerifiedByDefaultWithTheCaGiven) {
   TestOrigin origin(tlsWrapped(httpOrigin("app"), appCert(), stats_));
-  SluiceProcess sluice(config(origin, "    tls: {ca: " + certs().caPath() + "}\n",
-                              "app.internal.test"));
+  SluiceProcess sluice(
+      config(origin, "    tls: {ca: " + certs().caPath() + "}\n", "app.internal.test"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   EXPECT_EQ(curl("/"), "hello from app\n");
   std::lock_guard lock(stats_->mutex);
@@ -159,8 +159,7 @@ TEST_F(BridgeTest, VerifyFalseWorksAndWarnsAtLoad) {
   SluiceProcess sluice(config(origin, "    tls:\n      verify: false\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   EXPECT_EQ(curl("/"), "hello from app\n");
-  EXPECT_NE(sluice.stderrText().find(":9: server_groups[0].tls.verify is false"),
-            std::string::npos)
+  EXPECT_NE(sluice.stderrText().find(":9: server_groups[0].tls.verify is false"), std::string::npos)
       << sluice.stderrText();
 }
 
@@ -261,8 +260,8 @@ TEST(MixedListener, PassesOneNameThroughAndTerminatesTheOthers) {
   // curl, with HTTP/1.1 keep-alive, on the terminated side.
   std::string out;
   const std::string p = std::to_string(port);
-  runCommand("curl -sS --max-time 20 --cacert " + certs.caPath() + " --resolve shop.example.test:" +
-                 p + ":127.0.0.1 https://shop.example.test:" + p +
+  runCommand("curl -sS --max-time 20 --cacert " + certs.caPath() +
+                 " --resolve shop.example.test:" + p + ":127.0.0.1 https://shop.example.test:" + p +
                  "/a https://shop.example.test:" + p + "/b",
              out);
   EXPECT_EQ(out, "hello from web\nhello from web\n");

@@ -27,7 +27,7 @@ TEST(Demo, EveryPrintedCommandWorks) {
   }
   ASSERT_GE(commands.size(), 5u) << demo.stdoutText();
 
-  int tcp = 0, passthrough = 0, offload = 0, http = 0;
+  int tcp = 0, passthrough = 0, offload = 0, http = 0, bridge = 0, mixed = 0;
   for (const std::string& command : commands) {
     std::string output;
     EXPECT_EQ(runCommand(command, output), 0) << command << "\n" << output;
@@ -46,6 +46,17 @@ TEST(Demo, EveryPrintedCommandWorks) {
       EXPECT_NE(output.find("Hello from demo origin"), std::string::npos) << output;
       ++http;
     }
+    if (command.find("18445") != std::string::npos) {
+      EXPECT_NE(output.find("HTTPS with its own certificate"), std::string::npos) << output;
+      ++bridge;
+    }
+    if (command.find("18446") != std::string::npos) {
+      const char* subject = command.find("alpha.demo.test") != std::string::npos
+                                ? "subject=CN = alpha.demo.test"
+                                : "subject=CN = shop.demo.test";
+      EXPECT_NE(output.find(subject), std::string::npos) << command << "\n" << output;
+      ++mixed;
+    }
     if (command.find("18443") != std::string::npos) {
       const bool reached = output.find("HTTPS with its own certificate") != std::string::npos ||
                            output.find("issuer=CN = Sluice Demo CA") != std::string::npos;
@@ -54,6 +65,8 @@ TEST(Demo, EveryPrintedCommandWorks) {
     }
   }
   EXPECT_GE(tcp, 2);
+  EXPECT_EQ(bridge, 1);
+  EXPECT_EQ(mixed, 2);
   EXPECT_GE(passthrough, 3);
   EXPECT_GE(offload, 1);
   EXPECT_GE(http, 1);
