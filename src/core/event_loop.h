@@ -44,6 +44,9 @@ class EventLoop {
 
   // Registers `fd` for `events` (EPOLLET is added). Returns false with errno set on failure.
   bool add(int fd, uint32_t events, IoHandler* handler);
+  // Hands a registered `fd` to another handler (one syscall, where remove() and add() take
+  // two). Readiness present now is reported to the new handler.
+  bool rebind(int fd, uint32_t events, IoHandler* handler);
   // Unregisters `fd`; call before closing it.
   void remove(int fd);
 

@@ -121,14 +121,14 @@ bool L4ProxySession::route() {
   return true;
 }
 
-// The connection is the VIP's to terminate: the HTTP proxy takes the socket and the bytes read
-// so far, which its TLS engine consumes first (no second read, no push-back). This session
-// ends without a log line; the HTTP session logs the connection.
+// The connection is the VIP's to terminate: the HTTP proxy takes the socket (still registered
+// with the loop: it rebinds it, one syscall) and the bytes read so far, which its TLS engine
+// consumes first (no second read, no push-back). This session ends without a log line; the
+// HTTP session logs the connection.
 void L4ProxySession::handOffToTermination() {
   phase_ = Phase::kClosed;
   timer_.cancel();
-  worker_.loop().remove(client_.get());
-  std::unique_ptr<char[]> peeked = std::move(peekBuffer_.data);
+  BufferPool::Buffer peeked = std::move(peekBuffer_);
   peekBuffer_ = {};
   worker_.startHttpSession(config_, vip_, std::move(client_), peer_, std::move(peeked), peeked_);
   worker_.sessionClosed(this);

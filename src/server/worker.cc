@@ -154,11 +154,11 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
 }
 
 void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
-                              UniqueFd client, const SocketAddress& peer,
-                              std::unique_ptr<char[]> peeked, size_t length) {
+                              UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked,
+                              size_t length) {
   auto* session = new HttpProxySession(*this, std::move(config), vip, std::move(client), peer);
   track(session);
-  if (peeked) session->setPeekedBytes(std::move(peeked), length);
+  if (peeked.data) session->adoptPeeked(std::move(peeked), length);
   session->start();
 }
 

@@ -67,11 +67,11 @@ class Worker {
   AccessLogLine& logLine() { return logLine_; }
   WorkerCounters& counters() { return counters_; }
 
-  // Starts the HTTP proxy on a client connection; `peeked[0, length)` are bytes already read
-  // from it (a mixed listener's ClientHello), or none.
+  // Starts the HTTP proxy on a client connection. With `peeked` (a mixed listener's
+  // ClientHello, `length` bytes already read), the socket is registered with the loop already.
   void startHttpSession(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
-                        UniqueFd client, const SocketAddress& peer,
-                        std::unique_ptr<char[]> peeked = nullptr, size_t length = 0);
+                        UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked = {},
+                        size_t length = 0);
 
   // Called by a session when it ends; the session is destroyed after the current batch.
   void sessionClosed(Session* session);

@@ -26,7 +26,12 @@ class BackendSessionCache {
   // The session to resume for `key`, or nullptr; still owned by the cache (SSL_set_session
   // takes its own reference).
   SSL_SESSION* find(std::string_view key) const;
-  // Keeps `session` (a reference the caller hands over) for `key`, replacing any older one.
+  // Keeps a copy of `connection`'s current session for `key`, replacing any older one, if
+  // that session can be resumed. A copy, because OpenSSL marks a connection's own session
+  // unresumable when the connection is freed without a TLS shutdown, which is how a pooled
+  // connection the server closed ends.
+  void store(std::string_view key, const SSL* connection);
+  // The same with a session the caller hands over.
   void store(std::string_view key, SSL_SESSION* session);
   size_t size() const { return sessions_.size(); }
 

@@ -10,7 +10,7 @@ namespace {
 
 struct PrefixedSocket {
   int fd;
-  std::unique_ptr<char[]> bytes;
+  const char* bytes;
   size_t offset;
   size_t length;
 };
@@ -28,9 +28,8 @@ int readPrefixed(BIO* bio, char* out, size_t size, size_t* readBytes) {
   BIO_clear_retry_flags(bio);
   if (state->offset < state->length) {
     const size_t n = std::min(size, state->length - state->offset);
-    std::memcpy(out, state->bytes.get() + state->offset, n);
+    std::memcpy(out, state->bytes + state->offset, n);
     state->offset += n;
-    if (state->offset == state->length) state->bytes.reset();
     *readBytes = n;
     return 1;
   }
@@ -95,10 +94,10 @@ const BIO_METHOD* method() {
 
 }  // namespace
 
-BIO* newPrefixedSocketBio(int fd, std::unique_ptr<char[]> bytes, size_t length) {
+BIO* newPrefixedSocketBio(int fd, const char* bytes, size_t length) {
   BIO* bio = BIO_new(method());
   if (!bio) return nullptr;
-  BIO_set_data(bio, new PrefixedSocket{fd, std::move(bytes), 0, length});
+  BIO_set_data(bio, new PrefixedSocket{fd, bytes, 0, length});
   BIO_set_init(bio, 1);
   return bio;
 }

@@ -14,9 +14,11 @@ namespace sluice {
 // ClientHello before it knows which; when it terminates, those bytes belong to the TLS engine.
 // This BIO gives them to OpenSSL from the peek buffer (the one copy any read makes, into the
 // engine's record buffer) and then reads the socket as a socket BIO would, so the socket is
-// never read twice and nothing is pushed back. The buffer is freed as soon as it is consumed.
+// never read twice and nothing is pushed back.
 //
-// `bytes[0, length)` are the peeked bytes; the BIO owns them. The socket is not closed by it.
-BIO* newPrefixedSocketBio(int fd, std::unique_ptr<char[]> bytes, size_t length);
+// `bytes[0, length)` are the peeked bytes; they stay the caller's and must outlive the BIO or
+// its reading them (BIO_pending() is 0 once they are all handed out). The socket is not closed
+// by it.
+BIO* newPrefixedSocketBio(int fd, const char* bytes, size_t length);
 
 }  // namespace sluice

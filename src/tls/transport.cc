@@ -22,9 +22,8 @@ Transport::Transport(int fd, SSL* ssl, Role role) : fd_(fd), ssl_(ssl) {
   }
 }
 
-Transport::Transport(int fd, SSL* ssl, std::unique_ptr<char[]> peeked, size_t length)
-    : fd_(fd), ssl_(ssl) {
-  BIO* in = newPrefixedSocketBio(fd, std::move(peeked), length);
+Transport::Transport(int fd, SSL* ssl, const char* peeked, size_t length) : fd_(fd), ssl_(ssl) {
+  BIO* in = newPrefixedSocketBio(fd, peeked, length);
   BIO* out = BIO_new_socket(fd, BIO_NOCLOSE);
   if (!in || !out) {
     BIO_free(in);

@@ -35,7 +35,8 @@ class Transport {
   Transport(int fd, SSL* ssl, Role role);
   // TLS server over `fd`, whose first `length` bytes were already read into `peeked` (a
   // ClientHello a mixed listener looked at): the TLS engine reads them before the socket.
-  Transport(int fd, SSL* ssl, std::unique_ptr<char[]> peeked, size_t length);
+  // `peeked` stays the caller's, needed until peekedBytesConsumed().
+  Transport(int fd, SSL* ssl, const char* peeked, size_t length);
   ~Transport();
   Transport(Transport&& other) noexcept;
   Transport& operator=(Transport&& other) noexcept;
@@ -65,6 +66,10 @@ class Transport {
   const char* cipher() const;      // "TLS_AES_128_GCM_SHA256", or ""
   // The server name a TLS client asked for (SNI), or "".
   std::string_view serverName() const;
+  // Every peeked byte given to the constructor has been read by the TLS engine.
+  bool peekedBytesConsumed() const { return !ssl_ || BIO_pending(SSL_get_rbio(ssl_)) == 0; }
+  // Bytes the TLS engine has received and not yet handed out (a record read in part).
+  bool hasBufferedInput() const { return ssl_ && SSL_pending(ssl_) > 0; }
   // The TLS session was resumed rather than fully negotiated.
   bool resumed() const { return ssl_ && SSL_session_reused(ssl_); }
 

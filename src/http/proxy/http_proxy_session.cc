@@ -48,13 +48,15 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
       resume_(worker.loop().timers(), [this] { progress(); }) {}
 
 HttpProxySession::~HttpProxySession() {
+  worker_.buffers().release(std::move(peeked_));  // the TLS engine never reads it again
   worker_.buffers().release(std::move(in_));
   worker_.buffers().release(std::move(up_));
 }
 
-void HttpProxySession::setPeekedBytes(std::unique_ptr<char[]> peeked, size_t length) {
+void HttpProxySession::adoptPeeked(BufferPool::Buffer peeked, size_t length) {
   peeked_ = std::move(peeked);
   peekedLength_ = length;
+  registered_ = true;
 }
 
 void HttpProxySession::start() {
@@ -65,12 +67,15 @@ void HttpProxySession::start() {
       return;
     }
     transport_ =
-        peeked_ ? std::make_unique<Transport>(client_.get(), ssl, std::move(peeked_), peekedLength_)
-                : std::make_unique<Transport>(client_.get(), ssl, Transport::Role::kAccept);
+        peeked_.data
+            ? std::make_unique<Transport>(client_.get(), ssl, peeked_.data.get(), peekedLength_)
+            : std::make_unique<Transport>(client_.get(), ssl, Transport::Role::kAccept);
   } else {
     transport_ = std::make_unique<Transport>(client_.get());
   }
-  if (!worker_.loop().add(client_.get(), kEvents, &clientEndpoint_)) {
+  const bool added = registered_ ? worker_.loop().rebind(client_.get(), kEvents, &clientEndpoint_)
+                                 : worker_.loop().add(client_.get(), kEvents, &clientEndpoint_);
+  if (!added) {
     finish("internal_error");
     return;
   }
@@ -106,6 +111,10 @@ void HttpProxySession::progress() {
         armTimer();
       }
       return;
+    }
+    if (peeked_.data && transport_->peekedBytesConsumed()) {
+      worker_.buffers().release(std::move(peeked_));
+      peeked_ = {};
     }
   }
   bool moved = true;
@@ -525,7 +534,8 @@ void HttpProxySession::onResponseHead() {
 
 void HttpProxySession::onResponseComplete() {
   const bool reusable = response_.head().keepAlive && request_ == Request::kSent &&
-                        toServerSent_ == toServer_.size() && upStart_ == upEnd_;
+                        toServerSent_ == toServer_.size() && upStart_ == upEnd_ &&
+                        !server_.transport.hasBufferedInput();
   logRequest(status_, "ok");
   if (server_.transport.tls() && !server_.tlsSessionKept) keepServerSession();
   if (reusable && !closeAfterResponse_) {
@@ -550,12 +560,7 @@ void HttpProxySession::onResponseComplete() {
 // resumes it. Once per connection.
 void HttpProxySession::keepServerSession() {
   server_.tlsSessionKept = true;
-  SSL_SESSION* session = SSL_get1_session(server_.transport.ssl());
-  if (session && SSL_SESSION_is_resumable(session)) {
-    worker_.backendSessions().store(upstreamKey_, session);
-  } else {
-    SSL_SESSION_free(session);
-  }
+  worker_.backendSessions().store(upstreamKey_, server_.transport.ssl());
 }
 
 void HttpProxySession::onUpstreamClosed(bool cleanEof) {

@@ -43,9 +43,10 @@ class HttpProxySession final : public Session {
  public:
   HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                    UniqueFd client, const SocketAddress& peer);
-  // On a mixed listener, the ClientHello was read already while choosing the mode:
-  // `peeked[0, length)` goes to the TLS engine before anything read from the socket.
-  void setPeekedBytes(std::unique_ptr<char[]> peeked, size_t length);
+  // On a mixed listener, the client socket comes already registered with the loop and its
+  // ClientHello already read while choosing the mode: `peeked.data[0, length)` goes to the
+  // TLS engine before anything read from the socket. Call before start().
+  void adoptPeeked(BufferPool::Buffer peeked, size_t length);
   ~HttpProxySession() override;
 
   void start();
@@ -107,8 +108,9 @@ class HttpProxySession final : public Session {
   Endpoint clientEndpoint_{*this, true};
   Endpoint serverEndpoint_{*this, false};
   std::unique_ptr<Transport> transport_;
-  std::unique_ptr<char[]> peeked_;  // a mixed listener's ClientHello, for the TLS engine
+  BufferPool::Buffer peeked_;  // a mixed listener's ClientHello, for the TLS engine
   size_t peekedLength_ = 0;
+  bool registered_ = false;  // the client socket is in the loop already (adoptPeeked())
   bool handshakeDone_ = false;
   bool closed_ = false;
   // Readiness reported since the last read that found nothing (edge-triggered epoll says it
