@@ -4,16 +4,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "tls/openssl_context.h"
+
 namespace sluice {
 namespace {
-
-std::string openSslError() {
-  const unsigned long code = ERR_peek_last_error();
-  ERR_clear_error();
-  char text[256] = "unknown OpenSSL error";
-  if (code != 0) ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
 
 bool isIpLiteral(const std::string& name) {
   unsigned char bytes[16];
@@ -25,15 +19,8 @@ bool isIpLiteral(const std::string& name) {
 
 std::shared_ptr<const TlsClientContext> TlsClientContext::create(const BackendTlsSettings& settings,
                                                                  std::string& error) {
-  int minVersion = 0;
-  if (settings.minVersion == "1.2") {
-    minVersion = TLS1_2_VERSION;
-  } else if (settings.minVersion == "1.3") {
-    minVersion = TLS1_3_VERSION;
-  } else {
-    error = "min_version '" + settings.minVersion + "' must be \"1.2\" or \"1.3\"";
-    return nullptr;
-  }
+  const int minVersion = parseTlsVersion(settings.minVersion, error);
+  if (minVersion == 0) return nullptr;
   std::shared_ptr<TlsClientContext> self(new TlsClientContext());
   self->settings_ = settings;
   SSL_CTX* ctx = self->ctx_ = SSL_CTX_new(TLS_client_method());
@@ -63,12 +50,7 @@ std::shared_ptr<const TlsClientContext> TlsClientContext::create(const BackendTl
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
   if (const auto& cert = settings.clientCertificate) {
-    bool ok = SSL_CTX_use_certificate(ctx, cert->leaf.get()) == 1;
-    for (const auto& intermediate : cert->chain) {
-      ok = ok && SSL_CTX_add1_chain_cert(ctx, intermediate.get()) == 1;
-    }
-    ok = ok && SSL_CTX_use_PrivateKey(ctx, cert->key.get()) == 1;
-    if (!ok) {
+    if (!useCertificate(ctx, *cert)) {
       error = "client_cert '" + cert->certPath + "': " + openSslError();
       return nullptr;
     }

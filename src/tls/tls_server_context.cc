@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "tls/host_name.h"
+#include "tls/openssl_context.h"
 #include "tls/session_ticket_keys.h"
 
 namespace sluice {
@@ -12,14 +13,6 @@ namespace {
 
 // Every context of every VIP shares one session-id context: resumption is per process.
 constexpr unsigned char kSessionIdContext[] = "sluice";
-
-std::string openSslError() {
-  const unsigned long code = ERR_peek_last_error();
-  ERR_clear_error();
-  char text[256] = "unknown OpenSSL error";
-  if (code != 0) ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
 
 bool sameNames(const Certificate& a, const Certificate& b) {
   auto x = a.dnsNames, y = b.dnsNames;
@@ -42,15 +35,8 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::create(
     error = "a terminating VIP needs at least one certificate";
     return nullptr;
   }
-  int minVersion = 0;
-  if (settings.minVersion == "1.2") {
-    minVersion = TLS1_2_VERSION;
-  } else if (settings.minVersion == "1.3") {
-    minVersion = TLS1_3_VERSION;
-  } else {
-    error = "min_version '" + settings.minVersion + "' must be \"1.2\" or \"1.3\"";
-    return nullptr;
-  }
+  const int minVersion = parseTlsVersion(settings.minVersion, error);
+  if (minVersion == 0) return nullptr;
   std::shared_ptr<TlsServerContext> self(new TlsServerContext());
   for (const std::string& protocol : settings.alpn) {
     if (protocol.empty() || protocol.size() > 255) {
@@ -114,12 +100,7 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::create(
     SSL_CTX_set_tlsext_servername_arg(ctx, self.get());
     SSL_CTX_set_alpn_select_cb(ctx, &TlsServerContext::onAlpn, self.get());
     for (const auto& cert : entry.certificates) {
-      bool ok = SSL_CTX_use_certificate(ctx, cert->leaf.get()) == 1;
-      for (const auto& intermediate : cert->chain) {
-        ok = ok && SSL_CTX_add1_chain_cert(ctx, intermediate.get()) == 1;
-      }
-      ok = ok && SSL_CTX_use_PrivateKey(ctx, cert->key.get()) == 1;
-      if (!ok) {
+      if (!useCertificate(ctx, *cert)) {
         error = "certificate '" + cert->name + "': " + openSslError();
         return nullptr;
       }

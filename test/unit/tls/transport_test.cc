@@ -81,6 +81,12 @@ class TransportTest : public ::testing::Test {
     EXPECT_TRUE(context) << error;
     return context;
   }
+  // The client end over `fd`, asking for and verifying `name`.
+  static Transport connecting(int fd, const TlsClientContext& context,
+                              const std::string& name = "app.internal.test",
+                              SSL_SESSION* resume = nullptr) {
+    return Transport(fd, context.newSession(name, name, resume), Transport::Role::kConnect);
+  }
   // Runs both handshakes (non-blocking, one thread) until neither can move.
   static void handshake(Transport& clientSide, Transport& serverSide) {
     for (int i = 0; i < 100; ++i) {
@@ -101,9 +107,7 @@ std::shared_ptr<const TlsServerContext> TransportTest::server_;
 TEST_F(TransportTest, VerifiedHandshakeThenDataBothWays) {
   SocketPair pair;
   auto context = client({});
-  Transport clientSide(pair.a.get(),
-                       context->newSession("app.internal.test", "app.internal.test", nullptr),
-                       Transport::Role::kConnect);
+  Transport clientSide = connecting(pair.a.get(), *context);
   Transport serverSide(pair.b.get(), server_->newSession(), Transport::Role::kAccept);
   handshake(clientSide, serverSide);
   ASSERT_TRUE(clientSide.handshake()) << clientSide.error();
@@ -126,10 +130,9 @@ TEST_F(TransportTest, VerifiedHandshakeThenDataBothWays) {
 TEST_F(TransportTest, TheWrongNameFailsWithTheCheckersReason) {
   SocketPair pair;
   auto context = client({});
-  Transport clientSide(pair.a.get(),
-                       context->newSession("billing.internal.test", "billing.internal.test",
-                                           nullptr),
-                       Transport::Role::kConnect);
+  Transport clientSide(
+      pair.a.get(), context->newSession("billing.internal.test", "billing.internal.test", nullptr),
+      Transport::Role::kConnect);
   Transport serverSide(pair.b.get(), server_->newSession(), Transport::Role::kAccept);
   handshake(clientSide, serverSide);
   EXPECT_TRUE(clientSide.failed());
@@ -139,17 +142,14 @@ TEST_F(TransportTest, TheWrongNameFailsWithTheCheckersReason) {
 TEST_F(TransportTest, AServerReadsAClientHelloAlreadyPeeked) {
   SocketPair pair;
   auto context = client({});
-  Transport clientSide(pair.a.get(),
-                       context->newSession("app.internal.test", "app.internal.test", nullptr),
-                       Transport::Role::kConnect);
+  Transport clientSide = connecting(pair.a.get(), *context);
   EXPECT_FALSE(clientSide.handshake());  // sends the ClientHello
   char hello[16384];
   const ssize_t n = ::recv(pair.b.get(), hello, sizeof hello, 0);
   ASSERT_GT(n, 0);
   auto peeked = std::make_unique<char[]>(static_cast<size_t>(n));
   std::copy(hello, hello + n, peeked.get());
-  Transport serverSide(pair.b.get(), server_->newSession(), peeked.get(),
-                       static_cast<size_t>(n));
+  Transport serverSide(pair.b.get(), server_->newSession(), peeked.get(), static_cast<size_t>(n));
   handshake(clientSide, serverSide);
   ASSERT_TRUE(serverSide.handshake()) << serverSide.error();
   ASSERT_TRUE(clientSide.handshake()) << clientSide.error();
@@ -165,10 +165,10 @@ TEST_F(TransportTest, ASessionKeptAfterTheFirstConnectionResumesTheNext) {
   BackendSessionCache cache(8);
   for (int round = 0; round < 2; ++round) {
     SocketPair pair;
-    Transport clientSide(pair.a.get(),
-                         context->newSession("app.internal.test", "app.internal.test",
-                                             cache.find("app")),
-                         Transport::Role::kConnect);
+    Transport clientSide(
+        pair.a.get(),
+        context->newSession("app.internal.test", "app.internal.test", cache.find("app")),
+        Transport::Role::kConnect);
     Transport serverSide(pair.b.get(), server_->newSession(), Transport::Role::kAccept);
     handshake(clientSide, serverSide);
     ASSERT_TRUE(clientSide.handshake()) << clientSide.error();
