@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "support/http_origin.h"
 #include "support/net_helpers.h"
@@ -207,6 +208,49 @@ TEST_F(BridgeTest, BackendConnectionsAreReusedAndSessionsResumed) {
   EXPECT_EQ(origin.accepted(), 3);
   EXPECT_EQ(stats_->handshakes, 3);
   EXPECT_EQ(stats_->resumed, 2) << "new connections resume the session";
+}
+
+// Bodies cross two TLS connections in both directions, through partial TLS writes and
+// backpressure on either side.
+TEST_F(BridgeTest, StreamsLargeBodiesBothWaysIntact) {
+  TestOrigin origin(tlsWrapped(httpOrigin("app"), appCert(), stats_));
+  SluiceProcess sluice(config(origin, caLine() + "sni: app.internal.test}\n"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  constexpr size_t kSize = 20u << 20;
+  char dirTemplate[] = "/tmp/sluice-bridge-body-XXXXXX";
+  const std::string dir = ::mkdtemp(dirTemplate);
+  RunningHash upload;
+  {
+    std::ofstream file(dir + "/up.bin", std::ios::binary);
+    PatternStream pattern(99);
+    std::string chunk(1 << 20, '\0');
+    for (size_t done = 0; done < kSize; done += chunk.size()) {
+      pattern.fill(chunk.data(), chunk.size());
+      upload.add(chunk.data(), chunk.size());
+      file.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+  }
+  EXPECT_EQ(curl("/upload", "--data-binary @" + dir + "/up.bin"),
+            "len=" + std::to_string(kSize) + " hash=" + std::to_string(upload.value()));
+  RunningHash download;
+  {
+    PatternStream pattern(7);
+    std::string chunk(256 * 1024, '\0');
+    for (size_t done = 0; done < kSize; done += chunk.size()) {
+      pattern.fill(chunk.data(), chunk.size());
+      download.add(chunk.data(), chunk.size());
+    }
+  }
+  for (const std::string path : {"/bytes/", "/chunked/"}) {
+    curl(path + std::to_string(kSize), "-o " + dir + "/down.bin");
+    std::ifstream file(dir + "/down.bin", std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(file)), {});
+    RunningHash got;
+    got.add(data.data(), data.size());
+    EXPECT_EQ(data.size(), kSize) << path;
+    EXPECT_EQ(got.value(), download.value()) << path;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // One port: bank.example.test is passed through untouched (the client sees the bank's own
