@@ -7,17 +7,35 @@
 namespace sluice {
 namespace {
 
-// Whether the first `prefix` bits of `a` and `b` (same length) agree.
-bool samePrefix(std::string_view a, std::string_view b, unsigned prefix) {
-  const unsigned fullBytes = prefix / 8;
-  if (a.substr(0, fullBytes) != b.substr(0, fullBytes)) return false;
-  const unsigned rest = prefix % 8;
-  if (rest == 0) return true;
-  const auto mask = static_cast<uint8_t>(0xff << (8 - rest));
-  return (static_cast<uint8_t>(a[fullBytes]) & mask) == (static_cast<uint8_t>(b[fullBytes]) & mask);
+unsigned bitAt(std::string_view bytes, unsigned bit) {
+  return (static_cast<uint8_t>(bytes[bit / 8]) >> (7 - bit % 8)) & 1u;
 }
 
 }  // namespace
+
+void CidrSet::insert(std::vector<Node>& nodes, std::string_view bytes, unsigned prefix) {
+  uint32_t at = 0;
+  for (unsigned bit = 0; bit < prefix && !nodes[at].network; ++bit) {
+    const unsigned side = bitAt(bytes, bit);
+    if (nodes[at].child[side] == 0) {
+      nodes[at].child[side] = static_cast<uint32_t>(nodes.size());
+      nodes.emplace_back();
+    }
+    at = nodes[at].child[side];
+  }
+  nodes[at].network = true;  // (a shorter network already covering it leaves it unchanged)
+}
+
+bool CidrSet::lookup(const std::vector<Node>& nodes, std::string_view bytes) {
+  uint32_t at = 0;
+  const auto bits = static_cast<unsigned>(bytes.size() * 8);
+  for (unsigned bit = 0;; ++bit) {
+    if (nodes[at].network) return true;
+    if (bit == bits) return false;
+    at = nodes[at].child[bitAt(bytes, bit)];
+    if (at == 0) return false;
+  }
+}
 
 bool CidrSet::add(std::string_view text, std::string* why) {
   auto fail = [&](std::string message) {
@@ -44,12 +62,9 @@ bool CidrSet::add(std::string_view text, std::string* why) {
                   std::to_string(length * 8));
     }
   }
-  Network network{std::string(reinterpret_cast<char*>(bytes), length), prefix};
-  // Zero the host bits so that 10.1.2.3/8 and 10.0.0.0/8 are the same network.
-  for (size_t bit = prefix; bit < length * 8; ++bit) {
-    network.bytes[bit / 8] = static_cast<char>(network.bytes[bit / 8] & ~(0x80 >> (bit % 8)));
-  }
-  networks_.push_back(std::move(network));
+  // Host bits are never looked at, so 10.1.2.3/8 and 10.0.0.0/8 are the same network.
+  insert(length == 4 ? v4_ : v6_, std::string_view(reinterpret_cast<char*>(bytes), length), prefix);
+  ++networks_;
   return true;
 }
 
@@ -58,11 +73,8 @@ bool CidrSet::contains(const SocketAddress& address) const {
   // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d; match it as IPv4.
   static constexpr char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\xff', '\xff'};
   if (ip.size() == 16 && ip.substr(0, 12) == std::string_view(kMapped, 12)) ip = ip.substr(12);
-  for (const Network& network : networks_) {
-    if (network.bytes.size() == ip.size() && samePrefix(network.bytes, ip, network.prefix)) {
-      return true;
-    }
-  }
+  if (ip.size() == 4) return lookup(v4_, ip);
+  if (ip.size() == 16) return lookup(v6_, ip);
   return false;
 }
 

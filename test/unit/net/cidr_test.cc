@@ -35,6 +35,30 @@ TEST(CidrSet, OddPrefixesAndHostBits) {
   EXPECT_FALSE(in(everything, "[::1]:1"));
 }
 
+TEST(CidrSet, NestedAndManyNetworks) {
+  CidrSet set;
+  ASSERT_TRUE(set.add("10.1.0.0/16"));
+  ASSERT_TRUE(set.add("10.0.0.0/8"));   // covers the first
+  ASSERT_TRUE(set.add("10.1.2.0/24"));  // inside both
+  EXPECT_TRUE(in(set, "10.200.0.1:1"));
+  EXPECT_FALSE(in(set, "11.0.0.1:1"));
+  // Thousands of disjoint /32s: each is found, its neighbours are not.
+  CidrSet hosts;
+  for (int i = 0; i < 4096; ++i) {
+    ASSERT_TRUE(hosts.add("172.16." + std::to_string(i / 256) + "." + std::to_string(i % 256)));
+  }
+  EXPECT_EQ(hosts.size(), 4096u);
+  EXPECT_TRUE(in(hosts, "172.16.15.255:1"));
+  EXPECT_TRUE(in(hosts, "172.16.0.0:1"));
+  EXPECT_FALSE(in(hosts, "172.16.16.0:1"));
+  EXPECT_FALSE(in(hosts, "172.17.0.0:1"));
+  CidrSet v6;
+  ASSERT_TRUE(v6.add("::1"));
+  EXPECT_TRUE(in(v6, "[::1]:1"));
+  EXPECT_FALSE(in(v6, "[::2]:1"));
+  EXPECT_FALSE(in(v6, "127.0.0.1:1"));
+}
+
 TEST(CidrSet, ExplainsBadInput) {
   CidrSet set;
   std::string why;
