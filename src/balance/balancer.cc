@@ -15,6 +15,8 @@ std::unique_ptr<Balancer> makeBalancer(BalanceAlgorithm algorithm,
     case BalanceAlgorithm::kLeastConn:
       return std::make_unique<LeastConnBalancer>(servers);
     case BalanceAlgorithm::kSourceHash:
+    case BalanceAlgorithm::kUriHash:
+    case BalanceAlgorithm::kHeaderHash:
       return std::make_unique<MaglevBalancer>(servers);
     case BalanceAlgorithm::kRandomTwo:
       return std::make_unique<RandomTwoBalancer>(servers, seed);

@@ -20,7 +20,9 @@ struct BalancerServer {
 
 // What a balancing algorithm knows of the connection being placed.
 struct PickContext {
-  std::string_view clientIp;         // address bytes, for source_hash
+  // What consistent hashing places: the client address bytes (source_hash), the request path
+  // (uri_hash) or a header value (header_hash).
+  std::string_view affinityKey;
   const uint32_t* active = nullptr;  // open connections per server (this worker's count)
 };
 

@@ -54,7 +54,7 @@ MaglevBalancer::MaglevBalancer(const std::vector<BalancerServer>& servers) {
 uint32_t MaglevBalancer::pick(const ServerMask& candidates, const PickContext& context) {
   if (table_.empty()) return kNone;
   const size_t m = table_.size();
-  size_t slot = hashBytes(context.clientIp) % m;
+  size_t slot = hashBytes(context.affinityKey) % m;
   for (size_t step = 0; step < m; ++step, slot = (slot + 1) % m) {
     if (candidates.contains(table_[slot])) return table_[slot];
   }

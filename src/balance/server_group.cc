@@ -18,7 +18,7 @@ ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed)
   backup_.balancer = makeBalancer(config.balance, backups, seed ^ 0x9e3779b97f4a7c15ULL);
 }
 
-uint32_t ServerGroup::pickIn(Tier& tier, const ServerMask& excluded, std::string_view clientIp) {
+uint32_t ServerGroup::pickIn(Tier& tier, const ServerMask& excluded, std::string_view affinityKey) {
   const uint32_t n = static_cast<uint32_t>(tier.members.size());
   ServerMask candidates(n);
   for (uint32_t i = 0; i < n; ++i) {
@@ -26,14 +26,14 @@ uint32_t ServerGroup::pickIn(Tier& tier, const ServerMask& excluded, std::string
   }
   if (candidates.empty()) return kNone;
   const uint32_t chosen =
-      tier.balancer->pick(candidates, PickContext{clientIp, tier.active.data()});
+      tier.balancer->pick(candidates, PickContext{affinityKey, tier.active.data()});
   return chosen == kNone ? kNone : tier.members[chosen];
 }
 
-uint32_t ServerGroup::pick(const ServerMask& excluded, std::string_view clientIp) {
-  const uint32_t server = pickIn(primary_, excluded, clientIp);
+uint32_t ServerGroup::pick(const ServerMask& excluded, std::string_view affinityKey) {
+  const uint32_t server = pickIn(primary_, excluded, affinityKey);
   if (server != kNone) return server;
-  return pickIn(backup_, excluded, clientIp);
+  return pickIn(backup_, excluded, affinityKey);
 }
 
 }  // namespace sluice

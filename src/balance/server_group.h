@@ -31,7 +31,7 @@ class ServerGroup {
   // The server (an index into config().servers) for a new connection, skipping `excluded`
   // (servers this connection already failed to reach): a primary while one is left, else a
   // backup, else kNone.
-  uint32_t pick(const ServerMask& excluded, std::string_view clientIp);
+  uint32_t pick(const ServerMask& excluded, std::string_view affinityKey);
 
   void connectionOpened(uint32_t server) { ++tierOf(server).active[local_[server]]; }
   void connectionClosed(uint32_t server) { --tierOf(server).active[local_[server]]; }
@@ -50,7 +50,7 @@ class ServerGroup {
   const Tier& tierOf(uint32_t server) const {
     return config_.servers[server].backup ? backup_ : primary_;
   }
-  uint32_t pickIn(Tier& tier, const ServerMask& excluded, std::string_view clientIp);
+  uint32_t pickIn(Tier& tier, const ServerMask& excluded, std::string_view affinityKey);
 
   const ServerGroupConfig& config_;
   Tier primary_;

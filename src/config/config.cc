@@ -30,6 +30,10 @@ const char* toString(BalanceAlgorithm balance) {
       return "source_hash";
     case BalanceAlgorithm::kRandomTwo:
       return "random_two";
+    case BalanceAlgorithm::kUriHash:
+      return "uri_hash";
+    case BalanceAlgorithm::kHeaderHash:
+      return "header_hash";
   }
   return "?";
 }

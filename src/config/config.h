@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "net/address.h"
 #include "net/cidr.h"
+#include "rules/rule.h"
 #include "tls/certificate.h"
 #include "tls/sni_router.h"
 #include "tls/tls_client_context.h"
@@ -25,7 +26,16 @@ namespace sluice {
 
 enum class ServiceType { kTcp, kHttp, kHttpsPassthrough, kHttpsOffload, kHttpsBridge };
 enum class BackendProtocol { kTcp, kHttp, kHttps };
-enum class BalanceAlgorithm { kRoundRobin, kLeastConn, kSourceHash, kRandomTwo };
+// kUriHash and kHeaderHash place requests (layer 7), by path or by a header's value, with the
+// same consistent hashing as kSourceHash places clients.
+enum class BalanceAlgorithm {
+  kRoundRobin,
+  kLeastConn,
+  kSourceHash,
+  kRandomTwo,
+  kUriHash,
+  kHeaderHash
+};
 enum class ProxyProtocol { kOff, kV1, kV2 };
 enum class NoSniPolicy { kDefault, kReject };
 
@@ -47,6 +57,19 @@ struct ServerConfig {
   std::string tlsVerifyName;
 };
 
+struct StickyCookieConfig {
+  bool enabled = false;
+  std::string name = "SLUICE_SRV";
+  uint64_t maxAgeSeconds = 0;  // 0: a session cookie (no Max-Age)
+  enum class Secure { kAuto, kAlways, kNever } secure = Secure::kAuto;  // auto: on HTTPS VIPs
+  bool httpOnly = true;
+  std::string sameSite = "Lax";  // Lax | Strict | None | "" (not sent)
+  // Made at load: each server's cookie value (an opaque id and its signature), and the
+  // Set-Cookie attributes after the value (without Secure, which depends on the VIP).
+  std::vector<std::string> values;  // parallel to servers
+  std::string attributes;
+};
+
 struct ServerGroupConfig {
   std::string name;
   BackendProtocol protocol = BackendProtocol::kTcp;
@@ -56,6 +79,11 @@ struct ServerGroupConfig {
   Millis idleTimeout{300000};
   ProxyProtocol proxyProtocol = ProxyProtocol::kOff;  // header sent to servers before any byte
   std::vector<ServerConfig> servers;
+
+  std::string hashHeader;  // balance: {header_hash: {name}}
+
+  // sticky.cookie: which server a client's requests go to, carried in a signed cookie.
+  StickyCookieConfig sticky;
 
   // protocol: https (the `tls:` keys), and the client TLS context built from them.
   BackendTlsSettings tls;
@@ -123,6 +151,7 @@ struct VipConfig {
   // http, https-offload and https-bridge: the HTTP/1.1 proxy.
   RedirectHttpsConfig redirectHttps;  // http only
   ForwardedHeadersConfig forwarded;
+  std::shared_ptr<const RuleSet> rules;  // layer-7 rules; null when the VIP has none
   size_t maxHeaderBytes = 32 * 1024;     // limits.max_header_bytes → 431
   uint64_t maxBody = uint64_t{1} << 30;  // limits.max_body → 413
   Millis clientHeaderTimeout{10000};     // timeouts.client_header → 408
@@ -147,6 +176,10 @@ struct GlobalConfig {
   // Capacity of each relay pipe. Larger pipes move more per splice() call (less CPU per MiB);
   // a pipe is held only while its direction has bytes in flight.
   uint64_t pipeSize = 1 << 20;
+  // Signs sticky-session cookies, so that every node with the same secret honours them and a
+  // client cannot make one up. Empty: a random key made at start (cookies then last as long as
+  // the process, and only its own).
+  std::string stickySecret;
 };
 
 struct ConfigSnapshot {

@@ -1,6 +1,7 @@
 #include "config/config_loader.h"
 
 #include <arpa/inet.h>
+#include <openssl/rand.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,7 +15,10 @@
 #include <set>
 #include <sstream>
 
+#include "config/rules_reader.h"
+#include "config/yaml_reader.h"
 #include "core/units.h"
+#include "http/proxy/sticky_cookie.h"
 #include "tls/host_name.h"
 
 namespace sluice {
@@ -29,9 +33,6 @@ std::string ConfigError::toString() const {
 
 namespace {
 
-template <typename Enum>
-using Names = std::initializer_list<std::pair<const char*, Enum>>;
-
 constexpr Names<ServiceType> kServiceNames = {
     {"tcp", ServiceType::kTcp},
     {"http", ServiceType::kHttp},
@@ -45,10 +46,9 @@ constexpr Names<BackendProtocol> kProtocolNames = {
     {"https", BackendProtocol::kHttps},
 };
 constexpr Names<BalanceAlgorithm> kBalanceNames = {
-    {"round_robin", BalanceAlgorithm::kRoundRobin},
-    {"least_conn", BalanceAlgorithm::kLeastConn},
-    {"source_hash", BalanceAlgorithm::kSourceHash},
-    {"random_two", BalanceAlgorithm::kRandomTwo},
+    {"round_robin", BalanceAlgorithm::kRoundRobin}, {"least_conn", BalanceAlgorithm::kLeastConn},
+    {"source_hash", BalanceAlgorithm::kSourceHash}, {"random_two", BalanceAlgorithm::kRandomTwo},
+    {"uri_hash", BalanceAlgorithm::kUriHash},
 };
 
 constexpr Names<ProxyProtocol> kProxyProtocolNames = {
@@ -64,163 +64,6 @@ constexpr Names<NoSniPolicy> kNoSniNames = {
 constexpr uint32_t kMaxWeight = 1000;
 constexpr uint32_t kMaxRetries = 100;
 constexpr unsigned kMaxWorkers = 256;
-
-// Walks the YAML tree, converting values and collecting every error with its location. Each
-// read* helper reports a missing or ill-typed value itself, so the callers read as a schema.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  std::vector<ConfigError>& errors() { return errors_; }
-  std::vector<std::string>& warnings() { return warnings_; }
-  const std::string& file() const { return file_; }
-
-  void error(const YAML::Node& at, const std::string& field, std::string message) {
-    ConfigError e{file_, 0, 0, field, std::move(message)};
-    if (at.IsDefined() && at.Mark().line >= 0) {
-      e.line = at.Mark().line + 1;
-      e.column = at.Mark().column + 1;
-    }
-    errors_.push_back(std::move(e));
-  }
-
-  void errorAt(const YAML::Mark& mark, const std::string& field, std::string message) {
-    errors_.push_back(
-        ConfigError{file_, mark.line + 1, mark.column + 1, field, std::move(message)});
-  }
-
-  // A mapping whose keys must all be among `allowed`: a misspelt key is an error, never a
-  // silently ignored line.
-  bool expectMap(const YAML::Node& node, const std::string& field,
-                 std::initializer_list<std::string_view> allowed) {
-    if (!node.IsMap()) {
-      error(node, field, "expected a mapping (key: value lines)");
-      return false;
-    }
-    for (const auto& entry : node) {
-      const std::string key = entry.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string known;
-        for (std::string_view k : allowed)
-          known += (known.empty() ? "" : ", ") + std::string(k);
-        error(entry.first, join(field, key),
-              "unknown key '" + key + "' (known keys: " + known + ")");
-      }
-    }
-    return true;
-  }
-
-  std::optional<std::string> readString(const YAML::Node& parent, const std::string& field,
-                                        const char* key, bool required) {
-    const YAML::Node node = parent[key];
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) error(parent, join(field, key), "is required");
-      return std::nullopt;
-    }
-    if (!node.IsScalar()) {
-      error(node, join(field, key), "expected a single value");
-      return std::nullopt;
-    }
-    return node.Scalar();
-  }
-
-  template <typename Enum>
-  void readEnum(const YAML::Node& parent, const std::string& field, const char* key,
-                Names<Enum> names, Enum& out) {
-    auto text = readString(parent, field, key, false);
-    if (!text) return;
-    for (const auto& [name, value] : names) {
-      if (*text == name) {
-        out = value;
-        return;
-      }
-    }
-    std::string known;
-    for (const auto& n : names)
-      known += (known.empty() ? "" : ", ") + std::string(n.first);
-    error(parent[key], join(field, key), "'" + *text + "' is not one of: " + known);
-  }
-
-  void readDuration(const YAML::Node& parent, const std::string& field, const char* key,
-                    Millis& out) {
-    auto text = readString(parent, field, key, false);
-    if (!text) return;
-    auto value = parseDuration(*text);
-    if (!value) {
-      error(parent[key], join(field, key),
-            "'" + *text + "' is not a duration (write a number and a unit: 250ms, 5s, 2m, 1h)");
-      return;
-    }
-    out = *value;
-  }
-
-  template <typename Int>
-  void readUint(const YAML::Node& parent, const std::string& field, const char* key, Int min,
-                Int max, Int& out) {
-    auto text = readString(parent, field, key, false);
-    if (!text) return;
-    auto value = parseSize(*text);
-    if (!value || text->find_first_not_of("0123456789") != std::string::npos ||
-        *value < static_cast<uint64_t>(min) || *value > static_cast<uint64_t>(max)) {
-      error(parent[key], join(field, key),
-            "'" + *text + "' must be a whole number from " + std::to_string(min) + " to " +
-                std::to_string(max));
-      return;
-    }
-    out = static_cast<Int>(*value);
-  }
-
-  void readSize(const YAML::Node& parent, const std::string& field, const char* key, uint64_t min,
-                uint64_t max, size_t& out) {
-    auto text = readString(parent, field, key, false);
-    if (!text) return;
-    auto value = parseSize(*text);
-    if (!value || *value < min || *value > max) {
-      error(parent[key], join(field, key),
-            "'" + *text + "' must be a size from " + std::to_string(min) + " to " +
-                std::to_string(max) + " bytes (units: B, KiB, MiB, KB, MB)");
-      return;
-    }
-    out = static_cast<size_t>(*value);
-  }
-
-  void readBool(const YAML::Node& parent, const std::string& field, const char* key, bool& out) {
-    auto text = readString(parent, field, key, false);
-    if (!text) return;
-    if (*text == "true") {
-      out = true;
-    } else if (*text == "false") {
-      out = false;
-    } else {
-      error(parent[key], join(field, key), "'" + *text + "' must be true or false");
-    }
-  }
-
-  void readAddress(const YAML::Node& parent, const std::string& field, const char* key,
-                   SocketAddress& out) {
-    auto text = readString(parent, field, key, true);
-    if (!text) return;
-    std::string why;
-    auto address = SocketAddress::parse(*text, &why);
-    if (!address) {
-      error(parent[key], join(field, key), "'" + *text + "': " + why);
-      return;
-    }
-    out = *address;
-  }
-
-  static std::string join(const std::string& field, std::string_view key) {
-    return field.empty() ? std::string(key) : field + "." + std::string(key);
-  }
-  static std::string index(const std::string& field, size_t i) {
-    return field + "[" + std::to_string(i) + "]";
-  }
-
- private:
-  std::string file_;
-  std::vector<ConfigError> errors_;
-  std::vector<std::string> warnings_;
-};
 
 bool validName(const std::string& name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
@@ -243,7 +86,7 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   const std::string field = "global";
   if (!r.expectMap(node, field,
                    {"workers", "drain_timeout", "access_log", "max_connections", "listen_backlog",
-                    "pipe_size"})) {
+                    "pipe_size", "sticky_secret"})) {
     return;
   }
   if (auto workers = r.readString(node, field, "workers", false); workers && *workers != "auto") {
@@ -259,6 +102,13 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   }
   r.readUint<uint64_t>(node, field, "max_connections", 1, 10'000'000, global.maxConnections);
   r.readUint<int>(node, field, "listen_backlog", 1, 65535, global.listenBacklog);
+  if (auto secret = r.readString(node, field, "sticky_secret", false)) {
+    if (secret->size() < 16) {
+      r.error(node["sticky_secret"], "global.sticky_secret",
+              "is too short to sign cookies: use at least 16 characters (32 random ones is good)");
+    }
+    global.stickySecret = *secret;
+  }
   if (auto text = r.readString(node, field, "pipe_size", false)) {
     auto size = parseSize(*text);
     if (!size || *size < 4096 || *size > (1u << 30)) {
@@ -370,16 +220,87 @@ void prepareBackendTls(Reader& r, const YAML::Node& node, const std::string& fie
   }
 }
 
+// `balance: NAME`, or `balance: {header_hash: {name: HEADER}}`.
+void readBalance(Reader& r, const YAML::Node& node, const std::string& field,
+                 ServerGroupConfig& group) {
+  const YAML::Node balance = node["balance"];
+  if (!balance.IsDefined() || !balance.IsMap()) {
+    r.readEnum(node, field, "balance", kBalanceNames, group.balance);
+    return;
+  }
+  const std::string bfield = Reader::join(field, "balance");
+  if (!r.expectMap(balance, bfield, {"header_hash"})) return;
+  const std::string hfield = Reader::join(bfield, "header_hash");
+  if (r.expectMap(balance["header_hash"], hfield, {"name"})) {
+    if (auto name = r.readString(balance["header_hash"], hfield, "name", true)) {
+      group.balance = BalanceAlgorithm::kHeaderHash;
+      group.hashHeader = *name;
+    }
+  }
+}
+
+// The process's sticky-cookie key when the config sets none: random, made once.
+const std::string& processStickySecret() {
+  static const std::string secret = [] {
+    unsigned char bytes[32];
+    RAND_bytes(bytes, sizeof bytes);
+    return std::string(reinterpret_cast<char*>(bytes), sizeof bytes);
+  }();
+  return secret;
+}
+
+// `sticky: {cookie: {name, max_age, secure, http_only, same_site}}`.
+void readSticky(Reader& r, const YAML::Node& node, const std::string& field,
+                ServerGroupConfig& group) {
+  if (!r.expectMap(node, field, {"cookie"})) return;
+  const YAML::Node cookie = node["cookie"];
+  const std::string cfield = Reader::join(field, "cookie");
+  if (!cookie.IsDefined()) {
+    r.error(node, cfield, "is required");
+    return;
+  }
+  if (!r.expectMap(cookie, cfield, {"name", "max_age", "secure", "http_only", "same_site"})) return;
+  StickyCookieConfig& sticky = group.sticky;
+  sticky.enabled = true;
+  if (auto name = r.readString(cookie, cfield, "name", false)) {
+    if (!StickyCookie::validName(*name)) {
+      r.error(cookie["name"], cfield + ".name", "'" + *name + "' is not a cookie name");
+    }
+    sticky.name = *name;
+  }
+  Millis maxAge{0};
+  r.readDuration(cookie, cfield, "max_age", maxAge);
+  sticky.maxAgeSeconds = static_cast<uint64_t>(maxAge.count() / 1000);
+  if (auto secure = r.readString(cookie, cfield, "secure", false)) {
+    if (*secure == "auto") {
+      sticky.secure = StickyCookieConfig::Secure::kAuto;
+    } else if (*secure == "true") {
+      sticky.secure = StickyCookieConfig::Secure::kAlways;
+    } else if (*secure == "false") {
+      sticky.secure = StickyCookieConfig::Secure::kNever;
+    } else {
+      r.error(cookie["secure"], cfield + ".secure", "must be auto, true or false");
+    }
+  }
+  r.readBool(cookie, cfield, "http_only", sticky.httpOnly);
+  if (auto sameSite = r.readString(cookie, cfield, "same_site", false)) {
+    if (*sameSite != "Lax" && *sameSite != "Strict" && *sameSite != "None" && *sameSite != "off") {
+      r.error(cookie["same_site"], cfield + ".same_site", "must be Lax, Strict, None or off");
+    }
+    sticky.sameSite = *sameSite == "off" ? "" : *sameSite;
+  }
+}
+
 void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
                const std::string& directory, ServerGroupConfig& group) {
   if (!r.expectMap(node, field,
                    {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "tls",
-                    "servers"})) {
+                    "sticky", "servers"})) {
     return;
   }
   readName(r, node, field, group.name);
   r.readEnum(node, field, "protocol", kProtocolNames, group.protocol);
-  r.readEnum(node, field, "balance", kBalanceNames, group.balance);
+  readBalance(r, node, field, group);
   r.readUint<uint32_t>(node, field, "retries", 0, kMaxRetries, group.retries);
   r.readEnum(node, field, "proxy_protocol", kProxyProtocolNames, group.proxyProtocol);
   if (const YAML::Node tls = node["tls"]; tls.IsDefined()) {
@@ -421,6 +342,15 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
     r.error(servers, sfield, "every server is a backup: at least one must be a primary");
   }
   if (group.protocol == BackendProtocol::kHttps) prepareBackendTls(r, node, field, group);
+  if (const YAML::Node sticky = node["sticky"]; sticky.IsDefined()) {
+    readSticky(r, sticky, Reader::join(field, "sticky"), group);
+  }
+  const bool layer7 = group.balance == BalanceAlgorithm::kUriHash ||
+                      group.balance == BalanceAlgorithm::kHeaderHash || group.sticky.enabled;
+  if (layer7 && group.protocol == BackendProtocol::kTcp) {
+    r.error(node["sticky"].IsDefined() ? node["sticky"] : node["balance"], field,
+            "uri_hash, header_hash and sticky cookies need requests: protocol http or https");
+  }
 }
 
 void readSniRoutes(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
@@ -540,10 +470,10 @@ void readHttpOptions(Reader& r, const YAML::Node& node, const std::string& field
 }
 
 void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipConfig& vip) {
-  if (!r.expectMap(
-          node, field,
-          {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni", "limits",
-           "timeouts", "certificates", "tls", "hsts", "redirect_https", "forwarded_headers"})) {
+  if (!r.expectMap(node, field,
+                   {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni",
+                    "limits", "timeouts", "certificates", "tls", "hsts", "redirect_https",
+                    "forwarded_headers", "rules"})) {
     return;
   }
   readName(r, node, field, vip.name);
@@ -583,6 +513,9 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
   }
   readTermination(r, node, field, vip);
   readHttpOptions(r, node, field, vip);
+  if (const YAML::Node rules = node["rules"]; rules.IsDefined()) {
+    vip.rules = readRules(r, rules, Reader::join(field, "rules"));
+  }
 }
 
 // Which keys each service takes, and which it needs.
@@ -608,6 +541,7 @@ void checkVipService(Reader& r, const YAML::Node& node, const std::string& field
   only(node["hsts"], "hsts", terminating, kTerminating);
   only(node["redirect_https"], "redirect_https", vip.service == ServiceType::kHttp, "http");
   only(node["forwarded_headers"], "forwarded_headers", http, kHttp);
+  only(node["rules"], "rules", http, kHttp);
   // (IsDefined() first: yaml-cpp throws when asked the type of an absent node.)
   if (const YAML::Node limits = node["limits"]; limits.IsDefined() && limits.IsMap()) {
     only(limits["client_hello_max"], "limits.client_hello_max", peeks, kTls);
@@ -695,8 +629,29 @@ void readCertificates(Reader& r, const YAML::Node& list, const std::string& dire
   }
 }
 
+// Sticky groups get their cookie values, signed with the configured secret (or the process's
+// random one, with a warning: then no other node, and no later run, honours the cookies).
+void prepareStickyGroups(Reader& r, ConfigSnapshot& config) {
+  bool anySticky = false;
+  for (ServerGroupConfig& group : config.serverGroups) {
+    if (!group.sticky.enabled) continue;
+    anySticky = true;
+    StickyCookie::prepare(group, config.global.stickySecret.empty()
+                                     ? processStickySecret()
+                                     : std::string_view(config.global.stickySecret));
+  }
+  if (anySticky && config.global.stickySecret.empty()) {
+    r.warnings().push_back(
+        r.file() +
+        ": global.sticky_secret is not set: sticky cookies are signed with a random key made at "
+        "start, so they stop working at the next start, and other Sluice nodes will not honour "
+        "them; a cluster must set the same secret on every node");
+  }
+}
+
 // Checks that need the whole file: references between sections, and addresses in use twice.
 void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
+  prepareStickyGroups(r, config);
   std::map<std::string, size_t> groupIndex;
   for (size_t i = 0; i < config.serverGroups.size(); ++i) {
     const std::string& name = config.serverGroups[i].name;
@@ -745,16 +700,26 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
       }
       return group->second;
     };
+    const bool bridge = vip.service == ServiceType::kHttpsBridge;
+    const BackendProtocol needed = bridge         ? BackendProtocol::kHttps
+                                   : vip.isHttp() ? BackendProtocol::kHttp
+                                                  : BackendProtocol::kTcp;
+    const char* what = bridge         ? "sends its requests over new TLS connections"
+                       : vip.isHttp() ? "sends plain HTTP"
+                                      : "relays bytes";
     if (!vip.defaultGroup.empty()) {
-      const bool bridge = vip.service == ServiceType::kHttpsBridge;
-      const BackendProtocol needed = bridge         ? BackendProtocol::kHttps
-                                     : vip.isHttp() ? BackendProtocol::kHttp
-                                                    : BackendProtocol::kTcp;
-      const char* what = bridge         ? "sends its requests over new TLS connections"
-                         : vip.isHttp() ? "sends plain HTTP"
-                                        : "relays bytes";
       vip.defaultGroupIndex =
           resolve(node["default_group"], field + ".default_group", vip.defaultGroup, needed, what);
+    }
+    if (vip.rules) {
+      auto rules = std::const_pointer_cast<RuleSet>(vip.rules);
+      for (size_t k = 0; k < rules->rules.size(); ++k) {
+        Rule& rule = rules->rules[k];
+        if (rule.action != Rule::Action::kRoute) continue;
+        const std::string where = field + ".rules[" + std::to_string(k) + "].action.route";
+        rule.groupIndex =
+            resolve(node["rules"][k]["action"]["route"], where, rule.group, needed, what);
+      }
     }
     auto router = std::make_shared<SniRouter>();
     for (size_t k = 0; k < vip.sniRoutes.size(); ++k) {
