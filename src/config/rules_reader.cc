@@ -48,8 +48,8 @@ bool isFieldValue(std::string_view value) {
   return true;
 }
 
-std::shared_ptr<const RE2> compileRegex(Reader& r, const YAML::Node& node,
-                                        const std::string& field, const std::string& pattern) {
+std::shared_ptr<const RE2> compileRegex(Reader& r, const YAML::Node& node, const std::string& field,
+                                        const std::string& pattern) {
   RE2::Options options;
   options.set_log_errors(false);
   auto regex = std::make_shared<const RE2>(pattern, options);
@@ -65,7 +65,8 @@ void readNames(Reader& r, const YAML::Node& node, const std::string& field,
   for (const std::string& text : stringsOf(r, node, field)) {
     std::string normalised;
     if (!SniRouter::parsePattern(text, normalised)) {
-      r.error(node, field, "'" + text + "' is neither a host name nor a wildcard like *.example.com");
+      r.error(node, field,
+              "'" + text + "' is neither a host name nor a wildcard like *.example.com");
       continue;
     }
     NamePattern pattern;
@@ -76,8 +77,8 @@ void readNames(Reader& r, const YAML::Node& node, const std::string& field,
 }
 
 // header / query / cookie: a mapping, or a list of them, each {name, value | regex | present}.
-void readValueMatches(Reader& r, const YAML::Node& node, const std::string& field, bool regexAllowed,
-                      std::vector<ValueMatch>& out) {
+void readValueMatches(Reader& r, const YAML::Node& node, const std::string& field,
+                      bool regexAllowed, std::vector<ValueMatch>& out) {
   std::vector<YAML::Node> items;
   if (node.IsSequence()) {
     for (const auto& item : node)
@@ -93,8 +94,8 @@ void readValueMatches(Reader& r, const YAML::Node& node, const std::string& fiel
     if (!ok) continue;
     ValueMatch match;
     if (auto name = r.readString(item, ifield, "name", true)) match.name = *name;
-    const int given = item["value"].IsDefined() + item["regex"].IsDefined() +
-                      item["present"].IsDefined();
+    const int given =
+        item["value"].IsDefined() + item["regex"].IsDefined() + item["present"].IsDefined();
     if (given != 1) {
       r.error(item, ifield,
               regexAllowed ? "needs exactly one of value, regex or present"
@@ -163,12 +164,16 @@ void readMatch(Reader& r, const YAML::Node& node, const std::string& field, Rule
   if (node["method"].IsDefined()) {
     match.methods = stringsOf(r, node["method"], key("method"));
     for (const std::string& method : match.methods) {
-      if (!isToken(method)) r.error(node["method"], key("method"), "'" + method + "' is not a method");
+      if (!isToken(method))
+        r.error(node["method"], key("method"), "'" + method + "' is not a method");
     }
   }
-  if (node["header"].IsDefined()) readValueMatches(r, node["header"], key("header"), true, match.headers);
-  if (node["query"].IsDefined()) readValueMatches(r, node["query"], key("query"), false, match.queries);
-  if (node["cookie"].IsDefined()) readValueMatches(r, node["cookie"], key("cookie"), false, match.cookies);
+  if (node["header"].IsDefined())
+    readValueMatches(r, node["header"], key("header"), true, match.headers);
+  if (node["query"].IsDefined())
+    readValueMatches(r, node["query"], key("query"), false, match.queries);
+  if (node["cookie"].IsDefined())
+    readValueMatches(r, node["cookie"], key("cookie"), false, match.cookies);
   if (node["source"].IsDefined()) match.source = readNetworks(r, node["source"], key("source"));
   if (node["not_source"].IsDefined()) {
     match.notSource = readNetworks(r, node["not_source"], key("not_source"));
@@ -278,9 +283,10 @@ void readAction(Reader& r, const YAML::Node& node, const std::string& field, Rul
       rule.status = 200;
       r.readUint<int>(respond, rfield, "status", 200, 599, rule.status);
       const std::string body = r.readString(respond, rfield, "body", false).value_or("");
-      const std::string type =
-          r.readString(respond, rfield, "content_type", false).value_or("text/plain; charset=utf-8");
-      if (!isFieldValue(type)) r.error(respond["content_type"], rfield + ".content_type", "expected one line of text");
+      const std::string type = r.readString(respond, rfield, "content_type", false)
+                                   .value_or("text/plain; charset=utf-8");
+      if (!isFieldValue(type))
+        r.error(respond["content_type"], rfield + ".content_type", "expected one line of text");
       rule.response = renderResponse(rule.status, type, body);
     }
   }
@@ -288,7 +294,8 @@ void readAction(Reader& r, const YAML::Node& node, const std::string& field, Rul
   readHeaderEdits(r, node, field, "response", rule.responseEdits);
   if (rule.action == Rule::Action::kNone && rule.requestEdits.empty() &&
       rule.responseEdits.empty() && node.IsMap()) {
-    r.error(node, field, "does nothing: give allow, deny, redirect, route, respond or header changes");
+    r.error(node, field,
+            "does nothing: give allow, deny, redirect, route, respond or header changes");
   }
 }
 

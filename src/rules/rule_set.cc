@@ -1,6 +1,5 @@
-#include "rules/rule.h"
-
 #include "http/ascii.h"
+#include "rules/rule.h"
 
 namespace sluice {
 namespace {
@@ -40,9 +39,10 @@ bool queryMatches(const ValueMatch& match, std::string_view query) {
 bool cookieMatches(const ValueMatch& match, const std::vector<HttpHeader>& headers) {
   for (const HttpHeader& header : headers) {
     if (!equalsIgnoreCase(header.name, "cookie")) continue;
-    const bool found = anyPair(header.value, ';', [&](std::string_view name, std::string_view value) {
-      return name == match.name && match.matchesValue(value);
-    });
+    const bool found =
+        anyPair(header.value, ';', [&](std::string_view name, std::string_view value) {
+          return name == match.name && match.matchesValue(value);
+        });
     if (found) return true;
   }
   return false;
@@ -63,8 +63,7 @@ bool NamePattern::matches(std::string_view candidate) const {
   if (!wildcard) return equalsIgnoreCase(candidate, name);
   // One label, then the suffix: "a.example.test" for ".example.test", not "a.b.example.test".
   const size_t dot = candidate.find('.');
-  return dot != 0 && dot != std::string_view::npos &&
-         equalsIgnoreCase(candidate.substr(dot), name);
+  return dot != 0 && dot != std::string_view::npos && equalsIgnoreCase(candidate.substr(dot), name);
 }
 
 bool ValueMatch::matchesValue(std::string_view candidate) const {
@@ -134,7 +133,8 @@ void RequestFacts::setRequest(const HttpRequestHead& head) {
   host = hostPart;
   const size_t question = head.target.find('?');
   path = head.target.substr(0, question);
-  query = question == std::string_view::npos ? std::string_view() : head.target.substr(question + 1);
+  query =
+      question == std::string_view::npos ? std::string_view() : head.target.substr(question + 1);
   headers = &head.headers;
 }
 

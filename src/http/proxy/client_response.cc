@@ -17,9 +17,12 @@ void writeClientResponseHead(const HttpResponseHead& head, const ClientResponseC
       continue;
     }
     if (namedByConnection(head.headers, header.name)) continue;
+    if (context.edits && dropsHeader(*context.edits, header.name)) continue;
     sawHsts = sawHsts || equalsIgnoreCase(header.name, "strict-transport-security");
     out.append(header.name).append(": ").append(header.value).append("\r\n");
   }
+  if (context.edits) appendEditedHeaders(*context.edits, out);
+  out.append(context.extraLines);
   if (head.chunked) out.append("Transfer-Encoding: chunked\r\n");
   if (!context.hsts.empty() && !sawHsts && head.status >= 200) {
     out.append("Strict-Transport-Security: ").append(context.hsts).append("\r\n");

@@ -6,10 +6,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "http/ascii.h"
 #include "http/error_response.h"
 #include "http/proxy/client_response.h"
+#include "http/proxy/sticky_cookie.h"
 #include "http/proxy/upstream_pool.h"
 #include "http/proxy/upstream_request.h"
+#include "http/reason_phrase.h"
 #include "server/worker.h"
 #include "tls/host_name.h"
 
@@ -36,12 +39,13 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
     : worker_(worker),
       config_(std::move(config)),
       vip_(vip),
-      group_(*config_->groups[vip.defaultGroupIndex]),
+      defaultGroup_(config_->groups[vip.defaultGroupIndex].get()),
+      group_(defaultGroup_),
       client_(std::move(client)),
       peer_(peer),
       vipPort_(vip.listen.port()),
       parser_(vip.maxHeaderBytes, vip.maxBody),
-      tried_(static_cast<uint32_t>(group_.size())),
+      tried_(static_cast<uint32_t>(group_->size())),
       requestStart_(worker.loop().now()),
       lastActivity_(requestStart_),
       timer_(worker.loop().timers(), [this] { onTimer(); }),
@@ -60,6 +64,9 @@ void HttpProxySession::adoptPeeked(BufferPool::Buffer peeked, size_t length) {
 }
 
 void HttpProxySession::start() {
+  facts_.source = &peer_;
+  facts_.scheme = vip_.terminatesTls() ? "https" : "http";
+  facts_.port = vipPort_;
   if (vip_.terminatesTls()) {
     SSL* ssl = vip_.tls->newSession();
     if (!ssl) {
@@ -231,14 +238,20 @@ void HttpProxySession::onRequestHead() {
     redirectToHttps();
     return;
   }
-  const ForwardingContext context{&peer_, vip_.forwarded.trustedProxies.contains(peer_),
-                                  vip_.terminatesTls() ? "https" : "http", vipPort_,
-                                  vip_.forwarded.rfc7239};
+  if (!applyRules()) return;  // answered by a rule
+  prepareAffinity(head);
+  ForwardingContext context{&peer_, vip_.forwarded.trustedProxies.contains(peer_),
+                            vip_.terminatesTls() ? "https" : "http", vipPort_,
+                            vip_.forwarded.rfc7239};
+  if (!decision_.requestEdits.empty()) context.edits = &decision_.requestEdits;
   upstreamHead_.clear();
   writeUpstreamRequestHead(head, context, upstreamHead_);
   toServer_.append(upstreamHead_);
   request_ = Request::kSendingBody;
-  if (upstream_ == Upstream::kConnected && serverIdleReusable_) {
+  // Balancing is per request: the attached connection serves this one only if it goes to the
+  // server the group (or the client's sticky cookie) chooses now.
+  const uint32_t chosen = pickServer();
+  if (upstream_ == Upstream::kConnected && serverIdleReusable_ && chosen == serverIndex_) {
     // The server connection of the previous request: no pool round trip, no epoll changes.
     // Like a pooled one, it may have been closed by the server just now (see
     // onUpstreamClosed()).
@@ -246,11 +259,99 @@ void HttpProxySession::onRequestHead() {
     serverFromPool_ = true;
     attempts_ = 1;
     tried_.insert(serverIndex_);
-    group_.connectionOpened(serverIndex_);
+    group_->connectionOpened(serverIndex_);
     expectResponse();
-  } else if (upstream_ == Upstream::kNone) {
-    connectNext();
+    return;
   }
+  if (serverIdleReusable_) releaseUpstream(true);  // to the pool, for whoever needs it next
+  connectNext(chosen);
+}
+
+// Runs the VIP's rules. False when a rule answered the request itself (deny, redirect,
+// respond); otherwise the request goes on to the default group or a rule's route, with the
+// header changes of every matching rule.
+bool HttpProxySession::applyRules() {
+  decision_.clear();
+  ServerGroup* group = defaultGroup_;
+  if (vip_.rules) {
+    facts_.setRequest(parser_.head());
+    facts_.sni = transport_->serverName();
+    vip_.rules->evaluate(facts_, decision_);
+  }
+  if (const Rule* rule = decision_.terminal) {
+    switch (rule->action) {
+      case Rule::Action::kNone:
+      case Rule::Action::kAllow:
+        break;
+      case Rule::Action::kRoute:
+        group = config_->groups[rule->groupIndex].get();
+        break;
+      case Rule::Action::kDeny:
+        answerLocally(errorResponse(rule->status), rule->status, "denied");
+        return false;
+      case Rule::Action::kRespond:
+        answerLocally(rule->response, rule->status, "responded");
+        return false;
+      case Rule::Action::kRedirect: {
+        std::string& response = upstreamHead_;  // free until the request is forwarded
+        response.assign("HTTP/1.1 ").append(std::to_string(rule->status)).append(" ");
+        response.append(reasonPhrase(rule->status)).append("\r\nLocation: ");
+        rule->redirect.render(facts_, response);
+        response.append("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        answerLocally(response, rule->status, "redirected");
+        return false;
+      }
+    }
+  }
+  useGroup(group);
+  return true;
+}
+
+// Sluice's own answer to the request (a rule's deny, redirect or respond); the connection
+// closes once it is sent, so that a request body need not be read.
+void HttpProxySession::answerLocally(std::string_view response, int status, std::string_view end) {
+  toClient_.append(response);
+  status_ = status;
+  request_ = Request::kAnswered;
+  closeWhenFlushed_ = true;
+  logRequest(status, end);
+}
+
+// Switches the request to `group`. A connection kept from the previous request belongs to the
+// old group: it goes back to the pool first.
+void HttpProxySession::useGroup(ServerGroup* group) {
+  if (group == group_) return;
+  if (serverIdleReusable_) releaseUpstream(true);
+  group_ = group;
+  tried_ = ServerMask(static_cast<uint32_t>(group_->size()));
+}
+
+// What places this request in its group: the sticky cookie's server, and the key the group's
+// hashing balances on.
+void HttpProxySession::prepareAffinity(const HttpRequestHead& head) {
+  const ServerGroupConfig& group = group_->config();
+  stickyServer_ = group.sticky.enabled ? StickyCookie::serverOf(group.sticky, head.headers)
+                                       : ServerGroup::kNone;
+  affinityKey_.clear();
+  if (group.balance == BalanceAlgorithm::kUriHash) {
+    affinityKey_.assign(head.target.substr(0, head.target.find('?')));
+  } else if (group.balance == BalanceAlgorithm::kHeaderHash) {
+    for (const HttpHeader& header : head.headers) {
+      if (equalsIgnoreCase(header.name, group.hashHeader)) {
+        affinityKey_.assign(header.value);
+        break;
+      }
+    }
+  }
+  // Source hash, and header_hash without the header: the client's address.
+  if (affinityKey_.empty()) affinityKey_.assign(peer_.ipBytes());
+}
+
+// The next server to try: the one the client's cookie names while it can be tried, else the
+// group's choice.
+uint32_t HttpProxySession::pickServer() {
+  if (stickyServer_ != ServerGroup::kNone && !tried_.contains(stickyServer_)) return stickyServer_;
+  return group_->pick(tried_, affinityKey_);
 }
 
 void HttpProxySession::redirectToHttps() {
@@ -283,14 +384,15 @@ void HttpProxySession::redirectToHttps() {
   logRequest(status, "redirect_https");
 }
 
-void HttpProxySession::connectNext() {
-  const ServerGroupConfig& group = group_.config();
+void HttpProxySession::connectNext(uint32_t chosen) {
+  const ServerGroupConfig& group = group_->config();
   for (;;) {
     if (attempts_ > group.retries) {
       respondError(502, "connect_failed");
       return;
     }
-    serverIndex_ = group_.pick(tried_, peer_.ipBytes());
+    serverIndex_ = chosen != ServerGroup::kNone ? chosen : pickServer();
+    chosen = ServerGroup::kNone;
     if (serverIndex_ == ServerGroup::kNone) {
       respondError(attempts_ == 0 ? 503 : 502, attempts_ == 0 ? "no_server" : "connect_failed");
       return;
@@ -302,7 +404,7 @@ void HttpProxySession::connectNext() {
     serverFromPool_ = server_.fd.valid();
     if (serverFromPool_ ? worker_.loop().add(server_.fd.get(), kEvents, &serverEndpoint_)
                         : openConnection()) {
-      group_.connectionOpened(serverIndex_);
+      group_->connectionOpened(serverIndex_);
       upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
       serverReadable_ = serverFromPool_;
       serverEvent_ = false;
@@ -317,7 +419,7 @@ void HttpProxySession::connectNext() {
 // A new TCP connection to the chosen server, registered with the loop (the connect completes
 // later: checkConnected()).
 bool HttpProxySession::openConnection() {
-  server_.fd = connectTcp(group_.config().servers[serverIndex_].address);
+  server_.fd = connectTcp(group_->config().servers[serverIndex_].address);
   return server_.fd.valid() && worker_.loop().add(server_.fd.get(), kEvents, &serverEndpoint_);
 }
 
@@ -330,7 +432,7 @@ void HttpProxySession::noteConnectFailure(std::string_view why) {
 // made exactly as this request needs it may be reused (same server, and for TLS the same
 // trust, SNI and verified name).
 void HttpProxySession::buildUpstreamKey() {
-  const ServerGroupConfig& group = group_.config();
+  const ServerGroupConfig& group = group_->config();
   const ServerConfig& server = group.servers[serverIndex_];
   const uint16_t port = server.address.port();
   upstreamKey_.assign(server.address.ipBytes());
@@ -373,7 +475,7 @@ bool HttpProxySession::checkConnected() {
     connectNext();
     return true;
   }
-  const ServerGroupConfig& group = group_.config();
+  const ServerGroupConfig& group = group_->config();
   if (!group.tlsContext) {
     server_.transport = Transport(server_.fd.get());
     upstream_ = Upstream::kConnected;
@@ -522,9 +624,20 @@ void HttpProxySession::onResponseHead() {
   const bool bodiless = headHeadRequest_ || head.status == 204 || head.status == 304;
   const bool delimitedByClose = !bodiless && !head.chunked && !head.hasContentLength;
   closeAfterResponse_ = !clientKeepAlive_ || delimitedByClose;
+  ClientResponseContext context{hsts, closeAfterResponse_, clientHttp10_ && clientKeepAlive_};
+  if (!decision_.responseEdits.empty()) context.edits = &decision_.responseEdits;
+  const StickyCookieConfig& sticky = group_->config().sticky;
+  stickyLine_.clear();
+  if (sticky.enabled && serverIndex_ != stickyServer_) {
+    // First pick, or the cookie's server could not be used: send the client to this one.
+    const bool secure =
+        sticky.secure == StickyCookieConfig::Secure::kAlways ||
+        (sticky.secure == StickyCookieConfig::Secure::kAuto && vip_.terminatesTls());
+    StickyCookie::appendSetCookie(sticky, serverIndex_, secure, stickyLine_);
+    context.extraLines = stickyLine_;
+  }
   const size_t before = toClient_.size();
-  writeClientResponseHead(head, {hsts, closeAfterResponse_, clientHttp10_ && clientKeepAlive_},
-                          toClient_);
+  writeClientResponseHead(head, context, toClient_);
   responseBytes_ += toClient_.size() - before;
   if (head.upgrade) {
     upgraded_ = true;
@@ -541,7 +654,7 @@ void HttpProxySession::onResponseComplete() {
   if (reusable && !closeAfterResponse_) {
     // Keep it for this client's next request; its buffer starts over (reusable means every
     // byte it sent was parsed).
-    group_.connectionClosed(serverIndex_);
+    group_->connectionClosed(serverIndex_);
     serverIdleReusable_ = true;
     upStart_ = upEnd_ = 0;
   } else {
@@ -582,7 +695,7 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
     // head again on a new connection to the same server.
     releaseUpstream(false);
     if (openConnection()) {
-      group_.connectionOpened(serverIndex_);
+      group_->connectionOpened(serverIndex_);
       serverFromPool_ = false;
       upstream_ = Upstream::kConnecting;
       serverReadable_ = serverEvent_ = false;
@@ -647,7 +760,7 @@ void HttpProxySession::respondError(int status, std::string_view reason) {
 
 void HttpProxySession::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
-  if (!serverIdleReusable_) group_.connectionClosed(serverIndex_);
+  if (!serverIdleReusable_) group_->connectionClosed(serverIndex_);
   serverIdleReusable_ = false;
   worker_.loop().remove(server_.fd.get());
   if (reusable) {
@@ -669,7 +782,7 @@ void HttpProxySession::startNextRequest() {
   attempts_ = 0;
   lastConnectError_.clear();
   status_ = 0;
-  tried_ = ServerMask(static_cast<uint32_t>(group_.size()));
+  tried_ = ServerMask(static_cast<uint32_t>(group_->size()));
   expectingResponse_ = false;
   requestStart_ = worker_.loop().now();
   // A pipelined request may wait in the buffer: move it to the front, where a head must start.
@@ -695,8 +808,12 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
   line.field("client", peer_.toString());
   line.field("method", method_).field("host", host_).field("path", path_);
   line.field("status", static_cast<uint64_t>(status));
+  if (decision_.terminal && request_ != Request::kReadingHead) {
+    line.field("rule", decision_.terminal->name);
+  }
+  if (group_ != defaultGroup_) line.field("group", group_->config().name);
   if (serverIndex_ != ServerGroup::kNone) {
-    line.field("server", group_.config().servers[serverIndex_].name);
+    line.field("server", group_->config().servers[serverIndex_].name);
   }
   line.field("bytes_in", requestBytes_).field("bytes_out", responseBytes_);
   if (responseHeadSeen_) line.field("upstream_ms", millisBetween(requestSent_, responseHeadAt_));
@@ -713,18 +830,18 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
 std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadline() const {
   const bool headStarted = inEnd_ > inStart_ || requestBytes_ > 0;
   if (!handshakeDone_) return {requestStart_ + vip_.clientHeaderTimeout, Deadline::kHandshake};
-  if (upgraded_) return {lastActivity_ + group_.config().idleTimeout, Deadline::kIdle};
+  if (upgraded_) return {lastActivity_ + group_->config().idleTimeout, Deadline::kIdle};
   if (request_ == Request::kReadingHead) {
     return headStarted ? std::pair{requestStart_ + vip_.clientHeaderTimeout, Deadline::kHeader}
                        : std::pair{lastActivity_ + vip_.keepAliveTimeout, Deadline::kKeepAlive};
   }
   if (upstream_ == Upstream::kConnecting || upstream_ == Upstream::kHandshaking) {
-    return {requestSent_ + group_.config().connectTimeout, Deadline::kConnect};
+    return {requestSent_ + group_->config().connectTimeout, Deadline::kConnect};
   }
   if (request_ == Request::kSent && !responseHeadSeen_) {
     return {requestSent_ + vip_.serverResponseTimeout, Deadline::kResponse};
   }
-  return {lastActivity_ + group_.config().idleTimeout, Deadline::kIdle};
+  return {lastActivity_ + group_->config().idleTimeout, Deadline::kIdle};
 }
 
 // Deadlines are armed lazily: traffic only moves lastActivity_, and the timer is re-armed when

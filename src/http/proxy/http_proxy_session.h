@@ -13,6 +13,7 @@
 #include "http/proxy/upstream_pool.h"
 #include "net/address.h"
 #include "net/socket.h"
+#include "rules/rule.h"
 #include "server/session.h"
 #include "server/worker_config.h"
 #include "tls/transport.h"
@@ -69,7 +70,12 @@ class HttpProxySession final : public Session {
   void parseRequest();
   void onRequestHead();
   void redirectToHttps();
-  void connectNext();
+  bool applyRules();
+  void answerLocally(std::string_view response, int status, std::string_view end);
+  void useGroup(ServerGroup* group);
+  void prepareAffinity(const HttpRequestHead& head);
+  uint32_t pickServer();
+  void connectNext(uint32_t chosen = ServerGroup::kNone);
   void expectResponse();
   bool checkConnected();
   bool handshakeUpstream();
@@ -101,7 +107,8 @@ class HttpProxySession final : public Session {
   Worker& worker_;
   std::shared_ptr<const WorkerConfig> config_;
   const VipConfig& vip_;
-  ServerGroup& group_;
+  ServerGroup* const defaultGroup_;
+  ServerGroup* group_;  // the current request's: the default, or a rule's route
   UniqueFd client_;
   SocketAddress peer_;
   uint16_t vipPort_;
@@ -162,6 +169,14 @@ class HttpProxySession final : public Session {
   std::string toClient_;
   size_t toClientSent_ = 0;
   bool closeWhenFlushed_ = false;
+
+  // Layer 7: what the rules see and decided, and where the request's affinity points
+  // (capacity reused between requests).
+  RequestFacts facts_;
+  RuleDecision decision_;
+  std::string affinityKey_;                     // path (uri_hash) or header value (header_hash)
+  uint32_t stickyServer_ = ServerGroup::kNone;  // the server the client's cookie names
+  std::string stickyLine_;                      // a Set-Cookie to add to the response, or empty
 
   // The current request, for the access log (capacity reused between requests).
   std::string method_, host_, path_;

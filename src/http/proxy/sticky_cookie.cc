@@ -68,7 +68,8 @@ void StickyCookie::prepare(ServerGroupConfig& group, std::string_view secret) {
     sticky.values.push_back(id + "." + hex(digest, 16));
   }
   sticky.attributes = "; Path=/";
-  if (sticky.maxAgeSeconds > 0) sticky.attributes += "; Max-Age=" + std::to_string(sticky.maxAgeSeconds);
+  if (sticky.maxAgeSeconds > 0)
+    sticky.attributes += "; Max-Age=" + std::to_string(sticky.maxAgeSeconds);
   if (sticky.httpOnly) sticky.attributes += "; HttpOnly";
   if (!sticky.sameSite.empty()) sticky.attributes += "; SameSite=" + sticky.sameSite;
 }

@@ -43,6 +43,7 @@ void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingConte
       continue;
     }
     if (namedByConnection(head.headers, name)) continue;
+    if (context.edits && dropsHeader(*context.edits, name)) continue;
     if (isForwardingClaim(name)) {
       if (!trusted) continue;
       if (equalsIgnoreCase(name, "x-forwarded-for")) {
@@ -58,6 +59,7 @@ void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingConte
     }
     appendHeader(out, name, header.value);
   }
+  if (context.edits) appendEditedHeaders(*context.edits, out);
   if (head.chunked) appendHeader(out, "Transfer-Encoding", "chunked");
   if (head.upgrade && !upgrade.empty()) {
     appendHeader(out, "Connection", "upgrade");

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "http/http_request_head.h"
+#include "http/proxy/header_edits.h"
 #include "net/address.h"
 
 namespace sluice {
@@ -16,6 +17,7 @@ struct ForwardingContext {
   std::string_view scheme;  // "https" on an offload or bridge VIP, "http" on an http VIP
   uint16_t vipPort = 0;     // the port the client connected to
   bool rfc7239 = false;     // also send RFC 7239 Forwarded
+  const HeaderEditList* edits = nullptr;  // rules' request header changes, if any
 };
 
 // Writes the request head to send to a server: the request line in HTTP/1.1, the client's
@@ -31,6 +33,8 @@ struct ForwardingContext {
 //   extended: X-Forwarded-For gets the peer's address appended (several X-Forwarded-For
 //   headers are joined into one), X-Forwarded-Proto and -Port are set only if absent.
 // - Host is kept as the client sent it.
+// - Rules' header changes apply to the client's headers (see header_edits.h); the forwarded
+//   headers are Sluice's and always sent.
 void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingContext& context,
                               std::string& out);
 
