@@ -306,6 +306,19 @@ TEST_F(HttpProxyTest, AnUnreachableServerGives502) {
   EXPECT_EQ(sluice.accessLog()[0]["error"], "Connection refused");
 }
 
+// A refused connect moves the request, as it is, to the next server: the client never knows.
+TEST_F(HttpProxyTest, ARefusedServerIsSkippedForTheNext) {
+  const uint16_t dead = freePort();
+  SluiceProcess sluice(config("", "",
+                              "[{name: dead, address: 127.0.0.1:" + std::to_string(dead) +
+                                  "}, {name: o1, address: " + origin_.address() + "}]"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(http("/"), "hello from o1\n");
+    EXPECT_EQ(http("/upload", "--data-binary 'abc'").substr(0, 6), "len=3 ");
+  }
+}
+
 TEST_F(HttpProxyTest, RedirectHttpsAndHsts) {
   SluiceProcess sluice(config("    hsts: {max_age: 31536000, include_subdomains: true}\n",
                               "    redirect_https: {port: 8443, status: 308}\n"));

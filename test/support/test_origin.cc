@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "support/net_helpers.h"
@@ -28,12 +29,21 @@ TestOrigin::TestOrigin(Handler handler) : handler_(std::move(handler)) {
   acceptThread_ = std::thread([this] { acceptLoop(); });
 }
 
-TestOrigin::~TestOrigin() {
+void TestOrigin::stop() {
+  if (stopped_) return;
+  stopped_ = true;
   [[maybe_unused]] ssize_t n = ::write(stopPipe_[1], "x", 1);
   acceptThread_.join();
+  ::close(listenFd_);
+  std::lock_guard lock(mutex_);
+  for (int fd : open_)
+    ::shutdown(fd, SHUT_RDWR);
+}
+
+TestOrigin::~TestOrigin() {
+  stop();
   for (auto& t : connections_)
     t.join();
-  ::close(listenFd_);
   ::close(stopPipe_[0]);
   ::close(stopPipe_[1]);
 }
@@ -47,7 +57,16 @@ void TestOrigin::acceptLoop() {
     if (fd < 0) continue;
     ++accepted_;
     std::lock_guard lock(mutex_);
-    connections_.emplace_back([this, fd] { handler_(fd); });
+    // The handler owns and closes `fd`; the duplicate lets stop() shut the socket down, and
+    // is closed as soon as the handler returns (the socket closes with its last descriptor).
+    const int watch = ::dup(fd);
+    open_.push_back(watch);
+    connections_.emplace_back([this, fd, watch] {
+      handler_(fd);
+      std::lock_guard lock(mutex_);
+      open_.erase(std::find(open_.begin(), open_.end(), watch));
+      ::close(watch);
+    });
   }
 }
 

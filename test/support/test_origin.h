@@ -19,6 +19,10 @@ class TestOrigin {
   explicit TestOrigin(Handler handler);
   ~TestOrigin();
 
+  // Stops like a crashed server: the port refuses new connections and every open connection
+  // is shut down (handlers see EOF and errors). Idempotent; the destructor calls it.
+  void stop();
+
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int accepted() const { return accepted_.load(); }
@@ -38,6 +42,8 @@ class TestOrigin {
   std::thread acceptThread_;
   std::mutex mutex_;
   std::vector<std::thread> connections_;
+  std::vector<int> open_;  // a duplicate of each open connection's fd, to shut it down
+  bool stopped_ = false;
 };
 
 }  // namespace sluice::test

@@ -240,6 +240,13 @@ void HttpProxySession::onRequestHead() {
   }
   if (!applyRules()) return;  // answered by a rule
   prepareAffinity(head);
+  // Balancing is per request: the attached connection serves this one only if it goes to the
+  // server the group (or the client's sticky cookie) chooses now; otherwise it goes back to
+  // the pool (before the head is queued: releasing a connection drops what was queued for it).
+  const uint32_t chosen = pickServer();
+  const bool reuseAttached =
+      upstream_ == Upstream::kConnected && serverIdleReusable_ && chosen == serverIndex_;
+  if (serverIdleReusable_ && !reuseAttached) releaseUpstream(true);
   ForwardingContext context{&peer_, vip_.forwarded.trustedProxies.contains(peer_),
                             vip_.terminatesTls() ? "https" : "http", vipPort_,
                             vip_.forwarded.rfc7239};
@@ -248,10 +255,7 @@ void HttpProxySession::onRequestHead() {
   writeUpstreamRequestHead(head, context, upstreamHead_);
   toServer_.append(upstreamHead_);
   request_ = Request::kSendingBody;
-  // Balancing is per request: the attached connection serves this one only if it goes to the
-  // server the group (or the client's sticky cookie) chooses now.
-  const uint32_t chosen = pickServer();
-  if (upstream_ == Upstream::kConnected && serverIdleReusable_ && chosen == serverIndex_) {
+  if (reuseAttached) {
     // The server connection of the previous request: no pool round trip, no epoll changes.
     // Like a pooled one, it may have been closed by the server just now (see
     // onUpstreamClosed()).
@@ -263,7 +267,6 @@ void HttpProxySession::onRequestHead() {
     expectResponse();
     return;
   }
-  if (serverIdleReusable_) releaseUpstream(true);  // to the pool, for whoever needs it next
   connectNext(chosen);
 }
 
@@ -758,6 +761,8 @@ void HttpProxySession::respondError(int status, std::string_view reason) {
   logRequest(status, reason);
 }
 
+// Lets go of the server connection. What was queued for the server stays queued: after a
+// failed connect the request goes to the next server as it is.
 void HttpProxySession::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
   if (!serverIdleReusable_) group_->connectionClosed(serverIndex_);
@@ -770,13 +775,14 @@ void HttpProxySession::releaseUpstream(bool reusable) {
   }
   server_ = {};
   upstream_ = Upstream::kNone;
-  toServer_.clear();
-  toServerSent_ = 0;
   upStart_ = upEnd_ = 0;
 }
 
 void HttpProxySession::startNextRequest() {
   request_ = Request::kReadingHead;
+  // Whatever the last server did not take (it answered before the whole body) is dropped.
+  toServer_.clear();
+  toServerSent_ = 0;
   responseHeadSeen_ = responseStarted_ = false;
   requestBytes_ = responseBytes_ = 0;
   attempts_ = 0;

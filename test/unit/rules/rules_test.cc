@@ -89,8 +89,9 @@ TEST(RulesConfig, CompilerErrorsAreLocated) {
   std::string tcp = configWith("      - {match: {any: true}, action: {deny: 403}}\n");
   tcp.replace(tcp.find("service: http"), 13, "service: tcp");
   tcp.replace(tcp.find("default_group: web"), 18, "default_group: raw");
-  EXPECT_TRUE(hasError(errorsOf(tcp), "vips[0].rules: rules applies to http, https-offload and "
-                                      "https-bridge VIPs, not to a tcp VIP"));
+  EXPECT_TRUE(hasError(errorsOf(tcp),
+                       "vips[0].rules: rules applies to http, https-offload and "
+                       "https-bridge VIPs, not to a tcp VIP"));
 }
 
 class RuleEvaluation : public ::testing::Test {
@@ -128,17 +129,22 @@ class RuleEvaluation : public ::testing::Test {
 };
 
 TEST_F(RuleEvaluation, EachMatchKey) {
-  load("      - {name: host, match: {host: \"*.old.test\"}, action: {deny: 403}}\n"
-       "      - {name: exact, match: {path: [/a, /b]}, action: {deny: 403}}\n"
-       "      - {name: prefix, match: {path_prefix: /api/, method: [GET, POST]}, action: {route: api}}\n"
-       "      - {name: regex, match: {path_regex: \"^/v[0-9]+/\"}, action: {deny: 404}}\n"
-       "      - {name: bot, match: {header: {name: User-Agent, regex: \"(?i)badbot\"}}, action: {deny: 429}}\n"
-       "      - {name: debug, match: {query: {name: debug, value: \"1\"}}, action: {deny: 403}}\n"
-       "      - {name: beta, match: {cookie: {name: beta, present: true}}, action: {route: api}}\n"
-       "      - {name: office, match: {path_prefix: /admin, not_source: [203.0.113.0/24, \"2001:db8::/32\"]}, action: {deny: 403}}\n"
-       "      - {name: internal, match: {source: \"10.9.0.0/16\"}, action: {allow: true}}\n"
-       "      - {name: sni, match: {sni: secure.test}, action: {deny: 403}}\n"
-       "      - {name: token, match: {header: {name: X-Token, value: s3cret}}, action: {allow: true}}\n");
+  load(
+      "      - {name: host, match: {host: \"*.old.test\"}, action: {deny: 403}}\n"
+      "      - {name: exact, match: {path: [/a, /b]}, action: {deny: 403}}\n"
+      "      - {name: prefix, match: {path_prefix: /api/, method: [GET, POST]}, action: {route: "
+      "api}}\n"
+      "      - {name: regex, match: {path_regex: \"^/v[0-9]+/\"}, action: {deny: 404}}\n"
+      "      - {name: bot, match: {header: {name: User-Agent, regex: \"(?i)badbot\"}}, action: "
+      "{deny: 429}}\n"
+      "      - {name: debug, match: {query: {name: debug, value: \"1\"}}, action: {deny: 403}}\n"
+      "      - {name: beta, match: {cookie: {name: beta, present: true}}, action: {route: api}}\n"
+      "      - {name: office, match: {path_prefix: /admin, not_source: [203.0.113.0/24, "
+      "\"2001:db8::/32\"]}, action: {deny: 403}}\n"
+      "      - {name: internal, match: {source: \"10.9.0.0/16\"}, action: {allow: true}}\n"
+      "      - {name: sni, match: {sni: secure.test}, action: {deny: 403}}\n"
+      "      - {name: token, match: {header: {name: X-Token, value: s3cret}}, action: {allow: "
+      "true}}\n");
   EXPECT_EQ(decide("GET", "/", {{"Host", "www.old.test:8080"}}), "host");
   EXPECT_EQ(decide("GET", "/", {{"Host", "old.test"}}), "-") << "a wildcard needs a label";
   EXPECT_EQ(decide("GET", "/b"), "exact");
@@ -162,9 +168,11 @@ TEST_F(RuleEvaluation, EachMatchKey) {
 }
 
 TEST_F(RuleEvaluation, FirstTerminalDecidesAndHeaderChangesAccumulate) {
-  load("      - {match: {any: true}, action: {set_request_headers: {X-Env: prod}}}\n"
-       "      - {name: first, match: {path_prefix: /}, action: {allow: true, remove_response_headers: [Server]}}\n"
-       "      - {name: second, match: {path: /}, action: {deny: 403}}\n");
+  load(
+      "      - {match: {any: true}, action: {set_request_headers: {X-Env: prod}}}\n"
+      "      - {name: first, match: {path_prefix: /}, action: {allow: true, "
+      "remove_response_headers: [Server]}}\n"
+      "      - {name: second, match: {path: /}, action: {deny: 403}}\n");
   EXPECT_EQ(decide("GET", "/"), "first");
   ASSERT_EQ(decision_.requestEdits.size(), 1u);
   ASSERT_EQ(decision_.responseEdits.size(), 1u);
@@ -227,8 +235,8 @@ TEST(StickyCookie, SignedValuesNameServersOpaquely) {
   tampered.back() = tampered.back() == '0' ? '1' : '0';
   EXPECT_EQ(serverOf("SLUICE_SRV=" + tampered), StickyCookie::kNone);
   // The id of w1 with w2's signature: not a route to w1.
-  const std::string spliced = values[0].substr(0, values[0].find('.')) +
-                              values[1].substr(values[1].find('.'));
+  const std::string spliced =
+      values[0].substr(0, values[0].find('.')) + values[1].substr(values[1].find('.'));
   EXPECT_EQ(serverOf("SLUICE_SRV=" + spliced), StickyCookie::kNone);
   EXPECT_EQ(serverOf("XSLUICE_SRV=" + values[1]), StickyCookie::kNone);
   // Another secret: other values (so a second node needs the same secret).
