@@ -326,6 +326,10 @@ std::shared_ptr<RuleSet> readRules(Reader& r, const YAML::Node& list, const std:
       decidedBy = i;
     }
   }
+  if (r.errors().empty()) {
+    std::string error;
+    if (!set->groupRegexes(error)) r.error(list, field, error);
+  }
   return set;
 }
 

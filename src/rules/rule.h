@@ -1,6 +1,7 @@
 #pragma once
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include <cstddef>
 #include <memory>
@@ -30,7 +31,53 @@ struct ValueMatch {
   Kind kind = Kind::kPresent;
   std::string value;
   std::shared_ptr<const RE2> regex;
+  int regexGroup = -1;  // the RuleSet's group that holds it too (see RegexHits)
   bool matchesValue(std::string_view candidate) const;
+};
+
+// The regexes of a rule set that look at the same text (the path, or one header), compiled
+// together into one RE2::Set: a request's text is scanned once for all of them. On the common
+// path none matches (a browser is not a bad bot), which that one scan proves, however many
+// rules have one; only when some regex of the group matches is each rule's own checked.
+struct RegexGroup {
+  std::string header;  // lower case; empty: the path
+  std::shared_ptr<RE2::Set> set;
+};
+
+// Whether any regex of each group matches this request, found on first use and kept for the
+// rest of the evaluation. Reused between requests (capacity kept); allocates nothing.
+class RegexHits {
+ public:
+  void reset(const std::vector<RegexGroup>& groups, const RequestFacts& request);
+  // Whether `regex`, one of `group`'s, matches the request's text.
+  bool hit(int group, const RE2& regex);
+
+ private:
+  enum : uint8_t { kUnknown, kNone, kSome };
+  const std::vector<RegexGroup>* groups_ = nullptr;
+  const RequestFacts* request_ = nullptr;
+  std::vector<uint8_t> state_;
+};
+
+// The request's query parameters and cookies as name/value views, split on first use and
+// kept for the rest of the evaluation, so that many rules on them cost one parse.
+class RequestPairs {
+ public:
+  using Pairs = std::vector<std::pair<std::string_view, std::string_view>>;
+  void reset(const RequestFacts& request);
+  const Pairs& query();
+  const Pairs& cookies();
+
+ private:
+  const RequestFacts* request_ = nullptr;
+  Pairs query_, cookies_;
+  bool haveQuery_ = false, haveCookies_ = false;
+};
+
+// What one evaluation learns once and every rule reuses.
+struct MatchScratch {
+  RegexHits regexes;
+  RequestPairs pairs;
 };
 
 // Every condition given must hold. Compiled when the config loads: names lower-cased,
@@ -41,6 +88,7 @@ struct RuleMatch {
   std::vector<std::string> paths;  // exact, any of them
   std::vector<std::string> pathPrefixes;
   std::shared_ptr<const RE2> pathRegex;  // searched in the path; anchor with ^ and $
+  int pathRegexGroup = -1;
   std::vector<std::string> methods;
   std::vector<ValueMatch> headers;  // all of them
   std::vector<ValueMatch> queries;
@@ -49,7 +97,7 @@ struct RuleMatch {
   std::shared_ptr<const CidrSet> notSource;  // the client is outside
   std::vector<NamePattern> snis;
 
-  bool matches(const RequestFacts& request) const;
+  bool matches(const RequestFacts& request, MatchScratch& scratch) const;
 };
 
 // Header changes on the way to the server or back to the client, applied in rule order:
@@ -82,6 +130,7 @@ struct RuleDecision {
   const Rule* terminal = nullptr;
   std::vector<const HeaderEdits*> requestEdits;
   std::vector<const HeaderEdits*> responseEdits;
+  MatchScratch scratch;
   void clear() {
     terminal = nullptr;
     requestEdits.clear();
@@ -93,6 +142,10 @@ struct RuleDecision {
 // changes of matching rules before it (and its own) accumulate.
 struct RuleSet {
   std::vector<Rule> rules;
+  std::vector<RegexGroup> regexGroups;
+  // Builds regexGroups from the rules' regexes (once, at load); false with `error` set when
+  // RE2 cannot compile a group (its memory budget).
+  bool groupRegexes(std::string& error);
   void evaluate(const RequestFacts& request, RuleDecision& decision) const;
 };
 

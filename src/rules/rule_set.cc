@@ -23,27 +23,18 @@ bool anyPair(std::string_view text, char separator, Visit visit) {
   return false;
 }
 
-bool headerMatches(const ValueMatch& match, const std::vector<HttpHeader>& headers) {
+bool headerMatches(const ValueMatch& match, const std::vector<HttpHeader>& headers,
+                   RegexHits& regexes) {
+  if (match.kind == ValueMatch::Kind::kRegex) return regexes.hit(match.regexGroup, *match.regex);
   for (const HttpHeader& header : headers) {
     if (equalsIgnoreCase(header.name, match.name) && match.matchesValue(header.value)) return true;
   }
   return false;
 }
 
-bool queryMatches(const ValueMatch& match, std::string_view query) {
-  return anyPair(query, '&', [&](std::string_view name, std::string_view value) {
-    return name == match.name && match.matchesValue(value);
-  });
-}
-
-bool cookieMatches(const ValueMatch& match, const std::vector<HttpHeader>& headers) {
-  for (const HttpHeader& header : headers) {
-    if (!equalsIgnoreCase(header.name, "cookie")) continue;
-    const bool found =
-        anyPair(header.value, ';', [&](std::string_view name, std::string_view value) {
-          return name == match.name && match.matchesValue(value);
-        });
-    if (found) return true;
+bool pairMatches(const ValueMatch& match, const RequestPairs::Pairs& pairs) {
+  for (const auto& [name, value] : pairs) {
+    if (name == match.name && match.matchesValue(value)) return true;
   }
   return false;
 }
@@ -78,7 +69,8 @@ bool ValueMatch::matchesValue(std::string_view candidate) const {
   return false;
 }
 
-bool RuleMatch::matches(const RequestFacts& request) const {
+bool RuleMatch::matches(const RequestFacts& request, MatchScratch& scratch) const {
+  RegexHits& regexes = scratch.regexes;
   if (any) return true;
   if (!hosts.empty() && !anyOf(hosts, [&](auto& p) { return p.matches(request.host); })) {
     return false;
@@ -88,18 +80,18 @@ bool RuleMatch::matches(const RequestFacts& request) const {
       !anyOf(pathPrefixes, [&](auto& p) { return request.path.starts_with(p); })) {
     return false;
   }
-  if (pathRegex && !RE2::PartialMatch(request.path, *pathRegex)) return false;
+  if (pathRegex && !regexes.hit(pathRegexGroup, *pathRegex)) return false;
   if (!methods.empty() && !anyOf(methods, [&](auto& m) { return request.method == m; })) {
     return false;
   }
   for (const ValueMatch& header : headers) {
-    if (!headerMatches(header, *request.headers)) return false;
+    if (!headerMatches(header, *request.headers, regexes)) return false;
   }
   for (const ValueMatch& query : queries) {
-    if (!queryMatches(query, request.query)) return false;
+    if (!pairMatches(query, scratch.pairs.query())) return false;
   }
   for (const ValueMatch& cookie : cookies) {
-    if (!cookieMatches(cookie, *request.headers)) return false;
+    if (!pairMatches(cookie, scratch.pairs.cookies())) return false;
   }
   if (source && !source->contains(*request.source)) return false;
   if (notSource && notSource->contains(*request.source)) return false;
@@ -109,10 +101,113 @@ bool RuleMatch::matches(const RequestFacts& request) const {
   return true;
 }
 
+void RequestPairs::reset(const RequestFacts& request) {
+  request_ = &request;
+  haveQuery_ = haveCookies_ = false;
+}
+
+const RequestPairs::Pairs& RequestPairs::query() {
+  if (!haveQuery_) {
+    haveQuery_ = true;
+    query_.clear();
+    anyPair(request_->query, '&', [&](std::string_view name, std::string_view value) {
+      query_.emplace_back(name, value);
+      return false;
+    });
+  }
+  return query_;
+}
+
+const RequestPairs::Pairs& RequestPairs::cookies() {
+  if (!haveCookies_) {
+    haveCookies_ = true;
+    cookies_.clear();
+    for (const HttpHeader& header : *request_->headers) {
+      if (!equalsIgnoreCase(header.name, "cookie")) continue;
+      anyPair(header.value, ';', [&](std::string_view name, std::string_view value) {
+        cookies_.emplace_back(name, value);
+        return false;
+      });
+    }
+  }
+  return cookies_;
+}
+
+void RegexHits::reset(const std::vector<RegexGroup>& groups, const RequestFacts& request) {
+  groups_ = &groups;
+  request_ = &request;
+  state_.assign(groups.size(), kUnknown);
+}
+
+bool RegexHits::hit(int group, const RE2& regex) {
+  const auto g = static_cast<size_t>(group);
+  const RegexGroup& regexes = (*groups_)[g];
+  if (state_[g] == kUnknown) {
+    bool some = false;
+    if (regexes.header.empty()) {
+      some = regexes.set->Match(request_->path, nullptr);
+    } else {
+      for (const HttpHeader& header : *request_->headers) {
+        if (equalsIgnoreCase(header.name, regexes.header) &&
+            regexes.set->Match(header.value, nullptr)) {
+          some = true;
+          break;
+        }
+      }
+    }
+    state_[g] = some ? kSome : kNone;
+  }
+  if (state_[g] == kNone) return false;
+  if (regexes.header.empty()) return RE2::PartialMatch(request_->path, regex);
+  for (const HttpHeader& header : *request_->headers) {
+    if (equalsIgnoreCase(header.name, regexes.header) && RE2::PartialMatch(header.value, regex)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool RuleSet::groupRegexes(std::string& error) {
+  regexGroups.clear();
+  auto add = [&](const std::string& header, const RE2& regex, int& group) {
+    size_t g = 0;
+    while (g < regexGroups.size() && regexGroups[g].header != header)
+      ++g;
+    if (g == regexGroups.size()) {
+      RE2::Options options;
+      options.set_log_errors(false);
+      regexGroups.push_back({header, std::make_shared<RE2::Set>(options, RE2::UNANCHORED)});
+    }
+    group = static_cast<int>(g);
+    regexGroups[g].set->Add(regex.pattern(), nullptr);
+  };
+  for (Rule& rule : rules) {
+    RuleMatch& match = rule.match;
+    if (match.pathRegex) add("", *match.pathRegex, match.pathRegexGroup);
+    for (ValueMatch& header : match.headers) {
+      if (header.kind != ValueMatch::Kind::kRegex) continue;
+      std::string name = header.name;
+      for (char& c : name)
+        c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      add(name, *header.regex, header.regexGroup);
+    }
+  }
+  for (const RegexGroup& group : regexGroups) {
+    if (!group.set->Compile()) {
+      error = "the regular expressions on " + (group.header.empty() ? "the path" : group.header) +
+              " are too large to compile together";
+      return false;
+    }
+  }
+  return true;
+}
+
 void RuleSet::evaluate(const RequestFacts& request, RuleDecision& decision) const {
   decision.clear();
+  decision.scratch.regexes.reset(regexGroups, request);
+  decision.scratch.pairs.reset(request);
   for (const Rule& rule : rules) {
-    if (!rule.match.matches(request)) continue;
+    if (!rule.match.matches(request, decision.scratch)) continue;
     if (!rule.requestEdits.empty()) decision.requestEdits.push_back(&rule.requestEdits);
     if (!rule.responseEdits.empty()) decision.responseEdits.push_back(&rule.responseEdits);
     if (rule.action != Rule::Action::kNone) {

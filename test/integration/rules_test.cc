@@ -47,7 +47,8 @@ Reply curl(const std::string& url, const std::string& flags = "") {
 class RulesTest : public ::testing::Test {
  protected:
   RulesTest() {
-    for (const char* name : {"w1", "w2", "w3"}) web_.push_back(std::make_unique<TestOrigin>(httpOrigin(name)));
+    for (const char* name : {"w1", "w2", "w3"})
+      web_.push_back(std::make_unique<TestOrigin>(httpOrigin(name)));
   }
   std::string servers() const {
     std::string list;
@@ -73,8 +74,9 @@ class RulesTest : public ::testing::Test {
            "vips:\n"
            "  - name: shop\n    listen: 127.0.0.1:" +
            std::to_string(port_) + "\n    service: http\n    default_group: web\n" +
-           (rules.empty() ? "" : "    rules:\n" + rules) + "  - name: shop6\n    listen: \"[::1]:" +
-           std::to_string(port6_) + "\"\n    service: http\n    default_group: web\n" +
+           (rules.empty() ? "" : "    rules:\n" + rules) +
+           "  - name: shop6\n    listen: \"[::1]:" + std::to_string(port6_) +
+           "\"\n    service: http\n    default_group: web\n" +
            (rules.empty() ? "" : "    rules:\n" + rules);
   }
   std::string url(const std::string& path) const {
@@ -101,7 +103,8 @@ TEST_F(RulesTest, EveryActionInOrder) {
       "        action: {route: api}\n"
       "      - match: {header: {name: User-Agent, regex: \"(?i)badbot\"}}\n"
       "        action: {respond: {status: 429, body: \"slow down\\n\"}}\n"
-      "      - match: {query: {name: preview, present: true}, cookie: {name: staff, value: \"yes\"}}\n"
+      "      - match: {query: {name: preview, present: true}, cookie: {name: staff, value: "
+      "\"yes\"}}\n"
       "        action: {respond: {status: 200, body: \"preview\", content_type: text/html}}\n"
       "      - match: {any: true}\n"
       "        action: {set_request_headers: {X-Env: prod}, remove_response_headers: [X-Origin],\n"
@@ -147,7 +150,8 @@ TEST_F(RulesTest, EveryActionInOrder) {
 std::string stickyValue(const Reply& reply) {
   const std::string cookie = reply.header("Set-Cookie");
   const size_t equals = cookie.find('=');
-  return equals == std::string::npos ? "" : cookie.substr(equals + 1, cookie.find(';') - equals - 1);
+  return equals == std::string::npos ? ""
+                                     : cookie.substr(equals + 1, cookie.find(';') - equals - 1);
 }
 
 const std::string kSticky =
@@ -296,8 +300,8 @@ TEST(RulesOverTls, SniMatchAndSecureCookies) {
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   auto get = [&](const std::string& name) {
     const std::string p = std::to_string(port);
-    return curl("https://" + name + ":" + p + "/", "--cacert " + certs.caPath() + " --resolve " +
-                                                        name + ":" + p + ":127.0.0.1");
+    return curl("https://" + name + ":" + p + "/",
+                "--cacert " + certs.caPath() + " --resolve " + name + ":" + p + ":127.0.0.1");
   };
   EXPECT_EQ(get("admin.example.test").status(), 403);
   const Reply shop = get("shop.example.test");
