@@ -38,15 +38,18 @@ std::shared_ptr<const ConfigSnapshot> vipWithRules(int count) {
                  "{query}\", status: 301}}}\n";
         break;
       case 4:
-        rules += "      - {match: {query: {name: debug" + n + ", value: \"1\"}}, action: {deny: 403}}\n";
+        rules +=
+            "      - {match: {query: {name: debug" + n + ", value: \"1\"}}, action: {deny: 403}}\n";
         break;
       case 5:
-        rules += "      - {match: {cookie: {name: beta" + n + ", present: true}}, action: {route: web}}\n";
+        rules += "      - {match: {cookie: {name: beta" + n +
+                 ", present: true}}, action: {route: web}}\n";
         break;
     }
   }
-  rules += "      - {match: {any: true}, action: {set_request_headers: {X-Env: prod}, "
-           "remove_response_headers: [Server]}}\n";
+  rules +=
+      "      - {match: {any: true}, action: {set_request_headers: {X-Env: prod}, "
+      "remove_response_headers: [Server]}}\n";
   const std::string yaml =
       "server_groups:\n"
       "  - {name: web, protocol: http, servers: [{name: w1, address: 127.0.0.1:8081}]}\n"
@@ -95,9 +98,10 @@ void evaluate(benchmark::State& state, int count, const char* target) {
     rules.evaluate(request.facts, decision);
     benchmark::DoNotOptimize(decision.terminal);
   }
-  state.SetLabel(decision.terminal ? "decided" : "default group, " +
-                                                     std::to_string(decision.requestEdits.size()) +
-                                                     " header change(s)");
+  state.SetLabel(decision.terminal
+                     ? "decided"
+                     : "default group, " + std::to_string(decision.requestEdits.size()) +
+                           " header change(s)");
 }
 
 void BM_Rules1_CommonPath(benchmark::State& state) {

@@ -28,6 +28,7 @@ constexpr const char* kDemoConfig = R"(global:
   workers: 2
   drain_timeout: 5s
   access_log: stdout
+  sticky_secret: "demo only: set your own, the same on every node"
 certificates:
   - {name: shop, cert: "@DIR@/shop.pem", key: "@DIR@/shop.key"}
 server_groups:
@@ -41,6 +42,13 @@ server_groups:
       - {name: origin-b, address: 127.0.0.1:18082}
   - name: demo-web
     protocol: http
+    servers:
+      - {name: origin-a, address: 127.0.0.1:18081}
+      - {name: origin-b, address: 127.0.0.1:18082}
+  - name: demo-shop
+    protocol: http
+    sticky:
+      cookie: {name: SLUICE_SRV, max_age: 8h}
     servers:
       - {name: origin-a, address: 127.0.0.1:18081}
       - {name: origin-b, address: 127.0.0.1:18082}
@@ -72,8 +80,14 @@ vips:
     listen: 127.0.0.1:18444
     service: https-offload
     certificates: [shop]
-    default_group: demo-web
+    default_group: demo-shop
     hsts: {max_age: 31536000}
+    rules:
+      - name: no-admin-from-outside
+        match: {path_prefix: /admin, not_source: [10.0.0.0/8]}
+        action: {deny: 403}
+      - match: {any: true}
+        action: {set_request_headers: {X-Demo: "yes"}, remove_response_headers: [X-Demo-Origin]}
   - name: demo-http
     listen: 127.0.0.1:18088
     service: http
@@ -107,7 +121,7 @@ constexpr DemoOriginSpec kOrigins[] = {
     {"beta", "127.0.0.1:18542", "beta.demo.test"},
 };
 
-void printTryCommands(const std::string& ca) {
+void printTryCommands(const std::string& dir, const std::string& ca) {
   std::printf(
       "\n"
       "Sluice demo is running. Try, from another terminal:\n"
@@ -132,6 +146,12 @@ void printTryCommands(const std::string& ca) {
       "  # the origins get plain HTTP with X-Forwarded-Proto: https; responses carry HSTS\n"
       "  curl -si --cacert %s --resolve shop.demo.test:18444:127.0.0.1 "
       "https://shop.demo.test:18444/\n"
+      "  # its group is sticky: with a cookie jar, every request goes to the same origin\n"
+      "  curl -s -c %s/jar -b %s/jar --cacert %s --resolve shop.demo.test:18444:127.0.0.1 "
+      "https://shop.demo.test:18444/ https://shop.demo.test:18444/ https://shop.demo.test:18444/\n"
+      "  # and a rule keeps /admin to the office network (10.0.0.0/8): 403 from here\n"
+      "  curl -si --cacert %s --resolve shop.demo.test:18444:127.0.0.1 "
+      "https://shop.demo.test:18444/admin/\n"
       "\n"
       "  # http VIP 127.0.0.1:18088: the same origins over plain HTTP, through the HTTP proxy\n"
       "  curl -s http://127.0.0.1:18088/\n"
@@ -149,7 +169,8 @@ void printTryCommands(const std::string& ca) {
       "</dev/null | grep -E '^subject='\n"
       "\n"
       "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n",
-      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str());
+      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), dir.c_str(), dir.c_str(), ca.c_str(),
+      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str());
   std::fflush(stdout);
 }
 
@@ -227,7 +248,7 @@ int runDemo() {
     return 1;
   }
   std::thread originThread([&originLoop] { originLoop.run(); });
-  printTryCommands(directory.path() + "/ca.pem");
+  printTryCommands(directory.path(), directory.path() + "/ca.pem");
   const int status = runSluice(config.snapshot);
   originLoop.post([&originLoop] { originLoop.stop(); });
   originThread.join();

@@ -27,7 +27,8 @@ TEST(Demo, EveryPrintedCommandWorks) {
   }
   ASSERT_GE(commands.size(), 5u) << demo.stdoutText();
 
-  int tcp = 0, passthrough = 0, offload = 0, http = 0, bridge = 0, mixed = 0;
+  int tcp = 0, passthrough = 0, offload = 0, http = 0, bridge = 0, mixed = 0, denied = 0,
+      sticky = 0;
   for (const std::string& command : commands) {
     std::string output;
     EXPECT_EQ(runCommand(command, output), 0) << command << "\n" << output;
@@ -35,11 +36,22 @@ TEST(Demo, EveryPrintedCommandWorks) {
       EXPECT_NE(output.find("origin-"), std::string::npos) << command << "\n" << output;
       ++tcp;
     }
-    if (command.find("18444") != std::string::npos) {
+    if (command.find("18444") != std::string::npos && command.find("/admin") != std::string::npos) {
+      EXPECT_NE(output.find("HTTP/1.1 403 Forbidden"), std::string::npos) << output;
+      ++denied;
+    } else if (command.find("-c ") != std::string::npos) {
+      // Three requests with a cookie jar: one origin.
+      const bool a = output.find("origin-a") != std::string::npos;
+      const bool b = output.find("origin-b") != std::string::npos;
+      EXPECT_TRUE(a != b) << output;
+      ++sticky;
+    } else if (command.find("18444") != std::string::npos) {
       EXPECT_NE(output.find("Strict-Transport-Security: max-age=31536000"), std::string::npos)
           << command << "\n"
           << output;
       EXPECT_NE(output.find("Hello from demo origin"), std::string::npos) << output;
+      EXPECT_NE(output.find("Set-Cookie: SLUICE_SRV="), std::string::npos) << output;
+      EXPECT_EQ(output.find("X-Demo-Origin"), std::string::npos) << "removed by a rule";
       ++offload;
     }
     if (command.find("18088") != std::string::npos) {
@@ -66,6 +78,8 @@ TEST(Demo, EveryPrintedCommandWorks) {
   }
   EXPECT_GE(tcp, 2);
   EXPECT_EQ(bridge, 1);
+  EXPECT_EQ(denied, 1);
+  EXPECT_EQ(sticky, 1);
   EXPECT_EQ(mixed, 2);
   EXPECT_GE(passthrough, 3);
   EXPECT_GE(offload, 1);
