@@ -28,6 +28,7 @@ bench: build
 	build/bench/tcp_throughput 1 3
 	bench/passthrough.sh 8 3
 	bench/offload.sh 5 3
+	bench/rules.sh 5 3
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
