@@ -1,9 +1,17 @@
 #include "balance/server_group.h"
 
+#include <algorithm>
+
 namespace sluice {
 
-ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed)
-    : config_(config), local_(config.servers.size()) {
+ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed, unsigned workers)
+    : config_(config),
+      local_(config.servers.size()),
+      failures_(config.servers.size(), 0),
+      maxPerWorker_(config.maxConnections == 0
+                        ? 0
+                        : (config.maxConnections + workers - 1) / std::max(workers, 1u)),
+      random_(seed * 0x9e3779b97f4a7c15ULL + 1) {
   std::vector<BalancerServer> primaries, backups;
   for (uint32_t i = 0; i < config.servers.size(); ++i) {
     const ServerConfig& server = config.servers[i];
@@ -18,22 +26,74 @@ ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed)
   backup_.balancer = makeBalancer(config.balance, backups, seed ^ 0x9e3779b97f4a7c15ULL);
 }
 
-uint32_t ServerGroup::pickIn(Tier& tier, const ServerMask& excluded, std::string_view affinityKey) {
+bool ServerGroup::available(uint32_t server, TimePoint now) const {
+  const ServerConfig& config = config_.servers[server];
+  if (config.health && !config.health->routable(now)) return false;
+  return maxPerWorker_ == 0 || activeConnections(server) < maxPerWorker_;
+}
+
+bool ServerGroup::allFull(TimePoint now) const {
+  if (maxPerWorker_ == 0) return false;
+  bool someUp = false;
+  for (uint32_t i = 0; i < config_.servers.size(); ++i) {
+    const ServerConfig& config = config_.servers[i];
+    if (config.health && !config.health->routable(now)) continue;
+    if (activeConnections(i) < maxPerWorker_) return false;
+    someUp = true;
+  }
+  return someUp;
+}
+
+// In its slow-start window, a server back up is skipped with probability 1 - elapsed/window.
+bool ServerGroup::rampingUp(uint32_t server, TimePoint now) {
+  if (config_.slowStart.count() == 0 || !config_.servers[server].health) return false;
+  const int64_t since = config_.servers[server].health->upSince();
+  if (since == 0) return false;
+  const auto elapsed = now - TimePoint(TimePoint::duration(since));
+  if (elapsed >= config_.slowStart) return false;
+  random_ ^= random_ << 13;
+  random_ ^= random_ >> 7;
+  random_ ^= random_ << 17;
+  const double share = std::chrono::duration<double>(elapsed) / config_.slowStart;
+  return static_cast<double>(random_ % 10000) / 10000.0 >= share;
+}
+
+uint32_t ServerGroup::pickIn(Tier& tier, const ServerMask& excluded, std::string_view affinityKey,
+                             TimePoint now) {
   const uint32_t n = static_cast<uint32_t>(tier.members.size());
   ServerMask candidates(n);
   for (uint32_t i = 0; i < n; ++i) {
-    if (!excluded.contains(tier.members[i])) candidates.insert(i);
+    const uint32_t server = tier.members[i];
+    if (!excluded.contains(server) && available(server, now)) candidates.insert(i);
   }
   if (candidates.empty()) return kNone;
-  const uint32_t chosen =
-      tier.balancer->pick(candidates, PickContext{affinityKey, tier.active.data()});
+  uint32_t chosen = tier.balancer->pick(candidates, PickContext{affinityKey, tier.active.data()});
+  if (chosen != kNone && rampingUp(tier.members[chosen], now)) {
+    // Give its turn to another server, if there is one.
+    candidates.erase(chosen);
+    if (!candidates.empty()) {
+      chosen = tier.balancer->pick(candidates, PickContext{affinityKey, tier.active.data()});
+    } else {
+      candidates.insert(chosen);
+    }
+  }
   return chosen == kNone ? kNone : tier.members[chosen];
 }
 
-uint32_t ServerGroup::pick(const ServerMask& excluded, std::string_view affinityKey) {
-  const uint32_t server = pickIn(primary_, excluded, affinityKey);
+uint32_t ServerGroup::pick(const ServerMask& excluded, std::string_view affinityKey,
+                           TimePoint now) {
+  const uint32_t server = pickIn(primary_, excluded, affinityKey, now);
   if (server != kNone) return server;
-  return pickIn(backup_, excluded, affinityKey);
+  return pickIn(backup_, excluded, affinityKey, now);
+}
+
+bool ServerGroup::noteFailure(uint32_t server, TimePoint now) {
+  const PassiveHealthConfig& passive = config_.passive;
+  if (passive.consecutiveFailures == 0 || !config_.servers[server].health) return false;
+  if (++failures_[server] < passive.consecutiveFailures) return false;
+  failures_[server] = 0;
+  config_.servers[server].health->ejectUntil(now + passive.ejection);
+  return true;
 }
 
 }  // namespace sluice

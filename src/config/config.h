@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "health/server_health.h"
 #include "net/address.h"
 #include "net/cidr.h"
 #include "rules/rule.h"
@@ -51,10 +52,35 @@ struct ServerConfig {
   SocketAddress address;
   uint32_t weight = 1;
   bool backup = false;  // receives traffic only when no primary server can be used
+  bool drain = false;   // starts draining: keeps its connections, gets no new ones
+  // Shared with every worker and the health checker: is it up, down, ejected, draining.
+  std::shared_ptr<ServerHealth> health;
   // protocol: https, resolved at load from the group's tls keys: the SNI sent (empty: none)
   // and the name its certificate must carry (a DNS name or an IP address).
   std::string tlsSni;
   std::string tlsVerifyName;
+};
+
+// `health:` active checks, run by the health checker thread.
+struct HealthCheckConfig {
+  enum class Type { kNone, kTcp, kHttp, kHttps, kTls };
+  Type type = Type::kNone;
+  std::string path = "/";
+  std::string host;  // Host header of http(s) checks; default: the server's name
+  unsigned statusMin = 200;
+  unsigned statusMax = 399;
+  std::string bodyContains;
+  Millis interval{2000};
+  Millis timeout{1000};
+  uint32_t rise = 2;  // successes in a row that bring a down server up
+  uint32_t fall = 3;  // failures in a row that take an up server down
+  uint32_t jitterPercent = 10;
+};
+
+// `passive:` ejection on what real traffic sees.
+struct PassiveHealthConfig {
+  uint32_t consecutiveFailures = 0;  // 0: off
+  Millis ejection{30000};
 };
 
 struct StickyCookieConfig {
@@ -81,6 +107,12 @@ struct ServerGroupConfig {
   std::vector<ServerConfig> servers;
 
   std::string hashHeader;  // balance: {header_hash: {name}}
+
+  HealthCheckConfig health;
+  PassiveHealthConfig passive;
+  Millis slowStart{0};          // a server back up gets its full share over this long
+  uint32_t maxConnections = 0;  // per server (0: no limit); beyond it, queue then 503
+  Millis queueTimeout{1000};    // how long a request waits for a server under max_connections
 
   // sticky.cookie: which server a client's requests go to, carried in a signed cookie.
   StickyCookieConfig sticky;

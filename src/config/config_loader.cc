@@ -121,11 +121,88 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
 }
 
 void readServer(Reader& r, const YAML::Node& node, const std::string& field, ServerConfig& server) {
-  if (!r.expectMap(node, field, {"name", "address", "weight", "backup"})) return;
+  if (!r.expectMap(node, field, {"name", "address", "weight", "backup", "drain"})) return;
   readName(r, node, field, server.name);
   r.readAddress(node, field, "address", server.address);
   r.readUint<uint32_t>(node, field, "weight", 1, kMaxWeight, server.weight);
   r.readBool(node, field, "backup", server.backup);
+  r.readBool(node, field, "drain", server.drain);
+}
+
+constexpr Names<HealthCheckConfig::Type> kHealthTypes = {
+    {"tcp", HealthCheckConfig::Type::kTcp},
+    {"http", HealthCheckConfig::Type::kHttp},
+    {"https", HealthCheckConfig::Type::kHttps},
+    {"tls", HealthCheckConfig::Type::kTls},
+};
+
+// `health:` active checks.
+void readHealth(Reader& r, const YAML::Node& node, const std::string& field,
+                HealthCheckConfig& health) {
+  if (!r.expectMap(
+          node, field,
+          {"type", "path", "host", "expect", "interval", "timeout", "rise", "fall", "jitter"})) {
+    return;
+  }
+  health.type = HealthCheckConfig::Type::kTcp;
+  r.readEnum(node, field, "type", kHealthTypes, health.type);
+  const bool http = health.type == HealthCheckConfig::Type::kHttp ||
+                    health.type == HealthCheckConfig::Type::kHttps;
+  for (const char* key : {"path", "host", "expect"}) {
+    if (node[key].IsDefined() && !http) {
+      r.error(node[key], Reader::join(field, key), "applies to http and https checks only");
+    }
+  }
+  if (auto path = r.readString(node, field, "path", false)) {
+    if (path->empty() || path->front() != '/' ||
+        path->find_first_of(" \r\n") != std::string::npos) {
+      r.error(node["path"], field + ".path", "'" + *path + "' must be a path starting with /");
+    }
+    health.path = *path;
+  }
+  if (auto host = r.readString(node, field, "host", false)) health.host = *host;
+  if (const YAML::Node expect = node["expect"]; expect.IsDefined()) {
+    const std::string efield = Reader::join(field, "expect");
+    if (r.expectMap(expect, efield, {"status", "body_contains"})) {
+      if (auto status = r.readString(expect, efield, "status", false)) {
+        unsigned lo = 0, hi = 0;
+        char extra = 0;
+        const int n = std::sscanf(status->c_str(), "%u-%u%c", &lo, &hi, &extra);
+        if (n == 1) hi = lo;
+        if ((n != 1 && n != 2) || lo < 100 || hi > 599 || lo > hi) {
+          r.error(expect["status"], efield + ".status",
+                  "'" + *status + "' must be a status or a range like 200-399");
+        } else {
+          health.statusMin = lo;
+          health.statusMax = hi;
+        }
+      }
+      if (auto body = r.readString(expect, efield, "body_contains", false)) {
+        health.bodyContains = *body;
+      }
+    }
+  }
+  r.readDuration(node, field, "interval", health.interval);
+  r.readDuration(node, field, "timeout", health.timeout);
+  if (health.interval < Millis(100))
+    r.error(node["interval"], field + ".interval", "must be 100ms or more");
+  if (health.timeout.count() == 0 || health.timeout > health.interval) {
+    r.error(node["timeout"].IsDefined() ? node["timeout"] : node, field + ".timeout",
+            "must be above 0 and at most the interval");
+  }
+  r.readUint<uint32_t>(node, field, "rise", 1, 100, health.rise);
+  r.readUint<uint32_t>(node, field, "fall", 1, 100, health.fall);
+  if (auto jitter = r.readString(node, field, "jitter", false)) {
+    unsigned percent = 0;
+    char sign = 0, extra = 0;
+    if (std::sscanf(jitter->c_str(), "%u%c%c", &percent, &sign, &extra) != 2 || sign != '%' ||
+        percent > 50) {
+      r.error(node["jitter"], field + ".jitter",
+              "'" + *jitter + "' must be a percentage from 0% to 50%");
+    } else {
+      health.jitterPercent = percent;
+    }
+  }
 }
 
 std::string resolvePath(const std::string& directory, const std::string& path) {
@@ -295,7 +372,7 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
                const std::string& directory, ServerGroupConfig& group) {
   if (!r.expectMap(node, field,
                    {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "tls",
-                    "sticky", "servers"})) {
+                    "sticky", "health", "passive", "slow_start", "max_connections", "servers"})) {
     return;
   }
   readName(r, node, field, group.name);
@@ -312,9 +389,10 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
   }
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
     const std::string tfield = Reader::join(field, "timeouts");
-    if (r.expectMap(timeouts, tfield, {"connect", "idle"})) {
+    if (r.expectMap(timeouts, tfield, {"connect", "idle", "queue"})) {
       r.readDuration(timeouts, tfield, "connect", group.connectTimeout);
       r.readDuration(timeouts, tfield, "idle", group.idleTimeout);
+      r.readDuration(timeouts, tfield, "queue", group.queueTimeout);
       if (group.connectTimeout.count() == 0)
         r.error(timeouts["connect"], tfield + ".connect", "must be above 0");
       if (group.idleTimeout.count() == 0)
@@ -342,6 +420,24 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
     r.error(servers, sfield, "every server is a backup: at least one must be a primary");
   }
   if (group.protocol == BackendProtocol::kHttps) prepareBackendTls(r, node, field, group);
+  if (const YAML::Node health = node["health"]; health.IsDefined()) {
+    readHealth(r, health, Reader::join(field, "health"), group.health);
+  }
+  if (const YAML::Node passive = node["passive"]; passive.IsDefined()) {
+    const std::string pfield = Reader::join(field, "passive");
+    if (r.expectMap(passive, pfield, {"consecutive_failures", "ejection"})) {
+      group.passive.consecutiveFailures = 5;
+      r.readUint<uint32_t>(passive, pfield, "consecutive_failures", 1, 1000,
+                           group.passive.consecutiveFailures);
+      r.readDuration(passive, pfield, "ejection", group.passive.ejection);
+    }
+  }
+  r.readDuration(node, field, "slow_start", group.slowStart);
+  r.readUint<uint32_t>(node, field, "max_connections", 1, 10'000'000, group.maxConnections);
+  for (ServerConfig& server : group.servers) {
+    server.health = std::make_shared<ServerHealth>(server.drain ? ServerHealth::State::kDraining
+                                                                : ServerHealth::State::kUp);
+  }
   if (const YAML::Node sticky = node["sticky"]; sticky.IsDefined()) {
     readSticky(r, sticky, Reader::join(field, "sticky"), group);
   }

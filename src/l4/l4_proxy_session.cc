@@ -147,7 +147,7 @@ void L4ProxySession::connectNext() {
       finish("connect_failed", lastConnectError_);
       return;
     }
-    serverIndex_ = group_->pick(tried_, peer_.ipBytes());
+    serverIndex_ = group_->pick(tried_, peer_.ipBytes(), worker_.loop().now());
     if (serverIndex_ == ServerGroup::kNone) {
       finish(attempts_ == 0 ? "no_server" : "connect_failed", lastConnectError_);
       return;
@@ -168,6 +168,9 @@ void L4ProxySession::connectNext() {
 void L4ProxySession::onConnectFailed(int error) {
   worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
   lastConnectError_ = error;
+  if (group_->noteFailure(serverIndex_, worker_.loop().now())) {
+    worker_.reportEjection(group_->config(), serverIndex_, std::strerror(error));
+  }
   closeServer();
 }
 
@@ -181,6 +184,7 @@ void L4ProxySession::closeServer() {
 
 void L4ProxySession::onConnected() {
   const ServerGroupConfig& group = group_->config();
+  group_->noteSuccess(serverIndex_);
   if (group.proxyProtocol != ProxyProtocol::kOff) {
     const SocketAddress vipAddress = localAddress(client_.get());
     if (group.proxyProtocol == ProxyProtocol::kV1) {

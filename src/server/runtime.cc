@@ -10,6 +10,8 @@
 
 #include "core/log.h"
 #include "core/units.h"
+#include "health/health_checker.h"
+#include "health/health_counters.h"
 #include "server/worker.h"
 #include "tls/session_ticket_keys.h"
 
@@ -107,6 +109,8 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
       worker->run();
     });
   }
+  HealthChecker healthChecker(snapshot);
+  healthChecker.start();
   logInfo("ready: " + std::to_string(workerCount) + " worker(s), config " + snapshot->sourcePath);
 
   // Session-ticket keys rotate twice a day; a ticket stays valid across one rotation.
@@ -145,7 +149,11 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   }
   for (auto& thread : threads)
     thread.join();
-  logInfo("stopped; totals: " + summariseCounters(workers));
+  const HealthCounters& health = HealthCounters::process();
+  logInfo("stopped; totals: " + summariseCounters(workers) +
+          " servers_down=" + std::to_string(health.wentDown.load()) +
+          " servers_up=" + std::to_string(health.cameUp.load()) +
+          " ejections=" + std::to_string(health.ejections.load()));
   return 0;
 }
 

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/units.h"
+#include "health/health_counters.h"
 #include "http/proxy/http_proxy_session.h"
 #include "l4/l4_proxy_session.h"
 
@@ -160,6 +162,14 @@ void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const 
   track(session);
   if (peeked.data) session->adoptPeeked(std::move(peeked), length);
   session->start();
+}
+
+void Worker::reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why) {
+  HealthCounters::process().ejections.fetch_add(1, std::memory_order_relaxed);
+  logWarn("server " + group.name + "/" + group.servers[server].name + " ejected for " +
+          formatDuration(group.passive.ejection) + ": " +
+          std::to_string(group.passive.consecutiveFailures) +
+          " failures in a row, the last: " + std::string(why));
 }
 
 void Worker::track(Session* session) {

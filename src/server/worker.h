@@ -73,6 +73,9 @@ class Worker {
                         UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked = {},
                         size_t length = 0);
 
+  // Logs and counts that real traffic just ejected `server` (passive health).
+  void reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why);
+
   // Called by a session when it ends; the session is destroyed after the current batch.
   void sessionClosed(Session* session);
 

@@ -6,7 +6,7 @@ WorkerConfig::WorkerConfig(std::shared_ptr<const ConfigSnapshot> snap, unsigned 
     : snapshot(std::move(snap)) {
   groups.reserve(snapshot->serverGroups.size());
   for (const ServerGroupConfig& group : snapshot->serverGroups) {
-    groups.push_back(std::make_unique<ServerGroup>(group, workerId));
+    groups.push_back(std::make_unique<ServerGroup>(group, workerId, snapshot->workerCount()));
   }
 }
 

@@ -49,7 +49,11 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
       requestStart_(worker.loop().now()),
       lastActivity_(requestStart_),
       timer_(worker.loop().timers(), [this] { onTimer(); }),
-      resume_(worker.loop().timers(), [this] { progress(); }) {}
+      resume_(worker.loop().timers(), [this] { progress(); }),
+      queued_(worker.loop().timers(), [this] {
+        connectNext();
+        progress();
+      }) {}
 
 HttpProxySession::~HttpProxySession() {
   worker_.buffers().release(std::move(peeked_));  // the TLS engine never reads it again
@@ -353,8 +357,12 @@ void HttpProxySession::prepareAffinity(const HttpRequestHead& head) {
 // The next server to try: the one the client's cookie names while it can be tried, else the
 // group's choice.
 uint32_t HttpProxySession::pickServer() {
-  if (stickyServer_ != ServerGroup::kNone && !tried_.contains(stickyServer_)) return stickyServer_;
-  return group_->pick(tried_, affinityKey_);
+  const TimePoint now = worker_.loop().now();
+  if (stickyServer_ != ServerGroup::kNone && !tried_.contains(stickyServer_) &&
+      group_->available(stickyServer_, now)) {
+    return stickyServer_;
+  }
+  return group_->pick(tried_, affinityKey_, now);
 }
 
 void HttpProxySession::redirectToHttps() {
@@ -396,6 +404,16 @@ void HttpProxySession::connectNext(uint32_t chosen) {
     }
     serverIndex_ = chosen != ServerGroup::kNone ? chosen : pickServer();
     chosen = ServerGroup::kNone;
+    if (serverIndex_ == ServerGroup::kNone && attempts_ == 0 &&
+        group_->allFull(worker_.loop().now())) {
+      // Every server that is up is at max_connections: wait a little for one to free up.
+      if (worker_.loop().now() - requestStart_ < group.queueTimeout) {
+        queued_.armAt(worker_.loop().now() + Millis(10));
+        return;
+      }
+      respondError(503, "queue_timeout");
+      return;
+    }
     if (serverIndex_ == ServerGroup::kNone) {
       respondError(attempts_ == 0 ? 503 : 502, attempts_ == 0 ? "no_server" : "connect_failed");
       return;
@@ -429,6 +447,7 @@ bool HttpProxySession::openConnection() {
 void HttpProxySession::noteConnectFailure(std::string_view why) {
   lastConnectError_.assign(why);
   worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+  noteServerFailure(why);
 }
 
 // The key under which connections and TLS sessions to the chosen server are shared: only one
@@ -622,6 +641,11 @@ void HttpProxySession::onResponseHead() {
   }
   responseHeadSeen_ = true;
   responseStarted_ = true;
+  if (head.status >= 500) {
+    noteServerFailure("HTTP status " + std::to_string(head.status));
+  } else {
+    group_->noteSuccess(serverIndex_);
+  }
   responseHeadAt_ = worker_.loop().now();
   status_ = static_cast<int>(head.status);
   const bool bodiless = headHeadRequest_ || head.status == 204 || head.status == 304;
@@ -709,7 +733,41 @@ void HttpProxySession::onUpstreamClosed(bool cleanEof) {
     }
     server_ = {};
   }
-  respondError(502, cleanEof ? "server closed before responding" : "server connection failed");
+  const char* why = cleanEof ? "server closed before responding" : "server connection failed";
+  noteServerFailure(why);
+  if (retryableElsewhere()) {
+    // Nothing of the response reached the client and the request may be repeated: the next
+    // server gets it, as if this one had refused the connection.
+    lastConnectError_.assign(why);
+    releaseUpstream(false);
+    toServer_ = upstreamHead_;
+    toServerSent_ = 0;
+    connectNext();
+    return;
+  }
+  respondError(502, why);
+}
+
+// A request whose server failed before answering may go to another one when repeating it
+// cannot do harm: an idempotent method without a body, within the group's retries and the
+// VIP's server_response time.
+bool HttpProxySession::retryableElsewhere() const {
+  static constexpr std::string_view kIdempotent[] = {"GET",   "HEAD", "OPTIONS",
+                                                     "TRACE", "PUT",  "DELETE"};
+  if (responseStarted_ || requestHasBody_ || attempts_ > group_->config().retries) return false;
+  if (worker_.loop().now() - requestStart_ >= vip_.serverResponseTimeout) return false;
+  for (std::string_view method : kIdempotent) {
+    if (method_ == method) return true;
+  }
+  return false;
+}
+
+// Passive health: a failure seen by real traffic; enough in a row eject the server.
+void HttpProxySession::noteServerFailure(std::string_view why) {
+  const TimePoint now = worker_.loop().now();
+  if (group_->noteFailure(serverIndex_, now)) {
+    worker_.reportEjection(group_->config(), serverIndex_, why);
+  }
 }
 
 // An attached server connection between requests: nothing may arrive on it. Readable means
@@ -885,6 +943,7 @@ void HttpProxySession::onTimer() {
       connectNext();
       break;
     case Deadline::kResponse:
+      noteServerFailure("no response in time");
       respondError(504, "server_response_timeout");
       break;
     case Deadline::kIdle:
@@ -901,6 +960,7 @@ void HttpProxySession::finish(std::string_view end) {
   closed_ = true;
   timer_.cancel();
   resume_.cancel();
+  queued_.cancel();
   releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
   if (transport_) transport_->shutdown();
   worker_.loop().remove(client_.get());

@@ -81,6 +81,8 @@ class HttpProxySession final : public Session {
   bool handshakeUpstream();
   bool openConnection();
   void noteConnectFailure(std::string_view why);
+  void noteServerFailure(std::string_view why);
+  bool retryableElsewhere() const;
   void buildUpstreamKey();
   void keepServerSession();
   void shutdownServerWrite();
@@ -190,6 +192,7 @@ class HttpProxySession final : public Session {
   TimePoint armedAt_;
   Timer timer_;
   Timer resume_;  // progress() ran out of rounds with work left: continue after this batch
+  Timer queued_;  // waiting for a server under max_connections
 };
 
 }  // namespace sluice

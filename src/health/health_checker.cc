@@ -1,0 +1,264 @@
+#include "health/health_checker.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "core/log.h"
+#include "core/units.h"
+#include "health/health_counters.h"
+#include "net/socket.h"
+#include "tls/tls_client_context.h"
+#include "tls/transport.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kMaxResponse = 64 * 1024;  // what a check reads of a response at most
+
+// TLS for checks of groups that have no client context of their own (a `tls` check on a
+// passthrough group's servers): a liveness check, so the certificate is not verified.
+std::shared_ptr<const TlsClientContext> livenessTls() {
+  static const std::shared_ptr<const TlsClientContext> context = [] {
+    BackendTlsSettings settings;
+    settings.verify = false;
+    std::string error;
+    return TlsClientContext::create(settings, error);
+  }();
+  return context;
+}
+
+}  // namespace
+
+class HealthChecker::Probe final : public IoHandler {
+ public:
+  Probe(EventLoop& loop, const ServerGroupConfig& group, const ServerConfig& server, uint64_t seed)
+      : loop_(loop),
+        group_(group),
+        server_(server),
+        check_(group.health),
+        random_(seed),
+        next_(loop.timers(), [this] { run(); }),
+        deadline_(loop.timers(), [this] { fail("timed out after " + formatDuration(check_.timeout)); }) {
+    tls_ = group.tlsContext ? group.tlsContext : livenessTls();
+    const std::string host = check_.host.empty() ? server.name : check_.host;
+    request_ = "GET " + check_.path + " HTTP/1.1\r\nHost: " + host +
+               "\r\nUser-Agent: sluice-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+  }
+  ~Probe() { close(); }
+
+  // The first probe of each server is spread over one interval, so that a config with many
+  // servers does not probe them all at once.
+  void schedule(bool first) {
+    const auto interval = check_.interval.count();
+    int64_t delay = interval;
+    if (first) {
+      delay = std::uniform_int_distribution<int64_t>(0, interval / 4)(random_);
+    } else if (check_.jitterPercent > 0) {
+      const int64_t spread = interval * check_.jitterPercent / 100;
+      delay += std::uniform_int_distribution<int64_t>(-spread, spread)(random_);
+    }
+    next_.armAt(loop_.now() + Millis(delay));
+  }
+
+  void onIo(uint32_t) override { advance(); }
+
+ private:
+  enum class Step { kIdle, kConnecting, kHandshaking, kSending, kReading };
+  using Type = HealthCheckConfig::Type;
+
+  void run() {
+    close();
+    fd_ = connectTcp(server_.address);
+    if (!fd_.valid() || !loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this)) {
+      fail(std::string("connect: ") + std::strerror(errno));
+      return;
+    }
+    step_ = Step::kConnecting;
+    response_.clear();
+    sent_ = 0;
+    deadline_.armAt(loop_.now() + check_.timeout);
+  }
+
+  void advance() {
+    if (step_ == Step::kConnecting) {
+      pollfd writable{fd_.get(), POLLOUT, 0};
+      if (::poll(&writable, 1, 0) <= 0) return;  // still connecting
+      const int error = connectResult(fd_.get());
+      if (error != 0) {
+        fail(std::string("connect: ") + std::strerror(error));
+        return;
+      }
+      if (check_.type == Type::kTcp) {
+        succeed();
+        return;
+      }
+      if (check_.type == Type::kTls || check_.type == Type::kHttps) {
+        const std::string sni = server_.tlsSni;
+        transport_ = Transport(fd_.get(), tls_->newSession(sni, server_.tlsVerifyName, nullptr),
+                               Transport::Role::kConnect);
+        step_ = Step::kHandshaking;
+      } else {
+        transport_ = Transport(fd_.get());
+        step_ = Step::kSending;
+      }
+    }
+    if (step_ == Step::kHandshaking) {
+      if (!transport_.handshake()) {
+        if (transport_.failed()) fail(transport_.error());
+        return;
+      }
+      if (check_.type == Type::kTls) {
+        succeed();
+        return;
+      }
+      step_ = Step::kSending;
+    }
+    if (step_ == Step::kSending) {
+      while (sent_ < request_.size()) {
+        const ssize_t n = transport_.write(request_.data() + sent_, request_.size() - sent_);
+        if (n == Transport::kAgain) return;
+        if (n == Transport::kFailed) {
+          fail("sending the check: " + transport_.error());
+          return;
+        }
+        sent_ += static_cast<size_t>(n);
+      }
+      step_ = Step::kReading;
+    }
+    if (step_ == Step::kReading) read();
+  }
+
+  void read() {
+    char buffer[16384];
+    for (;;) {
+      const ssize_t n = transport_.read(buffer, sizeof buffer);
+      if (n == Transport::kAgain) break;
+      if (n == Transport::kFailed || n == 0) {
+        judge(n == 0 || !response_.empty());
+        return;
+      }
+      response_.append(buffer, static_cast<size_t>(n));
+      if (response_.size() >= kMaxResponse) {
+        judge(true);
+        return;
+      }
+    }
+  }
+
+  // The response so far, complete (closed by the server, as `Connection: close` asks).
+  void judge(bool received) {
+    if (!received) {
+      fail("no response: " + transport_.error());
+      return;
+    }
+    unsigned status = 0;
+    if (std::sscanf(response_.c_str(), "HTTP/1.%*u %u", &status) != 1) {
+      fail("not an HTTP response");
+      return;
+    }
+    if (status < check_.statusMin || status > check_.statusMax) {
+      fail("HTTP status " + std::to_string(status));
+      return;
+    }
+    if (!check_.bodyContains.empty()) {
+      const size_t body = response_.find("\r\n\r\n");
+      if (body == std::string::npos ||
+          response_.find(check_.bodyContains, body + 4) == std::string::npos) {
+        fail("the body does not contain '" + check_.bodyContains + "'");
+        return;
+      }
+    }
+    succeed();
+  }
+
+  void succeed() {
+    close();
+    failures_ = 0;
+    ++successes_;
+    ServerHealth& health = *server_.health;
+    if (health.state() == ServerHealth::State::kDown && successes_ >= check_.rise) {
+      health.setState(ServerHealth::State::kUp);
+      HealthCounters::process().cameUp.fetch_add(1, std::memory_order_relaxed);
+      logInfo("server " + group_.name + "/" + server_.name + " is up: " +
+              std::to_string(successes_) + " check(s) passed in a row");
+    }
+    schedule(false);
+  }
+
+  void fail(const std::string& why) {
+    close();
+    successes_ = 0;
+    ++failures_;
+    ServerHealth& health = *server_.health;
+    if (health.state() == ServerHealth::State::kUp && failures_ >= check_.fall) {
+      health.setState(ServerHealth::State::kDown);
+      HealthCounters::process().wentDown.fetch_add(1, std::memory_order_relaxed);
+      logWarn("server " + group_.name + "/" + server_.name + " is down: " + why + " (" +
+              std::to_string(failures_) + " check(s) failed in a row)");
+    }
+    schedule(false);
+  }
+
+  void close() {
+    deadline_.cancel();
+    if (fd_.valid()) {
+      transport_ = Transport();
+      loop_.remove(fd_.get());
+      fd_.reset();
+    }
+    step_ = Step::kIdle;
+  }
+
+  EventLoop& loop_;
+  const ServerGroupConfig& group_;
+  const ServerConfig& server_;
+  const HealthCheckConfig& check_;
+  std::shared_ptr<const TlsClientContext> tls_;
+  std::mt19937_64 random_;
+  Timer next_;
+  Timer deadline_;
+  UniqueFd fd_;
+  Transport transport_;
+  Step step_ = Step::kIdle;
+  std::string request_;
+  size_t sent_ = 0;
+  std::string response_;
+  uint32_t successes_ = 0;
+  uint32_t failures_ = 0;
+};
+
+HealthChecker::HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot)
+    : snapshot_(std::move(snapshot)) {
+  uint64_t seed = 0x5eed;
+  for (const ServerGroupConfig& group : snapshot_->serverGroups) {
+    if (group.health.type == HealthCheckConfig::Type::kNone) continue;
+    for (const ServerConfig& server : group.servers) {
+      probes_.push_back(std::make_unique<Probe>(loop_, group, server, ++seed));
+    }
+  }
+}
+
+HealthChecker::~HealthChecker() {
+  if (thread_.joinable()) {
+    loop_.post([this] { loop_.stop(); });
+    thread_.join();
+  }
+  probes_.clear();
+}
+
+void HealthChecker::start() {
+  if (probes_.empty()) return;
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sluice-health");
+    for (auto& probe : probes_)
+      probe->schedule(true);
+    loop_.run();
+  });
+}
+
+}  // namespace sluice
