@@ -2,9 +2,11 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -43,7 +45,8 @@ class HealthChecker::Probe final : public IoHandler {
         check_(group.health),
         random_(seed),
         next_(loop.timers(), [this] { run(); }),
-        deadline_(loop.timers(), [this] { fail("timed out after " + formatDuration(check_.timeout)); }) {
+        deadline_(loop.timers(),
+                  [this] { fail("timed out after " + formatDuration(check_.timeout)); }) {
     tls_ = group.tlsContext ? group.tlsContext : livenessTls();
     const std::string host = check_.host.empty() ? server.name : check_.host;
     request_ = "GET " + check_.path + " HTTP/1.1\r\nHost: " + host +
@@ -143,14 +146,34 @@ class HealthChecker::Probe final : public IoHandler {
         return;
       }
       response_.append(buffer, static_cast<size_t>(n));
-      if (response_.size() >= kMaxResponse) {
+      if (response_.size() >= kMaxResponse || responseComplete()) {
         judge(true);
         return;
       }
     }
   }
 
-  // The response so far, complete (closed by the server, as `Connection: close` asks).
+  // Whether the response has all arrived: servers may keep the connection open whatever the
+  // check's `Connection: close` asks, so the framing says when it is whole.
+  bool responseComplete() const {
+    const size_t headEnd = response_.find("\r\n\r\n");
+    if (headEnd == std::string::npos) return false;
+    const std::string_view head(response_.data(), headEnd + 2);
+    const size_t body = response_.size() - headEnd - 4;
+    for (size_t at = head.find("\r\n"); at != std::string_view::npos;
+         at = head.find("\r\n", at + 2)) {
+      const std::string_view line = head.substr(at + 2, head.find("\r\n", at + 2) - at - 2);
+      if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0) {
+        return body >= std::strtoull(std::string(line.substr(15)).c_str(), nullptr, 10);
+      }
+      if (line.size() > 18 && strncasecmp(line.data(), "transfer-encoding:", 18) == 0) {
+        return response_.ends_with("0\r\n\r\n");
+      }
+    }
+    return false;  // delimited by the close
+  }
+
+  // The response so far: complete, or all the server sent before closing.
   void judge(bool received) {
     if (!received) {
       fail("no response: " + transport_.error());
@@ -184,8 +207,8 @@ class HealthChecker::Probe final : public IoHandler {
     if (health.state() == ServerHealth::State::kDown && successes_ >= check_.rise) {
       health.setState(ServerHealth::State::kUp);
       HealthCounters::process().cameUp.fetch_add(1, std::memory_order_relaxed);
-      logInfo("server " + group_.name + "/" + server_.name + " is up: " +
-              std::to_string(successes_) + " check(s) passed in a row");
+      logInfo("server " + group_.name + "/" + server_.name +
+              " is up: " + std::to_string(successes_) + " check(s) passed in a row");
     }
     schedule(false);
   }
@@ -207,6 +230,7 @@ class HealthChecker::Probe final : public IoHandler {
   void close() {
     deadline_.cancel();
     if (fd_.valid()) {
+      transport_.shutdown();  // close_notify after a TLS check: an orderly goodbye
       transport_ = Transport();
       loop_.remove(fd_.get());
       fd_.reset();

@@ -84,8 +84,19 @@ void sendPattern(int fd, size_t size, bool chunked) {
 
 }  // namespace
 
-TestOrigin::Handler httpOrigin(const std::string& name) {
-  return [name](int fd) {
+TestOrigin::Handler resettingOrigin() {
+  return [](int fd) {
+    char buffer[4096];
+    [[maybe_unused]] ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(fd);
+  };
+}
+
+TestOrigin::Handler httpOrigin(const std::string& name,
+                               std::shared_ptr<std::atomic<int>> healthStatus) {
+  return [name, healthStatus](int fd) {
     Connection c(fd);
     std::string head;
     while (c.readUntil("\r\n\r\n", head)) {
@@ -154,6 +165,11 @@ TestOrigin::Handler httpOrigin(const std::string& name) {
         writeAll(fd, "HTTP/1.1 200 OK\r\n" + origin + "Connection: close\r\n\r\n");
         sendPattern(fd, std::stoul(path.substr(7)), false);
         break;
+      } else if (path == "/healthz") {
+        const int status = healthStatus ? healthStatus->load() : 200;
+        const std::string body = status < 400 ? "ok" : "sick";
+        writeAll(fd, "HTTP/1.1 " + std::to_string(status) + " Status\r\n" + origin +
+                         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
       } else if (path.rfind("/slow/", 0) == 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(path.substr(6))));
         respond("slow");

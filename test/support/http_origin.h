@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "support/test_origin.h"
@@ -14,8 +16,14 @@ namespace sluice::test {
 //   /chunked/N    the same N bytes with chunked framing
 //   /close/N      the same N bytes delimited by closing the connection
 //   /slow/MS      waits MS milliseconds, then 200 "slow"
+//   /healthz      `healthStatus` (200 unless the test changes it), body "ok" or "sick"
 //   Upgrade: websocket   101, then echoes every byte
 // Every response names the origin in `X-Origin: <name>`.
-TestOrigin::Handler httpOrigin(const std::string& name);
+TestOrigin::Handler httpOrigin(const std::string& name,
+                               std::shared_ptr<std::atomic<int>> healthStatus = nullptr);
+
+// A server that accepts, reads what the client sends first, then resets the connection
+// without answering: the failure that idempotent requests are retried on.
+TestOrigin::Handler resettingOrigin();
 
 }  // namespace sluice::test

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <stdexcept>
 
 #include "support/net_helpers.h"
@@ -15,6 +16,9 @@
 namespace sluice::test {
 
 TestOrigin::TestOrigin(Handler handler) : handler_(std::move(handler)) {
+  // A client that goes away mid-write (a health check closing after its handshake) must give
+  // the handler EPIPE, not kill the test.
+  ::signal(SIGPIPE, SIG_IGN);
   listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
