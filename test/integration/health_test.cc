@@ -33,9 +33,9 @@ struct Answer {
 
 Answer get(uint16_t port, const std::string& path = "/", const std::string& flags = "") {
   std::string out;
-  runCommand("curl -sS -i --max-time 10 " + flags + " http://127.0.0.1:" + std::to_string(port) +
-                 path,
-             out);
+  runCommand(
+      "curl -sS -i --max-time 10 " + flags + " http://127.0.0.1:" + std::to_string(port) + path,
+      out);
   Answer answer;
   if (out.rfind("HTTP/1.1 ", 0) == 0) answer.status = std::stoi(out.substr(9, 3));
   const size_t at = out.find("X-Origin: ");
@@ -57,8 +57,9 @@ class HealthTest : public ::testing::Test {
   std::string config(const std::string& group, const std::vector<std::string>& extra = {}) {
     std::string servers;
     for (size_t i = 0; i < origins_.size(); ++i) {
-      servers += "      - {name: w" + std::to_string(i + 1) + ", address: " +
-                 origins_[i]->address() + (i < extra.size() ? extra[i] : "") + "}\n";
+      servers += "      - {name: w" + std::to_string(i + 1) +
+                 ", address: " + origins_[i]->address() + (i < extra.size() ? extra[i] : "") +
+                 "}\n";
     }
     return "global: {workers: 1}\n"
            "server_groups:\n"
@@ -101,8 +102,10 @@ TEST_F(HealthTest, AStoppedServerLeavesRotationAndNoRequestFails) {
   EXPECT_EQ(spread(9).size(), 3u);
   origins_[1]->stop();
   ASSERT_TRUE(eventually(
-      [&] { return sluice.stderrText().find("server web/w2 is down: connect: Connection refused") !=
-                   std::string::npos; },
+      [&] {
+        return sluice.stderrText().find("server web/w2 is down: connect: Connection refused") !=
+               std::string::npos;
+      },
       kStateChange))
       << sluice.stderrText();
   const size_t before = sluice.accessLog().size();
@@ -110,7 +113,8 @@ TEST_F(HealthTest, AStoppedServerLeavesRotationAndNoRequestFails) {
   EXPECT_EQ(seen, (std::set<std::string>{"w1", "w3"}));
   // Not one connect to the stopped server: the checker took it out, not the retries.
   const auto log = sluice.accessLog();
-  for (size_t i = before; i < log.size(); ++i) EXPECT_FALSE(log[i].contains("error")) << log[i];
+  for (size_t i = before; i < log.size(); ++i)
+    EXPECT_FALSE(log[i].contains("error")) << log[i];
 }
 
 TEST_F(HealthTest, A500OnHealthzTakesAServerOutUntilItRecovers) {
@@ -118,15 +122,19 @@ TEST_F(HealthTest, A500OnHealthzTakesAServerOutUntilItRecovers) {
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   status_[0]->store(500);
   ASSERT_TRUE(eventually(
-      [&] { return sluice.stderrText().find("server web/w1 is down: HTTP status 500") !=
-                   std::string::npos; },
+      [&] {
+        return sluice.stderrText().find("server web/w1 is down: HTTP status 500") !=
+               std::string::npos;
+      },
       kStateChange))
       << sluice.stderrText();
   EXPECT_EQ(spread(12), (std::set<std::string>{"w2", "w3"}));
   status_[0]->store(200);
   ASSERT_TRUE(eventually(
-      [&] { return sluice.stderrText().find("server web/w1 is up: 2 check(s) passed") !=
-                   std::string::npos; },
+      [&] {
+        return sluice.stderrText().find("server web/w1 is up: 2 check(s) passed") !=
+               std::string::npos;
+      },
       kStateChange))
       << sluice.stderrText();
   EXPECT_EQ(spread(12).size(), 3u);
@@ -143,14 +151,17 @@ TEST_F(HealthTest, RepeatedConnectFailuresEjectAServer) {
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   EXPECT_EQ(spread(12), (std::set<std::string>{"w1", "w2"}));  // retries hide the dead one
   ASSERT_TRUE(eventually(
-      [&] { return sluice.stderrText().find("server web/w3 ejected for 30s: 2 failures in a row") !=
-                   std::string::npos; },
+      [&] {
+        return sluice.stderrText().find("server web/w3 ejected for 30s: 2 failures in a row") !=
+               std::string::npos;
+      },
       kStateChange))
       << sluice.stderrText();
   const size_t before = sluice.accessLog().size();
   EXPECT_EQ(spread(12), (std::set<std::string>{"w1", "w2"}));
   const auto log = sluice.accessLog();
-  for (size_t i = before; i < log.size(); ++i) EXPECT_FALSE(log[i].contains("error")) << log[i];
+  for (size_t i = before; i < log.size(); ++i)
+    EXPECT_FALSE(log[i].contains("error")) << log[i];
 }
 
 TEST_F(HealthTest, BackupsServeOnlyWhenEveryPrimaryIsDown) {
@@ -160,8 +171,10 @@ TEST_F(HealthTest, BackupsServeOnlyWhenEveryPrimaryIsDown) {
   origins_[0]->stop();
   origins_[1]->stop();
   ASSERT_TRUE(eventually(
-      [&] { return sluice.stderrText().find("server web/w2 is down") != std::string::npos &&
-                   sluice.stderrText().find("server web/w1 is down") != std::string::npos; },
+      [&] {
+        return sluice.stderrText().find("server web/w2 is down") != std::string::npos &&
+               sluice.stderrText().find("server web/w1 is down") != std::string::npos;
+      },
       kStateChange));
   EXPECT_EQ(spread(6), (std::set<std::string>{"w3"}));
 }
@@ -169,7 +182,8 @@ TEST_F(HealthTest, BackupsServeOnlyWhenEveryPrimaryIsDown) {
 TEST_F(HealthTest, WithEveryServerDown503AtLayer7AndACloseAtLayer4) {
   SluiceProcess sluice(config(kTcpCheck));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
-  for (auto& origin : origins_) origin->stop();
+  for (auto& origin : origins_)
+    origin->stop();
   ASSERT_TRUE(eventually(
       [&] {
         const std::string text = sluice.stderrText();
@@ -189,7 +203,8 @@ TEST_F(HealthTest, WithEveryServerDown503AtLayer7AndACloseAtLayer4) {
   ::close(fd);
   ASSERT_TRUE(eventually([&] { return sluice.accessLog().size() >= 2; }, 5s));
   std::set<std::string> ends;
-  for (const auto& record : sluice.accessLog()) ends.insert(record["end"]);
+  for (const auto& record : sluice.accessLog())
+    ends.insert(record["end"]);
   EXPECT_TRUE(ends.count("no_server")) << "both logged with why";
 }
 
@@ -219,8 +234,10 @@ TEST_F(HealthTest, OpenConnectionsOutliveTheirServersLeavingRotation) {
   ASSERT_TRUE(index >= 0 && index < 3) << first;
   status_[index]->store(503);
   ASSERT_TRUE(eventually(
-      [&] { return sluice.stderrText().find("server raw/w" + std::to_string(index + 1) +
-                                            " is down") != std::string::npos; },
+      [&] {
+        return sluice.stderrText().find("server raw/w" + std::to_string(index + 1) + " is down") !=
+               std::string::npos;
+      },
       kStateChange));
   writeAll(fd, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(answeredBy(), first) << "the same server, on the same connection";
@@ -303,9 +320,8 @@ TEST(HealthTls, TlsChecksOnAPassthroughGroup) {
       std::to_string(port) + ", service: https-passthrough, default_group: tls}\n");
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   std::this_thread::sleep_for(600ms);
-  EXPECT_EQ(sluice.stderrText().find("is down"), std::string::npos)
-      << "handshakes succeed: up\n"
-      << sluice.stderrText();
+  EXPECT_EQ(sluice.stderrText().find("is down"), std::string::npos) << "handshakes succeed: up\n"
+                                                                    << sluice.stderrText();
   origin->stop();
   ASSERT_TRUE(eventually(
       [&] { return sluice.stderrText().find("server tls/a is down") != std::string::npos; },

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace sluice {
 namespace {
 
@@ -46,6 +48,71 @@ TEST(ServerGroup, CountsOpenConnectionsForLeastConn) {
   group.connectionClosed(0);
   group.connectionClosed(0);
   EXPECT_EQ(group.activeConnections(0), 0u);
+}
+
+// A group whose servers have shared health, as the config loader gives them.
+ServerGroupConfig healthyGroupOf(std::initializer_list<bool> backups) {
+  ServerGroupConfig config = groupOf(backups);
+  for (ServerConfig& server : config.servers)
+    server.health = std::make_shared<ServerHealth>();
+  return config;
+}
+
+TEST(ServerGroup, OnlyServersThatCanTakeAConnectionArePicked) {
+  ServerGroupConfig config = healthyGroupOf({false, false, false});
+  config.maxConnections = 2;
+  ServerGroup group(config, 1);
+  const TimePoint now = Clock::now();
+  const ServerMask none(3);
+  config.servers[0].health->setState(ServerHealth::State::kDown);
+  config.servers[1].health->setState(ServerHealth::State::kDraining);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(group.pick(none, "", now), 2u);
+  group.connectionOpened(2);
+  group.connectionOpened(2);
+  EXPECT_FALSE(group.available(2, now)) << "at max_connections";
+  EXPECT_EQ(group.pick(none, "", now), ServerGroup::kNone);
+  EXPECT_TRUE(group.allFull(now)) << "up but full: worth queueing for";
+  config.servers[2].health->setState(ServerHealth::State::kDown);
+  EXPECT_FALSE(group.allFull(now)) << "nothing up: no use waiting";
+}
+
+TEST(ServerGroup, PassiveFailuresEjectForEveryWorkerUntilTheEjectionEnds) {
+  ServerGroupConfig config = healthyGroupOf({false, false});
+  config.passive.consecutiveFailures = 3;
+  config.passive.ejection = Millis(30000);
+  ServerGroup worker1(config, 1);
+  ServerGroup worker2(config, 2);
+  const TimePoint now = Clock::now();
+  EXPECT_FALSE(worker1.noteFailure(0, now));
+  EXPECT_FALSE(worker1.noteFailure(0, now));
+  worker1.noteSuccess(0);  // in a row only
+  EXPECT_FALSE(worker1.noteFailure(0, now));
+  EXPECT_FALSE(worker1.noteFailure(0, now));
+  EXPECT_TRUE(worker1.noteFailure(0, now));
+  const ServerMask none(2);
+  EXPECT_EQ(worker2.pick(none, "", now + Millis(1000)), 1u) << "the other worker sees it";
+  EXPECT_EQ(worker2.pick(none, "", now + Millis(1000)), 1u);
+  EXPECT_TRUE(worker2.available(0, now + Millis(30001))) << "back after the ejection";
+}
+
+TEST(ServerGroup, SlowStartRampsARecoveredServersShareUp) {
+  ServerGroupConfig config = healthyGroupOf({false, false});
+  config.slowStart = Millis(10000);
+  ServerGroup group(config, 7);
+  config.servers[1].health->setState(ServerHealth::State::kDown);
+  config.servers[1].health->setState(ServerHealth::State::kUp);  // just recovered
+  const TimePoint upAt = Clock::now();
+  auto share = [&](Millis after) {
+    const ServerMask none(2);
+    int picks = 0;
+    for (int i = 0; i < 4000; ++i)
+      picks += group.pick(none, "", upAt + after) == 1u;
+    return picks / 4000.0;
+  };
+  EXPECT_LT(share(Millis(0)), 0.05);
+  EXPECT_NEAR(share(Millis(5000)), 0.25, 0.08) << "half way: half its weight";
+  EXPECT_NEAR(share(Millis(10000)), 0.5, 0.02) << "then its full share";
 }
 
 }  // namespace

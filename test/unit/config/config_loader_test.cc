@@ -187,6 +187,53 @@ TEST(ConfigLoader, GroupsNeedServersAndAPrimary) {
                        "2:11: server_groups[0].name: 'bad name' must be"));
 }
 
+TEST(ConfigLoader, HealthChecksAndTheServerLifecycle) {
+  ConfigLoadResult result = loadConfigText(
+      withLines(
+          "    health: {type: tcp, interval: 2s, timeout: 1s, rise: 2, fall: 3, jitter: 10%}\n"
+          "    passive: {consecutive_failures: 5, ejection: 30s}\n"
+          "    slow_start: 10s\n    max_connections: 1000\n"
+          "    timeouts: {queue: 2s}\n"),
+      "t.yaml");
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const ServerGroupConfig& group = result.snapshot->serverGroups[0];
+  EXPECT_EQ(group.health.type, HealthCheckConfig::Type::kTcp);
+  EXPECT_EQ(group.health.fall, 3u);
+  EXPECT_EQ(group.health.jitterPercent, 10u);
+  EXPECT_EQ(group.passive.consecutiveFailures, 5u);
+  EXPECT_EQ(group.slowStart, Millis(10000));
+  EXPECT_EQ(group.maxConnections, 1000u);
+  EXPECT_EQ(group.queueTimeout, Millis(2000));
+  ASSERT_TRUE(group.servers[0].health);
+  EXPECT_EQ(group.servers[0].health->state(), ServerHealth::State::kUp);
+
+  auto health = [](const std::string& keys) {
+    return errorsOf(withLines("    health: {" + keys + "}\n"));
+  };
+  EXPECT_TRUE(hasError(health("type: icmp"), "server_groups[0].health.type: 'icmp' is not one of"));
+  EXPECT_TRUE(hasError(health("type: tcp, path: /x"),
+                       "server_groups[0].health.path: applies to http and https checks only"));
+  EXPECT_TRUE(hasError(health("type: http, expect: {status: \"200-99\"}"),
+                       "server_groups[0].health.expect.status: '200-99' must be a status or a "
+                       "range like 200-399"));
+  EXPECT_TRUE(
+      hasError(health("type: http, interval: 1s, timeout: 2s"),
+               "server_groups[0].health.timeout: must be above 0 and at most the interval"));
+  EXPECT_TRUE(
+      hasError(health("type: tcp, jitter: 80%"),
+               "server_groups[0].health.jitter: '80%' must be a percentage from 0% to 50%"));
+  EXPECT_TRUE(hasError(health("type: http, path: healthz"),
+                       "server_groups[0].health.path: 'healthz' must be a path starting with /"));
+  // A draining server starts as one.
+  std::string drained = withLines("");
+  drained.replace(drained.find("address: 127.0.0.1:9001}"), 24,
+                  "address: 127.0.0.1:9001, drain: true}");
+  result = loadConfigText(drained, "t.yaml");
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  EXPECT_EQ(result.snapshot->serverGroups[0].servers[0].health->state(),
+            ServerHealth::State::kDraining);
+}
+
 TEST(ConfigLoader, ServiceAndProtocolMustFit) {
   EXPECT_TRUE(hasError(errorsOf(withLines("    protocol: http\n")),
                        "vips[0].default_group: the tcp VIP relays bytes and needs a group with "
