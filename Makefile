@@ -29,6 +29,7 @@ bench: build
 	bench/passthrough.sh 8 3
 	bench/offload.sh 5 3
 	bench/rules.sh 5 3
+	bench/failover.sh 9
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
