@@ -30,6 +30,7 @@ bench: build
 	bench/offload.sh 5 3
 	bench/rules.sh 5 3
 	bench/failover.sh 9
+	bench/memory.sh 5000 3
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -61,6 +61,13 @@ class Worker {
   EventLoop& loop() { return loop_; }
   PipePool& pipes() { return pipes_; }
   BufferPool& buffers() { return buffers_; }
+  // Space a session may read into and copy out of before it returns to the loop (never kept
+  // across events): one per worker, so that idle connections need no buffer of their own.
+  struct Scratch {
+    char* data;
+    size_t size;
+  };
+  Scratch scratch() { return {scratch_.get(), kScratchSize}; }
   UpstreamPool& upstreamPool() { return upstreamPool_; }
   BackendSessionCache& backendSessions() { return backendSessions_; }
   const AccessLog& accessLog() const { return accessLog_; }
@@ -91,6 +98,8 @@ class Worker {
   EventLoop loop_;
   PipePool pipes_;
   BufferPool buffers_;
+  static constexpr size_t kScratchSize = 16 * 1024;
+  std::unique_ptr<char[]> scratch_ = std::make_unique<char[]>(kScratchSize);
   UpstreamPool upstreamPool_;
   BackendSessionCache backendSessions_;
   const AccessLog& accessLog_;

@@ -164,10 +164,15 @@ bool HttpProxySession::readClient() {
   if (clientEof_ || closeWhenFlushed_ || toServer_.size() - toServerSent_ >= kMaxPending) {
     return false;
   }
-  if (!in_.data) in_ = worker_.buffers().acquire(vip_.maxHeaderBytes + 16 * 1024);
-  if (inEnd_ == in_.size) return false;  // full: parsing or the server must catch up
+  if (in_.data && inEnd_ == in_.size) return false;  // full: parsing or the server must catch up
   if (!clientReadable_) return false;
-  const ssize_t n = transport_->read(in_.data.get() + inEnd_, in_.size - inEnd_);
+  // A connection waiting for its next request holds no buffer: the first read goes to the
+  // worker's scratch space, and only bytes that arrived take a buffer from the pool. An idle
+  // keep-alive connection thus costs its session and TLS state, nothing more.
+  const bool firstRead = !in_.data;
+  Worker::Scratch scratch = worker_.scratch();
+  char* into = firstRead ? scratch.data : in_.data.get() + inEnd_;
+  const ssize_t n = transport_->read(into, firstRead ? scratch.size : in_.size - inEnd_);
   if (n == Transport::kAgain) {
     clientReadable_ = false;
     return false;
@@ -184,6 +189,10 @@ bool HttpProxySession::readClient() {
   }
   if (request_ == Request::kReadingHead && inStart_ == inEnd_ && inStart_ == 0) {
     requestStart_ = lastActivity_;  // the first byte of a new request
+  }
+  if (firstRead) {
+    in_ = worker_.buffers().acquire(vip_.maxHeaderBytes + 16 * 1024);
+    std::memcpy(in_.data.get(), scratch.data, static_cast<size_t>(n));
   }
   inEnd_ += static_cast<size_t>(n);
   return true;
