@@ -6,9 +6,12 @@ free_port() {
     shuf -i 20000-60000 -n 1
 }
 
-# utime + stime of a process, in seconds (from /proc, so only the proxy's own work counts).
+# utime + stime of a process and its child processes (NGINX's workers under its master), in
+# seconds (from /proc, so only the proxy's own work counts).
 cpu_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+  local p files=()
+  for p in "$1" $(pgrep -P "$1" || true); do files+=("/proc/$p/stat"); done
+  awk -v hz="$(getconf CLK_TCK)" '{ total += $14 + $15 } END { print total / hz }' "${files[@]}"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

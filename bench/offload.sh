@@ -26,6 +26,7 @@ start_workdir
 
 origin_port=$(free_port); direct_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port)
 mixed_port=$(free_port); bridge_port=$(free_port); haproxy_bridge_port=$(free_port)
+nginx_port=$(free_port); nginx_bridge_port=$(free_port)
 make_certs "$work" bench.example.test
 head -c 100 /dev/urandom | base64 | head -c 100 > "$work/small"
 chmod 755 "$work"; chmod 644 "$work/small" "$work/server.pem" "$work/server.key"
@@ -99,9 +100,54 @@ backend origin-tls
   server nginx 127.0.0.1:$direct_port ssl verify required ca-file $work/ca.pem sni str(bench.example.test) verifyhost bench.example.test
 CONF
 
+# NGINX as a proxy: one worker, keep-alive to the origin (plain, and verified TLS).
+cat > "$work/nginx-proxy.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx-proxy.pid;
+error_log $work/nginx-proxy.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream origin { server 127.0.0.1:$origin_port; keepalive 64; }
+  upstream origin_tls { server 127.0.0.1:$direct_port; keepalive 64; }
+  ssl_certificate $work/server.pem;
+  ssl_certificate_key $work/server.key;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server {
+    listen 127.0.0.1:$nginx_port ssl;
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-For \$remote_addr;
+    }
+  }
+  server {
+    listen 127.0.0.1:$nginx_bridge_port ssl;
+    location / {
+      proxy_pass https://origin_tls;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-For \$remote_addr;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $work/ca.pem;
+      proxy_ssl_name bench.example.test;
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;
+      proxy_ssl_protocols TLSv1.2 TLSv1.3;
+    }
+  }
+}
+CONF
+
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
+taskset -c 0 nginx -c "$work/nginx-proxy.conf" -p "$work" >/dev/null 2>&1 & nginx_pid=$!; pids+=($nginx_pid)
 sleep 1
 
 # keepalive PORT PID → "requests/s p50_ms p99_ms proxy_cpu_us_per_request"
@@ -131,7 +177,7 @@ handshakes() {
     'BEGIN { printf "%.0f %.3f\n", n / s, (n > 0 ? cpu / n * 1000 : 0) }'
 }
 
-paths=(direct sluice mixed haproxy bridge haproxy-bridge)
+paths=(direct sluice mixed haproxy nginx bridge haproxy-bridge nginx-bridge)
 declare -A rps p50 p99 cpureq hs cpuhs
 for path in "${paths[@]}"; do
   case $path in
@@ -141,6 +187,8 @@ for path in "${paths[@]}"; do
     haproxy) port=$haproxy_port; pid=$haproxy_pid ;;
     bridge) port=$bridge_port; pid=$sluice_pid ;;
     haproxy-bridge) port=$haproxy_bridge_port; pid=$haproxy_pid ;;
+    nginx) port=$nginx_port; pid=$nginx_pid ;;
+    nginx-bridge) port=$nginx_bridge_port; pid=$nginx_pid ;;
   esac
   k=(); h=()
   for ((r = 0; r < runs; r++)); do
@@ -178,11 +226,14 @@ report="bench/results/offload-$stamp.md"
       haproxy) label="HAProxy mode http + ssl";;
       bridge) label="Sluice https-bridge";;
       haproxy-bridge) label="HAProxy ssl to server, verify required";;
+      nginx) label="NGINX ssl + proxy_pass (keepalive upstream)";;
+      nginx-bridge) label="NGINX proxy_pass https, proxy_ssl_verify on";;
     esac
     echo "| $label | ${rps[$path]} | ${p50[$path]} | ${p99[$path]} | $([ $path = direct ] && echo - || echo "${cpureq[$path]}") | ${hs[$path]} | $([ $path = direct ] && echo - || echo "${cpuhs[$path]}") |"
   done
   echo
   echo "Sluice/HAProxy, offload: keep-alive req/s $(ratio "${rps[sluice]}" "${rps[haproxy]}"), CPU per request $(ratio "${cpureq[sluice]}" "${cpureq[haproxy]}"), handshakes/s $(ratio "${hs[sluice]}" "${hs[haproxy]}"), CPU per handshake $(ratio "${cpuhs[sluice]}" "${cpuhs[haproxy]}") (CPU: lower is better)."
+  echo "Sluice/NGINX, offload: keep-alive req/s $(ratio "${rps[sluice]}" "${rps[nginx]}"), CPU per request $(ratio "${cpureq[sluice]}" "${cpureq[nginx]}"), CPU per handshake $(ratio "${cpuhs[sluice]}" "${cpuhs[nginx]}"); bridge: CPU per request $(ratio "${cpureq[bridge]}" "${cpureq[nginx-bridge]}")."
   echo "Sluice/HAProxy, bridge: keep-alive req/s $(ratio "${rps[bridge]}" "${rps[haproxy-bridge]}"), CPU per request $(ratio "${cpureq[bridge]}" "${cpureq[haproxy-bridge]}")."
   echo "Sluice with/without a passthrough route: keep-alive CPU per request $(ratio "${cpureq[mixed]}" "${cpureq[sluice]}"), CPU per handshake $(ratio "${cpuhs[mixed]}" "${cpuhs[sluice]}")."
 } | tee "$report"
