@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
           std::printf("failed: handshake %d: %s\n", i, ERR_error_string(ERR_get_error(), nullptr));
           return 1;
         }
-        fds.push_back({c.fd, static_cast<short>(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0});
+        fds.push_back(
+            {c.fd, static_cast<short>(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0});
         index.push_back(i);
       }
       if (!fds.empty()) ::poll(fds.data(), fds.size(), 100);

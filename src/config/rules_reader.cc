@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "http/ascii.h"
 #include "http/error_response.h"
 #include "http/reason_phrase.h"
 #include "tls/host_name.h"
@@ -28,17 +29,6 @@ std::vector<std::string> stringsOf(Reader& r, const YAML::Node& node, const std:
     r.error(node, field, "expected a value or a list of values");
   }
   return out;
-}
-
-bool isToken(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) &&
-        std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
 }
 
 bool isFieldValue(std::string_view value) {

@@ -1,7 +1,5 @@
 #include "http/http1/request_parser.h"
 
-#include <algorithm>
-
 #include "http/ascii.h"
 #include "http/http1/spans.h"
 
@@ -10,18 +8,6 @@ namespace {
 
 Http1RequestParser& self(llhttp_t* p) {
   return *static_cast<Http1RequestParser*>(p->data);
-}
-
-// Extends `view` by a span that follows it directly in the same buffer, or starts it.
-
-// RFC 9110 §5.6.2 token characters: what a header name may be made of.
-bool isToken(std::string_view name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return false;
-    return std::string_view("\"(),/:;<=>?@[\\]{}").find(c) == std::string_view::npos;
-  });
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <cctype>
 
 #include "http/ascii.h"
 
@@ -44,14 +43,7 @@ std::string_view cookieValue(std::string_view name, const std::vector<HttpHeader
 }  // namespace
 
 bool StickyCookie::validName(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) &&
-        std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
+  return isToken(name);
 }
 
 void StickyCookie::prepare(ServerGroupConfig& group, std::string_view secret) {
