@@ -25,6 +25,7 @@ test-asan: deps
 
 # Side-by-side measurements (see bench/README.md); results land in bench/results/.
 bench: build
+	bench/floors.sh 3
 	build/bench/tcp_throughput 1 3
 	bench/passthrough.sh 8 3
 	bench/offload.sh 5 3

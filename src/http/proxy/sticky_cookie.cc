@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-
 #include "http/ascii.h"
 
 namespace sluice {

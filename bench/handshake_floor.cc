@@ -1,0 +1,90 @@
+// The library's floor for a full TLS handshake: an OpenSSL 3 server and client completing
+// handshakes over memory BIOs in one thread (no sockets, no event loop, no proxy), with the
+// certificate Sluice would serve (ECDSA P-256, or RSA-2048) and TLS 1.3 with X25519. Prints
+// the server side's CPU per handshake: what no proxy built on OpenSSL can go below.
+//
+//   build/bench/handshake_floor [ec|rsa] [handshakes]
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "tls/certificate_factory.h"
+
+namespace {
+
+double threadSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// Moves what one side wrote to the other side's input.
+void pump(BIO* from, BIO* to) {
+  char buffer[16384];
+  for (int n; (n = BIO_read(from, buffer, sizeof buffer)) > 0;)
+    BIO_write(to, buffer, n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool rsa = argc > 1 && std::strcmp(argv[1], "rsa") == 0;
+  const int count = argc > 2 ? std::atoi(argv[2]) : 2000;
+  char dirTemplate[] = "/tmp/sluice-floor-XXXXXX";
+  const std::string dir = ::mkdtemp(dirTemplate);
+  sluice::CertificateFactory factory(dir, "Floor CA");
+  const auto files = factory.issue(
+      "server", {"bench.example.test"},
+      rsa ? sluice::CertificateFactory::KeyType::kRsa2048 : sluice::CertificateFactory::KeyType::kEcdsaP256);
+
+  SSL_CTX* server = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_use_certificate_chain_file(server, files.cert.c_str());
+  SSL_CTX_use_PrivateKey_file(server, files.key.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_set_min_proto_version(server, TLS1_3_VERSION);
+  SSL_CTX_set1_groups_list(server, "X25519");
+  SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(server, 0);  // a bare handshake: no tickets to make
+  SSL_CTX* client = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set1_groups_list(client, "X25519");
+  SSL_CTX_set_session_cache_mode(client, SSL_SESS_CACHE_OFF);
+
+  double serverCpu = 0;
+  for (int i = 0; i < count; ++i) {
+    SSL* s = SSL_new(server);
+    SSL* c = SSL_new(client);
+    BIO* sIn = BIO_new(BIO_s_mem());
+    BIO* sOut = BIO_new(BIO_s_mem());
+    BIO* cIn = BIO_new(BIO_s_mem());
+    BIO* cOut = BIO_new(BIO_s_mem());
+    SSL_set_bio(s, sIn, sOut);
+    SSL_set_bio(c, cIn, cOut);
+    SSL_set_accept_state(s);
+    SSL_set_connect_state(c);
+    bool serverDone = false, clientDone = false;
+    for (int round = 0; round < 10 && !(serverDone && clientDone); ++round) {
+      if (!clientDone) clientDone = SSL_do_handshake(c) == 1;
+      pump(cOut, sIn);
+      const double before = threadSeconds();
+      if (!serverDone) serverDone = SSL_do_handshake(s) == 1;
+      serverCpu += threadSeconds() - before;
+      pump(sOut, cIn);
+    }
+    if (!serverDone || !clientDone) {
+      std::fprintf(stderr, "handshake %d did not complete\n", i);
+      return 1;
+    }
+    SSL_free(s);
+    SSL_free(c);
+  }
+  std::printf("%s %.1f\n", rsa ? "rsa2048" : "ecdsa-p256", serverCpu / count * 1e6);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return 0;
+}
