@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
   char dirTemplate[] = "/tmp/sluice-floor-XXXXXX";
   const std::string dir = ::mkdtemp(dirTemplate);
   sluice::CertificateFactory factory(dir, "Floor CA");
-  const auto files = factory.issue(
-      "server", {"bench.example.test"},
-      rsa ? sluice::CertificateFactory::KeyType::kRsa2048 : sluice::CertificateFactory::KeyType::kEcdsaP256);
+  const auto files = factory.issue("server", {"bench.example.test"},
+                                   rsa ? sluice::CertificateFactory::KeyType::kRsa2048
+                                       : sluice::CertificateFactory::KeyType::kEcdsaP256);
 
   SSL_CTX* server = SSL_CTX_new(TLS_server_method());
   SSL_CTX_use_certificate_chain_file(server, files.cert.c_str());

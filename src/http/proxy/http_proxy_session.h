@@ -27,12 +27,17 @@ class Worker;
 //
 //   [TLS handshake] → read head (client_header timeout → 408; limits → 431/413; bad → 400)
 //     → redirect_https? answer 301/308 and close
-//     → pick server, connect (pooled connection first; retries → 502/503)
+//     → rules: deny / redirect / respond answer and close; route picks the group; header
+//       changes accumulate
+//     → pick a server per request (sticky cookie, hashing, health), connect (the kept or a
+//       pooled connection first; refused → next server; none up → 503; all full → queue)
 //       [https groups: TLS handshake, the server's certificate verified, or the next server]
 //     → send head + stream body ──────────┐  both at once, each with backpressure
-//     → read response head (server_response timeout → 504) → stream body to the client
-//     → response complete: access log; the next request goes over the same server connection
-//       while the client stays (it goes to the worker's pool when the client leaves)
+//     → read response head (server_response timeout → 504; a reset before it: safe requests
+//       go to another server) → stream body to the client
+//     → response complete: access log; the server connection stays with the client for its
+//       next request if that goes to the same server (else, and when the client leaves, it
+//       goes to the worker's pool)
 //   101 Switching Protocols: from then on a byte relay both ways.
 //
 // progress() is the one driver: on every event of either socket it does, in order, every step
