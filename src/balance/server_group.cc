@@ -73,8 +73,6 @@ uint32_t ServerGroup::pickIn(Tier& tier, const ServerMask& excluded, std::string
     candidates.erase(chosen);
     if (!candidates.empty()) {
       chosen = tier.balancer->pick(candidates, PickContext{affinityKey, tier.active.data()});
-    } else {
-      candidates.insert(chosen);
     }
   }
   return chosen == kNone ? kNone : tier.members[chosen];

@@ -384,16 +384,8 @@ void HttpProxySession::redirectToHttps() {
   const std::string fallback = vip_.listen.ipString();
   if (host.empty()) host = fallback;
   const int status = vip_.redirectHttps.status;
-  static constexpr std::pair<int, const char*> kReasons[] = {{301, "Moved Permanently"},
-                                                             {302, "Found"},
-                                                             {303, "See Other"},
-                                                             {307, "Temporary Redirect"},
-                                                             {308, "Permanent Redirect"}};
-  const char* reason = "Moved Permanently";
-  for (auto [code, text] : kReasons) {
-    if (code == status) reason = text;
-  }
-  toClient_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ").append(reason);
+  toClient_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  toClient_.append(reasonPhrase(status));
   toClient_.append("\r\nLocation: https://").append(host);
   if (vip_.redirectHttps.port != 443)
     toClient_.append(":").append(std::to_string(vip_.redirectHttps.port));
@@ -651,7 +643,11 @@ void HttpProxySession::onResponseHead() {
   responseHeadSeen_ = true;
   responseStarted_ = true;
   if (head.status >= 500) {
-    noteServerFailure("HTTP status " + std::to_string(head.status));
+    // The reason is only spelt out when it ejects the server: no string per 5xx answer.
+    if (group_->noteFailure(serverIndex_, responseHeadAt_)) {
+      worker_.reportEjection(group_->config(), serverIndex_,
+                             "HTTP status " + std::to_string(head.status));
+    }
   } else {
     group_->noteSuccess(serverIndex_);
   }

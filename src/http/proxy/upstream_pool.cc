@@ -30,14 +30,20 @@ UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now) {
       found = std::move(candidate.connection);
     }
   }
-  if (list.empty()) idle_.erase(it);
+  // An emptied list stays (its key and capacity are reused by the next give(), so a server
+  // used by one client after another costs no allocation); give() sweeps them when there are
+  // too many keys.
   return found;
 }
 
 void UpstreamPool::give(std::string_view key, UpstreamConnection connection, TimePoint now) {
   auto it = idle_.find(key);
   if (it == idle_.end()) {
-    if (total_ >= maxTotal_) return;  // full: the connection closes here
+    if (idle_.size() >= maxTotal_) {
+      // Keys chosen by clients (`sni: client`) must not pile up: drop the empty lists.
+      std::erase_if(idle_, [](const auto& entry) { return entry.second.empty(); });
+    }
+    if (total_ >= maxTotal_ || idle_.size() >= maxTotal_) return;  // full: it closes here
     it = idle_.emplace(std::string(key), std::vector<Idle>()).first;
   }
   std::vector<Idle>& list = it->second;
