@@ -14,6 +14,25 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ total += $14 + $15 } END { print total / hz }' "${files[@]}"
 }
 
+# wrk_keepalive PID SECONDS URL [wrk options...] → "requests/s p50_ms p99_ms cpu_us_per_request"
+# One second of warm-up, then SECONDS measured with wrk (one thread, 32 keep-alive connections)
+# on core 1; the CPU is PID's (and its children's) over the measured interval; PID 0: none.
+# Any non-2xx answer or socket error stops the benchmark.
+wrk_keepalive() {
+  local pid=$1 seconds=$2 url=$3 before after out
+  shift 3
+  taskset -c 1 wrk -t1 -c32 -d1s "$@" "$url" >/dev/null
+  before=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  out=$(taskset -c 1 wrk -t1 -c32 -d"${seconds}s" --latency "$@" "$url")
+  after=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
+  if grep -q -e 'Non-2xx' -e 'Socket errors' <<<"$out"; then echo "bench: errors on $url:" >&2; echo "$out" >&2; exit 1; fi
+  awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" -v s="$seconds" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (rps > 0 ? cpu / (rps * s) * 1e6 : 0) }' <<<"$out"
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 spread() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }

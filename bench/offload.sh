@@ -152,17 +152,7 @@ sleep 1
 
 # keepalive PORT PID → "requests/s p50_ms p99_ms proxy_cpu_us_per_request"
 keepalive() {
-  local port=$1 pid=$2 before after out
-  taskset -c 1 wrk -t1 -c32 -d1s "https://127.0.0.1:$port/small" >/dev/null
-  before=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
-  out=$(taskset -c 1 wrk -t1 -c32 -d"${seconds}s" --latency "https://127.0.0.1:$port/small")
-  after=$([ "$pid" = 0 ] && echo 0 || cpu_seconds "$pid")
-  if grep -q -e 'Non-2xx' -e 'Socket errors' <<<"$out"; then echo "bench: errors on $port:" >&2; echo "$out" >&2; exit 1; fi
-  awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" -v s="$seconds" '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /Requests\/sec/ { rps = $2 }
-    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.2f %.2f %.1f\n", rps, p50, p99, (rps > 0 ? cpu / (rps * s) * 1e6 : 0) }' <<<"$out"
+  wrk_keepalive "$2" "$seconds" "https://127.0.0.1:$1/small"
 }
 
 # handshakes PORT PID → "handshakes/s proxy_cpu_ms_per_handshake"

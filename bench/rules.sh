@@ -65,16 +65,9 @@ sleep 1
 
 # keepalive PORT → "requests/s proxy_cpu_us_per_request"
 keepalive() {
-  local port=$1 before after out
-  taskset -c 1 wrk -t1 -c32 -d1s -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120' \
-    -H 'Cookie: session=abc123; theme=dark' "https://127.0.0.1:$port/small?page=2&sort=price" >/dev/null
-  before=$(cpu_seconds "$sluice_pid")
-  out=$(taskset -c 1 wrk -t1 -c32 -d"${seconds}s" -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120' \
-    -H 'Cookie: session=abc123; theme=dark' "https://127.0.0.1:$port/small?page=2&sort=price")
-  after=$(cpu_seconds "$sluice_pid")
-  if grep -q -e 'Non-2xx' -e 'Socket errors' <<<"$out"; then echo "bench: errors on $port:" >&2; echo "$out" >&2; exit 1; fi
-  awk -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" -v s="$seconds" \
-    '/Requests\/sec/ { rps = $2 } END { printf "%.0f %.1f\n", rps, (rps > 0 ? cpu / (rps * s) * 1e6 : 0) }' <<<"$out"
+  wrk_keepalive "$sluice_pid" "$seconds" "https://127.0.0.1:$1/small?page=2&sort=price" \
+    -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120' \
+    -H 'Cookie: session=abc123; theme=dark' | awk '{ print $1, $4 }'
 }
 
 declare -A rps cpu
