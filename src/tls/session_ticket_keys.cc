@@ -59,7 +59,6 @@ int SessionTicketKeys::onTicket(SSL* ssl, unsigned char name[16],
   if (!self) return -1;
   const std::shared_ptr<const Pair> pair = self->pair_.load();
   const Key* key = nullptr;
-  int result = 1;
   if (encrypt) {
     key = &pair->current;
     std::memcpy(name, key->name.data(), key->name.size());
@@ -68,7 +67,6 @@ int SessionTicketKeys::onTicket(SSL* ssl, unsigned char name[16],
     key = &pair->current;
   } else if (pair->hasPrevious && std::memcmp(name, pair->previous.name.data(), 16) == 0) {
     key = &pair->previous;
-    result = 2;  // valid, but issue a new ticket under the current key
   } else {
     return 0;  // unknown or expired key: a full handshake
   }
@@ -81,7 +79,9 @@ int SessionTicketKeys::onTicket(SSL* ssl, unsigned char name[16],
   const int ok = encrypt
                      ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv)
                      : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv);
-  return ok == 1 ? result : -1;
+  // 2: valid, and issue a fresh ticket. TLS 1.3 clients use a ticket once (RFC 8446, C.4), so
+  // a resumed connection that got no new ticket would make the client's next one full.
+  return ok == 1 ? 2 : -1;
 }
 
 }  // namespace sluice

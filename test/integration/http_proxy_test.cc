@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -138,6 +139,33 @@ TEST_F(HttpProxyTest, SessionsAreResumed) {
   for (size_t at = 0; (at = out.find("\nReused, ", at)) != std::string::npos; ++at)
     ++reused;
   EXPECT_GE(reused, 4u) << out;
+}
+
+TEST_F(HttpProxyTest, ResumedTls13ConnectionsGetAFreshTicket) {
+  // Browsers use a TLS 1.3 ticket once; each resumption must hand out the next one.
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const std::string dir = testing::TempDir() + "/tickets-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  auto connect = [&](const std::string& in, const std::string& out) {
+    std::string text;
+    runCommand(
+        "printf 'GET / HTTP/1.1\\r\\nHost: shop.example.test\\r\\nConnection: close\\r\\n\\r\\n' | "
+        "openssl s_client -connect 127.0.0.1:" +
+            std::to_string(tlsPort_) + " -servername shop.example.test -tls1_3 -ign_eof -CAfile " +
+            certs().caPath() + (in.empty() ? "" : " -sess_in " + dir + "/" + in) + " -sess_out " +
+            dir + "/" + out + " 2>&1",
+        text);
+    return text;
+  };
+  EXPECT_NE(connect("", "first").find("New, TLSv1.3"), std::string::npos);
+  std::string second = connect("first", "second");
+  EXPECT_NE(second.find("Reused, TLSv1.3"), std::string::npos) << second;
+  ASSERT_TRUE(std::filesystem::exists(dir + "/second")) << "no ticket on the resumed connection";
+  std::string third = connect("second", "third");
+  EXPECT_NE(third.find("Reused, TLSv1.3"), std::string::npos) << "the fresh ticket resumes\n"
+                                                              << third;
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(HttpProxyTest, KeepAliveReusesOneServerConnection) {
