@@ -60,6 +60,20 @@ bool EventLoop::rebind(int fd, uint32_t events, IoHandler* handler) {
   return ::epoll_ctl(epollFd_, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
+bool EventLoop::addLevelTriggered(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::changeLevelTriggered(int fd, uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  return ::epoll_ctl(epollFd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
 void EventLoop::remove(int fd) {
   ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, fd, nullptr);
 }

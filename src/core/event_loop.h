@@ -47,7 +47,13 @@ class EventLoop {
   // Hands a registered `fd` to another handler (one syscall, where remove() and add() take
   // two). Readiness present now is reported to the new handler.
   bool rebind(int fd, uint32_t events, IoHandler* handler);
-  // Unregisters `fd`; call before closing it.
+  // Registers `fd` level-triggered: readiness is reported on every wait until it is consumed.
+  // For listening sockets, so that one accept() per wake-up needs no accept() that fails.
+  bool addLevelTriggered(int fd, uint32_t events, IoHandler* handler);
+  // Changes a level-triggered registration's events (0: report nothing for now).
+  bool changeLevelTriggered(int fd, uint32_t events, IoHandler* handler);
+  // Unregisters `fd`. Closing `fd` does the same (no descriptor is ever duplicated), so this is
+  // for sockets that stay open.
   void remove(int fd);
 
   // Destroys `object` after the current batch of events, so that handlers closed by another

@@ -68,7 +68,11 @@ class HealthChecker::Probe final : public IoHandler {
     next_.armAt(loop_.now() + Millis(delay));
   }
 
-  void onIo(uint32_t) override { advance(); }
+  void onIo(uint32_t events) override {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      transport_.socketReadable(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+    advance();
+  }
 
  private:
   enum class Step { kIdle, kConnecting, kHandshaking, kSending, kReading };

@@ -30,21 +30,23 @@ constexpr size_t kMaxBackendSessions = 4096;
 
 }  // namespace
 
-// Accepts on one SO_REUSEPORT socket until EAGAIN and hands each connection to the worker.
+// Accepts on one SO_REUSEPORT socket and hands each connection to the worker. The socket is
+// level-triggered and one connection is taken per wake-up (as NGINX does by default): no
+// accept() ends in EAGAIN, and a burst is spread over loop iterations, between other work.
 class Worker::Listener final : public IoHandler {
  public:
   Listener(Worker& worker, ListenSocket socket)
       : worker_(worker),
         socket_(std::move(socket)),
-        retry_(worker.loop().timers(), [this] { acceptAll(); }) {
-    worker_.loop().add(socket_.fd.get(), EPOLLIN, this);
+        retry_(worker.loop().timers(), [this] { resume(); }) {
+    worker_.loop().addLevelTriggered(socket_.fd.get(), EPOLLIN, this);
   }
   ~Listener() { worker_.loop().remove(socket_.fd.get()); }
 
-  void onIo(uint32_t) override { acceptAll(); }
+  void onIo(uint32_t) override { acceptOne(); }
 
  private:
-  void acceptAll() {
+  void acceptOne() {
     for (;;) {
       sockaddr_storage peer{};
       socklen_t len = sizeof peer;
@@ -53,18 +55,21 @@ class Worker::Listener final : public IoHandler {
       if (fd >= 0) {
         worker_.onAccept(socket_.vipIndex, UniqueFd(fd),
                          SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&peer), len));
-        continue;
+        return;
       }
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Edge-triggered: the pending connections will not be announced again, so come back
-        // for them once some descriptors have been freed.
+        // Level-triggered: the waiting connections would wake the loop again at once, and
+        // fail again. Stop listening for them until some descriptors have been freed.
         logWarn(std::string("accept: ") + std::strerror(errno) + "; retrying in 100ms");
+        worker_.loop().changeLevelTriggered(socket_.fd.get(), 0, this);
         retry_.armAt(worker_.loop().now() + Millis(100));
       }
-      return;  // EAGAIN, or an error the retry covers
+      return;  // EAGAIN (another worker was quicker), or an error the retry covers
     }
   }
+
+  void resume() { worker_.loop().changeLevelTriggered(socket_.fd.get(), EPOLLIN, this); }
 
   Worker& worker_;
   ListenSocket socket_;

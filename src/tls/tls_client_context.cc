@@ -30,6 +30,9 @@ std::shared_ptr<const TlsClientContext> TlsClientContext::create(const BackendTl
   }
   SSL_CTX_set_min_proto_version(ctx, minVersion);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  // Read-ahead: one read() takes whatever the socket holds (a record's header and body,
+  // several records), not a header and then a body.
+  SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
   // Sessions are kept by the proxy per worker and server (BackendSessionCache), not by

@@ -89,6 +89,9 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::create(
     SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
     // Non-blocking sockets: a write may take part of a buffer, and the retry may come from a
     // moved buffer (the proxy's output strings grow).
+    // Read-ahead: one read() takes whatever the socket holds (a record's header and body,
+    // several records), not a header and then a body.
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);

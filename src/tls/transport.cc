@@ -9,30 +9,22 @@
 #include <cstring>
 #include <utility>
 
-#include "tls/prefixed_socket_bio.h"
+#include "tls/socket_bio.h"
 
 namespace sluice {
 
-Transport::Transport(int fd, SSL* ssl, Role role) : fd_(fd), ssl_(ssl) {
-  SSL_set_fd(ssl_, fd_);
-  if (role == Role::kAccept) {
-    SSL_set_accept_state(ssl_);
-  } else {
-    SSL_set_connect_state(ssl_);
-  }
+Transport::Transport(int fd, SSL* ssl, Role role) : Transport(fd, ssl, nullptr, 0) {
+  if (role == Role::kConnect) SSL_set_connect_state(ssl_);
 }
 
 Transport::Transport(int fd, SSL* ssl, const char* peeked, size_t length) : fd_(fd), ssl_(ssl) {
-  BIO* in = newPrefixedSocketBio(fd, peeked, length);
-  BIO* out = BIO_new_socket(fd, BIO_NOCLOSE);
-  if (!in || !out) {
-    BIO_free(in);
-    BIO_free(out);
+  BIO* bio = newSocketBio(fd, peeked, length);
+  if (!bio) {
     failed_ = true;
     error_ = "TLS handshake: out of memory";
     return;
   }
-  SSL_set_bio(ssl_, in, out);
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways takes one reference
   SSL_set_accept_state(ssl_);
 }
 
@@ -45,6 +37,10 @@ Transport::Transport(Transport&& other) noexcept
       ssl_(std::exchange(other.ssl_, nullptr)),
       handshakeDone_(other.handshakeDone_),
       readWaitsForWritable_(other.readWaitsForWritable_),
+      writeWaitsForWritable_(other.writeWaitsForWritable_),
+      handshakeWaitsForWritable_(other.handshakeWaitsForWritable_),
+      drained_(other.drained_),
+      peerClosed_(other.peerClosed_),
       failed_(other.failed_),
       error_(std::move(other.error_)) {}
 
@@ -55,6 +51,10 @@ Transport& Transport::operator=(Transport&& other) noexcept {
     ssl_ = std::exchange(other.ssl_, nullptr);
     handshakeDone_ = other.handshakeDone_;
     readWaitsForWritable_ = other.readWaitsForWritable_;
+    writeWaitsForWritable_ = other.writeWaitsForWritable_;
+    handshakeWaitsForWritable_ = other.handshakeWaitsForWritable_;
+    drained_ = other.drained_;
+    peerClosed_ = other.peerClosed_;
     failed_ = other.failed_;
     error_ = std::move(other.error_);
   }
@@ -85,20 +85,28 @@ bool Transport::handshake() {
   if (handshakeDone_) return true;
   if (failed_ || !ssl_) return false;
   errno = 0;
+  handshakeWaitsForWritable_ = false;
   const int rc = SSL_do_handshake(ssl_);
   if (rc == 1) {
     handshakeDone_ = true;
     return true;
   }
   const int error = SSL_get_error(ssl_, rc);
+  handshakeWaitsForWritable_ = error == SSL_ERROR_WANT_WRITE;
   if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) fail("TLS handshake", error);
   return false;
 }
 
 ssize_t Transport::read(char* buffer, size_t size) {
   if (!ssl_) {
+    // A short read drained the socket (see socket_bio.h): skip the EAGAIN until the next edge.
+    if (drained_) return kAgain;
     const ssize_t n = ::recv(fd_, buffer, size, 0);
-    if (n >= 0) return n;
+    if (n > 0) {
+      drained_ = static_cast<size_t>(n) < size && !peerClosed_;
+      return n;
+    }
+    if (n == 0) return 0;
     if (errno == EAGAIN || errno == EINTR) return kAgain;
     return fail("read", SSL_ERROR_SYSCALL);
   }
@@ -117,10 +125,14 @@ ssize_t Transport::read(char* buffer, size_t size) {
 }
 
 ssize_t Transport::write(const char* data, size_t size) {
+  writeWaitsForWritable_ = false;
   if (!ssl_) {
     const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
     if (n >= 0) return n;
-    if (errno == EAGAIN || errno == EINTR) return kAgain;
+    if (errno == EAGAIN || errno == EINTR) {
+      writeWaitsForWritable_ = true;
+      return kAgain;
+    }
     return fail("write", SSL_ERROR_SYSCALL);
   }
   errno = 0;
@@ -128,8 +140,25 @@ ssize_t Transport::write(const char* data, size_t size) {
   const int n = SSL_write(ssl_, data, static_cast<int>(size));
   if (n > 0) return n;
   const int error = SSL_get_error(ssl_, n);
-  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return kAgain;
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    writeWaitsForWritable_ = error == SSL_ERROR_WANT_WRITE;
+    return kAgain;
+  }
   return fail("TLS write", error);
+}
+
+void Transport::socketReadable(bool peerClosed) {
+  if (ssl_) {
+    markSocketReadable(SSL_get_rbio(ssl_), peerClosed);
+  } else {
+    drained_ = false;
+    peerClosed_ = peerClosed_ || peerClosed;
+  }
+}
+
+bool Transport::inputMayBePending() const {
+  if (!ssl_) return !drained_;
+  return hasBufferedInput() || !socketDrained(SSL_get_rbio(ssl_));
 }
 
 void Transport::shutdown() {

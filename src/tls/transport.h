@@ -51,6 +51,10 @@ class Transport {
   ssize_t read(char* buffer, size_t size);
   // Bytes written (> 0), kAgain or kFailed.
   ssize_t write(const char* data, size_t size);
+  // The socket was reported readable (`peerClosed`: with EPOLLRDHUP, HUP or ERR). Every
+  // readable event must be reported before reading: after a read that drained the socket,
+  // read() answers kAgain without a system call until then.
+  void socketReadable(bool peerClosed);
   // Ends the TLS session politely (close_notify), best effort; then the socket may be closed.
   void shutdown();
 
@@ -60,6 +64,11 @@ class Transport {
   // The last read waited for the socket to become writable (TLS only, rare): a writable edge
   // is then worth another read.
   bool readWaitsForWritable() const { return readWaitsForWritable_; }
+  // The last handshake step, read or write stopped until the socket is writable: the owner
+  // must then be told of writability (it watches for it only when needed).
+  bool waitsForWritable() const {
+    return readWaitsForWritable_ || writeWaitsForWritable_ || handshakeWaitsForWritable_;
+  }
   bool failed() const { return failed_; }
   const std::string& error() const { return error_; }
   const char* tlsVersion() const;  // "TLSv1.3", or "" for plain TCP
@@ -69,7 +78,11 @@ class Transport {
   // Every peeked byte given to the constructor has been read by the TLS engine.
   bool peekedBytesConsumed() const { return !ssl_ || BIO_pending(SSL_get_rbio(ssl_)) == 0; }
   // Bytes the TLS engine has received and not yet handed out (a record read in part).
-  bool hasBufferedInput() const { return ssl_ && SSL_pending(ssl_) > 0; }
+  // With read-ahead, that includes whole records not yet decrypted.
+  bool hasBufferedInput() const { return ssl_ && SSL_has_pending(ssl_) == 1; }
+  // Whether a read could return anything now: false when the last read emptied the socket,
+  // no readable edge came since, and the TLS engine holds nothing.
+  bool inputMayBePending() const;
   // The TLS session was resumed rather than fully negotiated.
   bool resumed() const { return ssl_ && SSL_session_reused(ssl_); }
 
@@ -80,6 +93,10 @@ class Transport {
   SSL* ssl_ = nullptr;
   bool handshakeDone_ = false;
   bool readWaitsForWritable_ = false;
+  bool writeWaitsForWritable_ = false;
+  bool handshakeWaitsForWritable_ = false;
+  bool drained_ = false;     // plain TCP: a short read since the last readable event
+  bool peerClosed_ = false;  // plain TCP: the peer's FIN was reported
   bool failed_ = false;
   std::string error_;
 };

@@ -19,7 +19,11 @@
 namespace sluice {
 namespace {
 
-constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+// Sockets are watched for reading only, and for writability once a write (or a TLS step)
+// had to wait for it: an edge-triggered EPOLLOUT fires on every ACK that frees send space,
+// a wake-up per response for nothing. A connect in progress needs EPOLLOUT from the start.
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
+constexpr uint32_t kAllEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 // Bytes one side may have waiting to be sent before the proxy stops reading the other side.
 constexpr size_t kMaxPending = 256 * 1024;
 constexpr size_t kServerBufferSize = 64 * 1024;
@@ -84,8 +88,9 @@ void HttpProxySession::start() {
   } else {
     transport_ = std::make_unique<Transport>(client_.get());
   }
-  const bool added = registered_ ? worker_.loop().rebind(client_.get(), kEvents, &clientEndpoint_)
-                                 : worker_.loop().add(client_.get(), kEvents, &clientEndpoint_);
+  const bool added = registered_
+                         ? worker_.loop().rebind(client_.get(), kReadEvents, &clientEndpoint_)
+                         : worker_.loop().add(client_.get(), kReadEvents, &clientEndpoint_);
   if (!added) {
     finish("internal_error");
     return;
@@ -94,20 +99,36 @@ void HttpProxySession::start() {
 }
 
 void HttpProxySession::onIo(bool fromClient, uint32_t events) {
+  const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  const bool peerClosed = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
   if (fromClient) {
+    if (readable && transport_) transport_->socketReadable(peerClosed);
     // A TLS read may wait for writability; the transport says when it did.
-    const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
     if (readable || (transport_ && (events & EPOLLOUT) && transport_->readWaitsForWritable())) {
       clientReadable_ = true;
     }
   } else {
     serverEvent_ = true;
-    const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    if (readable) server_.transport.socketReadable(peerClosed);
     if (readable || ((events & EPOLLOUT) && server_.transport.readWaitsForWritable())) {
       serverReadable_ = true;
     }
   }
   progress();
+}
+
+// Once a socket had to wait for writability, it is watched for it from then on (switching the
+// watch off again would cost a syscall per backpressure episode on long transfers).
+void HttpProxySession::watchWritableWhenWaiting() {
+  if (!clientWatchesWritable_ && transport_ && transport_->waitsForWritable()) {
+    clientWatchesWritable_ = worker_.loop().rebind(client_.get(), kAllEvents, &clientEndpoint_);
+    if (!clientWatchesWritable_) finish("internal_error");
+  }
+  if (!serverWatchesWritable_ && upstream_ != Upstream::kNone && server_.fd.valid() &&
+      server_.transport.waitsForWritable()) {
+    serverWatchesWritable_ = worker_.loop().rebind(server_.fd.get(), kAllEvents, &serverEndpoint_);
+    if (!serverWatchesWritable_) finish("internal_error");
+  }
 }
 
 // Does every step that can be done now, in the order bytes flow, until nothing moves.
@@ -119,7 +140,8 @@ void HttpProxySession::progress() {
       if (transport_->failed()) {
         finish("tls_handshake_failed");
       } else {
-        armTimer();
+        watchWritableWhenWaiting();
+        if (!closed_) armTimer();
       }
       return;
     }
@@ -139,6 +161,7 @@ void HttpProxySession::progress() {
     if (!closed_) moved |= writeClient();
   }
   if (closed_) return;
+  watchWritableWhenWaiting();
   if (moved) {
     // Out of rounds with work left: readiness was edge-reported and will not be reported
     // again, so come back right after the other connections of this batch have had a turn.
@@ -424,7 +447,8 @@ void HttpProxySession::connectNext(uint32_t chosen) {
     buildUpstreamKey();
     server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now());
     serverFromPool_ = server_.fd.valid();
-    if (serverFromPool_ ? worker_.loop().add(server_.fd.get(), kEvents, &serverEndpoint_)
+    serverWatchesWritable_ = false;
+    if (serverFromPool_ ? worker_.loop().add(server_.fd.get(), kReadEvents, &serverEndpoint_)
                         : openConnection()) {
       group_->connectionOpened(serverIndex_);
       upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
@@ -442,7 +466,8 @@ void HttpProxySession::connectNext(uint32_t chosen) {
 // later: checkConnected()).
 bool HttpProxySession::openConnection() {
   server_.fd = connectTcp(group_->config().servers[serverIndex_].address);
-  return server_.fd.valid() && worker_.loop().add(server_.fd.get(), kEvents, &serverEndpoint_);
+  serverWatchesWritable_ = true;
+  return server_.fd.valid() && worker_.loop().add(server_.fd.get(), kAllEvents, &serverEndpoint_);
 }
 
 void HttpProxySession::noteConnectFailure(std::string_view why) {
@@ -778,7 +803,8 @@ void HttpProxySession::noteServerFailure(std::string_view why) {
 // An attached server connection between requests: nothing may arrive on it. Readable means
 // the server closed it (or broke protocol): drop it, and the next request connects anew.
 bool HttpProxySession::checkIdleServer() {
-  if (!serverReadable_) return false;
+  // Nothing arrived since the response was read to the socket's end: no need to look.
+  if (!serverReadable_ || !server_.transport.inputMayBePending()) return false;
   if (serverConnectionIdle()) {
     serverReadable_ = false;
     return false;
@@ -788,6 +814,7 @@ bool HttpProxySession::checkIdleServer() {
 }
 
 bool HttpProxySession::serverConnectionIdle() const {
+  if (!server_.transport.inputMayBePending()) return true;  // nothing came since the response
   char byte;
   const ssize_t n = ::recv(server_.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -830,8 +857,8 @@ void HttpProxySession::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
   if (!serverIdleReusable_) group_->connectionClosed(serverIndex_);
   serverIdleReusable_ = false;
-  worker_.loop().remove(server_.fd.get());
   if (reusable) {
+    worker_.loop().remove(server_.fd.get());  // closing would do it otherwise
     worker_.upstreamPool().give(upstreamKey_, std::move(server_), worker_.loop().now());
   } else if (upstream_ == Upstream::kConnected) {
     server_.transport.shutdown();  // close_notify, so the server sees an orderly close
@@ -968,8 +995,7 @@ void HttpProxySession::finish(std::string_view end) {
   queued_.cancel();
   releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
   if (transport_) transport_->shutdown();
-  worker_.loop().remove(client_.get());
-  client_.reset();
+  client_.reset();  // closing the socket also takes it out of the epoll set
   worker_.sessionClosed(this);
 }
 

@@ -98,6 +98,7 @@ class HttpProxySession final : public Session {
   void onResponseComplete();
   void onUpstreamClosed(bool cleanEof);
   bool writeClient();
+  void watchWritableWhenWaiting();
   void respondError(int status, std::string_view reason);
   void releaseUpstream(bool reusable);
   bool serverConnectionIdle() const;
@@ -131,8 +132,10 @@ class HttpProxySession final : public Session {
   // once): a read is only tried when it can succeed, which saves a syscall per step.
   bool clientReadable_ = true;
   bool serverReadable_ = false;
-  bool serverIdleReusable_ = false;  // attached between requests, at a message boundary
-  bool serverEvent_ = false;         // the server socket reported something while connecting
+  bool serverIdleReusable_ = false;     // attached between requests, at a message boundary
+  bool serverEvent_ = false;            // the server socket reported something while connecting
+  bool clientWatchesWritable_ = false;  // EPOLLOUT is in the client socket's watch
+  bool serverWatchesWritable_ = false;  // and in the server socket's
 
   // Client → Sluice. Bytes [inStart_, inEnd_) are received and not yet parsed.
   BufferPool::Buffer in_;

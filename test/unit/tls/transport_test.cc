@@ -11,7 +11,7 @@
 #include "tls/backend_session_cache.h"
 #include "tls/certificate.h"
 #include "tls/certificate_factory.h"
-#include "tls/prefixed_socket_bio.h"
+#include "tls/socket_bio.h"
 #include "tls/tls_client_context.h"
 #include "tls/tls_server_context.h"
 
@@ -28,10 +28,10 @@ struct SocketPair {
   UniqueFd a, b;
 };
 
-TEST(PrefixedSocketBio, HandsOutThePrefixThenTheSocket) {
+TEST(SocketBio, HandsOutThePrefixThenTheSocket) {
   SocketPair pair;
   const std::string prefix = "hello ";
-  BIO* bio = newPrefixedSocketBio(pair.a.get(), prefix.data(), prefix.size());
+  BIO* bio = newSocketBio(pair.a.get(), prefix.data(), prefix.size());
   ASSERT_NE(bio, nullptr);
   EXPECT_EQ(BIO_pending(bio), 6);
   char buffer[64];
@@ -47,8 +47,36 @@ TEST(PrefixedSocketBio, HandsOutThePrefixThenTheSocket) {
   EXPECT_EQ(BIO_write(bio, "back", 4), 4);  // writes go straight to the socket
   EXPECT_EQ(::read(pair.b.get(), buffer, sizeof buffer), 4);
   pair.b.reset();
+  markSocketReadable(bio, true);
   EXPECT_EQ(BIO_read(bio, buffer, sizeof buffer), 0);
   EXPECT_FALSE(BIO_should_retry(bio));
+  EXPECT_TRUE(BIO_eof(bio));
+  BIO_free(bio);
+}
+
+TEST(SocketBio, AShortReadMeansDrainedUntilTheNextReadableEdge) {
+  SocketPair pair;
+  BIO* bio = newSocketBio(pair.a.get());
+  char buffer[64];
+  ASSERT_EQ(::write(pair.b.get(), "one", 3), 3);
+  EXPECT_EQ(BIO_read(bio, buffer, sizeof buffer), 3);  // less than asked: the socket is empty
+  ASSERT_EQ(::write(pair.b.get(), "two", 3), 3);
+  EXPECT_LE(BIO_read(bio, buffer, sizeof buffer), 0) << "no read until the edge is reported";
+  EXPECT_TRUE(BIO_should_retry(bio));
+  markSocketReadable(bio, false);
+  EXPECT_EQ(BIO_read(bio, buffer, sizeof buffer), 3);
+  EXPECT_EQ(std::string(buffer, 3), "two");
+  // A read that fills the buffer leaves the socket possibly non-empty: the next read asks.
+  ASSERT_EQ(::write(pair.b.get(), "abcdef", 6), 6);
+  markSocketReadable(bio, false);
+  EXPECT_EQ(BIO_read(bio, buffer, 4), 4);
+  EXPECT_EQ(BIO_read(bio, buffer, sizeof buffer), 2);
+  // Once the peer's close is reported, short reads are not trusted: the end must be read.
+  ASSERT_EQ(::write(pair.b.get(), "bye", 3), 3);
+  pair.b.reset();
+  markSocketReadable(bio, true);
+  EXPECT_EQ(BIO_read(bio, buffer, sizeof buffer), 3);
+  EXPECT_EQ(BIO_read(bio, buffer, sizeof buffer), 0);
   EXPECT_TRUE(BIO_eof(bio));
   BIO_free(bio);
 }
@@ -90,10 +118,18 @@ class TransportTest : public ::testing::Test {
   // Runs both handshakes (non-blocking, one thread) until neither can move.
   static void handshake(Transport& clientSide, Transport& serverSide) {
     for (int i = 0; i < 100; ++i) {
+      clientSide.socketReadable(false);  // as if every round were a readable edge
+      serverSide.socketReadable(false);
       const bool c = clientSide.handshake();
       const bool s = serverSide.handshake();
       if ((c && s) || clientSide.failed() || serverSide.failed()) return;
     }
+  }
+
+  // A read as the event loop does it: on a readable edge.
+  static ssize_t readOnEdge(Transport& transport, char* buffer, size_t size) {
+    transport.socketReadable(false);
+    return transport.read(buffer, size);
   }
 
   static std::string dir_;
@@ -116,14 +152,14 @@ TEST_F(TransportTest, VerifiedHandshakeThenDataBothWays) {
   EXPECT_STREQ(clientSide.tlsVersion(), "TLSv1.3");
   EXPECT_EQ(clientSide.write("ping", 4), 4);
   char buffer[16];
-  EXPECT_EQ(serverSide.read(buffer, sizeof buffer), 4);
-  EXPECT_EQ(serverSide.read(buffer, sizeof buffer), Transport::kAgain);
+  EXPECT_EQ(readOnEdge(serverSide, buffer, sizeof buffer), 4);
+  EXPECT_EQ(readOnEdge(serverSide, buffer, sizeof buffer), Transport::kAgain);
 
   // Moving a transport (as the pool does) keeps the session working.
   Transport moved = std::move(clientSide);
   EXPECT_FALSE(clientSide.tls());
   EXPECT_EQ(serverSide.write("pong", 4), 4);
-  EXPECT_EQ(moved.read(buffer, sizeof buffer), 4);
+  EXPECT_EQ(readOnEdge(moved, buffer, sizeof buffer), 4);
   EXPECT_EQ(std::string(buffer, 4), "pong");
 }
 
@@ -157,7 +193,7 @@ TEST_F(TransportTest, AServerReadsAClientHelloAlreadyPeeked) {
   EXPECT_EQ(serverSide.serverName(), "app.internal.test");
   EXPECT_EQ(clientSide.write("after", 5), 5);
   char buffer[16];
-  EXPECT_EQ(serverSide.read(buffer, sizeof buffer), 5);
+  EXPECT_EQ(readOnEdge(serverSide, buffer, sizeof buffer), 5);
 }
 
 TEST_F(TransportTest, ASessionKeptAfterTheFirstConnectionResumesTheNext) {
@@ -176,7 +212,7 @@ TEST_F(TransportTest, ASessionKeptAfterTheFirstConnectionResumesTheNext) {
     // TLS 1.3 tickets arrive after the handshake, with the first data.
     EXPECT_EQ(serverSide.write("x", 1), 1);
     char byte;
-    EXPECT_EQ(clientSide.read(&byte, 1), 1);
+    EXPECT_EQ(readOnEdge(clientSide, &byte, 1), 1);
     cache.store("app", clientSide.ssl());
     // The connection ends without a TLS shutdown (as a pooled one the server closed does):
     // the kept copy must stay resumable.

@@ -1,40 +1,49 @@
-#include "tls/prefixed_socket_bio.h"
+#include "tls/socket_bio.h"
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace sluice {
 namespace {
 
-struct PrefixedSocket {
+struct SocketState {
   int fd;
-  const char* bytes;
+  const char* prefix;
   size_t offset;
   size_t length;
+  bool drained = false;     // a short read since the last readable edge
+  bool peerClosed = false;  // the peer's FIN was reported: read to the end, skip nothing
 };
 
-PrefixedSocket* stateOf(BIO* bio) {
-  return static_cast<PrefixedSocket*>(BIO_get_data(bio));
+SocketState* stateOf(BIO* bio) {
+  return static_cast<SocketState*>(BIO_get_data(bio));
 }
 
 bool retryable(int error) {
   return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
 }
 
-int readPrefixed(BIO* bio, char* out, size_t size, size_t* readBytes) {
-  PrefixedSocket* state = stateOf(bio);
+int readSocket(BIO* bio, char* out, size_t size, size_t* readBytes) {
+  SocketState* state = stateOf(bio);
   BIO_clear_retry_flags(bio);
+  *readBytes = 0;
   if (state->offset < state->length) {
     const size_t n = std::min(size, state->length - state->offset);
-    std::memcpy(out, state->bytes + state->offset, n);
+    std::memcpy(out, state->prefix + state->offset, n);
     state->offset += n;
     *readBytes = n;
     return 1;
   }
+  if (state->drained) {
+    BIO_set_retry_read(bio);
+    return 0;
+  }
   const ssize_t n = ::recv(state->fd, out, size, 0);
   if (n > 0) {
+    state->drained = static_cast<size_t>(n) < size && !state->peerClosed;
     *readBytes = static_cast<size_t>(n);
     return 1;
   }
@@ -43,7 +52,6 @@ int readPrefixed(BIO* bio, char* out, size_t size, size_t* readBytes) {
   } else if (retryable(errno)) {
     BIO_set_retry_read(bio);
   }
-  *readBytes = 0;
   return 0;
 }
 
@@ -59,16 +67,19 @@ int writeSocket(BIO* bio, const char* data, size_t size, size_t* written) {
   return 0;
 }
 
-long control(BIO* bio, int command, long, void*) {
+long control(BIO* bio, int command, long, void* pointer) {
   switch (command) {
     case BIO_CTRL_FLUSH:
       return 1;
     case BIO_CTRL_EOF:
       return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0;
     case BIO_CTRL_PENDING: {
-      const PrefixedSocket* state = stateOf(bio);
+      const SocketState* state = stateOf(bio);
       return static_cast<long>(state->length - state->offset);
     }
+    case BIO_C_GET_FD:
+      if (pointer) *static_cast<int*>(pointer) = stateOf(bio)->fd;
+      return stateOf(bio)->fd;
     default:
       return 0;
   }
@@ -82,8 +93,9 @@ int destroy(BIO* bio) {
 
 const BIO_METHOD* method() {
   static BIO_METHOD* const kMethod = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "prefixed socket");
-    BIO_meth_set_read_ex(m, readPrefixed);
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "sluice socket");
+    BIO_meth_set_read_ex(m, readSocket);
     BIO_meth_set_write_ex(m, writeSocket);
     BIO_meth_set_ctrl(m, control);
     BIO_meth_set_destroy(m, destroy);
@@ -94,12 +106,22 @@ const BIO_METHOD* method() {
 
 }  // namespace
 
-BIO* newPrefixedSocketBio(int fd, const char* bytes, size_t length) {
+BIO* newSocketBio(int fd, const char* prefix, size_t length) {
   BIO* bio = BIO_new(method());
   if (!bio) return nullptr;
-  BIO_set_data(bio, new PrefixedSocket{fd, bytes, 0, length});
+  BIO_set_data(bio, new SocketState{fd, prefix, 0, length});
   BIO_set_init(bio, 1);
   return bio;
+}
+
+void markSocketReadable(BIO* bio, bool peerClosed) {
+  SocketState* state = stateOf(bio);
+  state->drained = false;
+  state->peerClosed = state->peerClosed || peerClosed;
+}
+
+bool socketDrained(BIO* bio) {
+  return stateOf(bio)->drained;
 }
 
 }  // namespace sluice

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <openssl/bio.h>
+
+#include <cstddef>
+
+namespace sluice {
+
+// The BIO between OpenSSL and a non-blocking, edge-triggered socket, both ways.
+//
+// It differs from OpenSSL's socket BIO in two ways:
+//
+// - It can first hand out bytes the caller already read from the socket. A listener that both
+//   passes some hostnames through and terminates others must read the ClientHello before it
+//   knows which; when it terminates, those bytes belong to the TLS engine. They go to OpenSSL
+//   from the peek buffer (the one copy any read makes), then the socket is read, so the socket
+//   is never read twice and nothing is pushed back. `prefix[0, length)` stays the caller's and
+//   must outlive the BIO or its reading them (BIO_pending() is 0 once all are handed out).
+//
+// - It remembers that the socket is drained. A read that returns less than was asked for
+//   emptied the socket's receive queue, and anything arriving later raises a new edge; until
+//   the owner reports that edge with markSocketReadable(), reads say "retry" without a system
+//   call. With read-ahead, OpenSSL asks for a whole buffer at once, so a request or a
+//   handshake flight costs one read() and no trailing EAGAIN. Once the peer has closed its
+//   side (EPOLLRDHUP), no read is skipped: the end of stream must still be read.
+//
+// Writes go straight to the socket (MSG_NOSIGNAL). The socket is not closed by the BIO.
+BIO* newSocketBio(int fd, const char* prefix = nullptr, size_t length = 0);
+
+// The socket was reported readable; `peerClosed` if the event said the peer closed its side.
+void markSocketReadable(BIO* bio, bool peerClosed);
+
+// No byte can have arrived since the last read emptied the socket (no readable edge since).
+bool socketDrained(BIO* bio);
+
+}  // namespace sluice
