@@ -3,9 +3,10 @@
 # TLS 1.3) from an nginx origin that holds the certificate, fetched by wrk
 #   - directly (the ceiling),
 #   - through a Sluice https-passthrough VIP (SNI peek, then splice),
-#   - through HAProxy in mode tcp with an ssl_preread-style SNI inspection and splice.
+#   - through HAProxy in mode tcp with SNI inspection and splice forced both ways,
+#   - through NGINX `stream` with `ssl_preread` routing on the SNI.
 # Each proxy runs one thread pinned to core 0; origin and load generator share core 1. Besides
-# MiB/s, the proxy's own CPU seconds per GiB (from /proc) rank the proxies, since on two cores
+# MiB/s, the proxy's own CPU time per MiB (from /proc) ranks the proxies, since on two cores
 # the generator and the origin are the bottleneck.
 #
 #   bench/passthrough.sh [seconds per run] [runs]
@@ -17,10 +18,12 @@ runs=${2:-3}
 sluice=build/sluice
 [ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
 require_tools haproxy nginx wrk taskset openssl
+stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
+[ -f "$stream_module" ] || { echo "missing NGINX's stream module: run scripts/install-deps" >&2; exit 1; }
 
 start_workdir
 
-origin_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port)
+origin_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port); nginx_port=$(free_port)
 
 # Certificates: a test CA and the origin's own certificate (ECDSA P-256).
 make_certs "$work" bench.example.test
@@ -68,23 +71,39 @@ defaults
   timeout server 300s
 frontend bench
   bind 127.0.0.1:$haproxy_port
-  option splice-auto
+  option splice-request
+  option splice-response
   tcp-request inspect-delay 5s
   tcp-request content accept if { req_ssl_hello_type 1 }
   use_backend origin if { req_ssl_sni -i bench.example.test }
   default_backend origin
 backend origin
-  option splice-auto
   server nginx 127.0.0.1:$origin_port
 CONF
 
+# NGINX as the passthrough proxy: one worker, stream module, routing on the peeked SNI.
+cat > "$work/nginx-proxy.conf" <<CONF
+load_module $stream_module;
+daemon off;
+worker_processes 1;
+pid $work/nginx-proxy.pid;
+error_log $work/nginx-proxy.err;
+events { worker_connections 1024; }
+stream {
+  map \$ssl_preread_server_name \$upstream { bench.example.test origin; default origin; }
+  upstream origin { server 127.0.0.1:$origin_port; }
+  server { listen 127.0.0.1:$nginx_port; ssl_preread on; proxy_pass \$upstream; }
+}
+CONF
+
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+taskset -c 0 nginx -c "$work/nginx-proxy.conf" -p "$work" >/dev/null 2>&1 & nginx_pid=$!; pids+=($nginx_pid)
 taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
 sleep 1
 
 
-# One measured run: prints "MiB/s cpu_seconds_per_GiB" for the path on $1 (proxy pid in $2 or 0).
+# One measured run: prints "MiB/s cpu_us_per_MiB" for the path on $1 (proxy pid in $2 or 0).
 measure() {
   local port=$1 pid=$2 before after out rps
   # Warm-up, then the measured run.
@@ -97,16 +116,17 @@ measure() {
   fi
   rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
   awk -v rps="$rps" -v cpu="$(awk -v a="$after" -v b="$before" 'BEGIN{print a-b}')" -v s="$seconds" \
-    'BEGIN { mib = rps; gib = rps * s / 1024; printf "%.0f %.3f\n", mib, (gib > 0 ? cpu / gib : 0) }'
+    'BEGIN { mib = rps * s; printf "%.0f %.0f\n", rps, (mib > 0 ? cpu / mib * 1e6 : 0) }'
 }
 
 
 declare -A rate cpu
-for path in direct sluice haproxy; do
+for path in direct sluice haproxy nginx; do
   case $path in
     direct) port=$origin_port; pid=0 ;;
     sluice) port=$sluice_port; pid=$sluice_pid ;;
     haproxy) port=$haproxy_port; pid=$haproxy_pid ;;
+    nginx) port=$nginx_port; pid=$nginx_pid ;;
   esac
   results=()
   for ((r = 0; r < runs; r++)); do results+=("$(measure "$port" "$pid")"); done
@@ -122,11 +142,12 @@ report="bench/results/passthrough-$stamp.md"
   echo "Repeated 1 MiB HTTPS downloads (wrk -t1 -c8, keep-alive, TLS 1.3, ECDSA P-256) from nginx;"
   echo "proxy pinned to core 0, one thread; wrk and nginx on core 1; ${seconds}s per run, median of $runs (spread)."
   echo
-  echo "| path | MiB/s | proxy CPU s per GiB |"
+  echo "| path | MiB/s | proxy CPU µs per MiB |"
   echo "|---|---|---|"
   echo "| direct (no proxy) | ${rate[direct]} | - |"
   echo "| Sluice https-passthrough | ${rate[sluice]} | ${cpu[sluice]} |"
-  echo "| HAProxy mode tcp + splice | ${rate[haproxy]} | ${cpu[haproxy]} |"
+  echo "| HAProxy mode tcp, splice-request + splice-response | ${rate[haproxy]} | ${cpu[haproxy]} |"
+  echo "| NGINX stream + ssl_preread | ${rate[nginx]} | ${cpu[nginx]} |"
   echo
-  echo "Sluice/HAProxy: throughput $(ratio "${rate[sluice]}" "${rate[haproxy]}"), CPU per GiB $(ratio "${cpu[sluice]}" "${cpu[haproxy]}") (lower is better)."
+  echo "Sluice/HAProxy: throughput $(ratio "${rate[sluice]}" "${rate[haproxy]}"), CPU per MiB $(ratio "${cpu[sluice]}" "${cpu[haproxy]}"); Sluice/NGINX: throughput $(ratio "${rate[sluice]}" "${rate[nginx]}"), CPU per MiB $(ratio "${cpu[sluice]}" "${cpu[nginx]}") (CPU: lower is better)."
 } | tee "$report"
