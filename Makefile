@@ -27,11 +27,12 @@ test-asan: deps
 bench: build
 	bench/floors.sh 3
 	build/bench/tcp_throughput 1 3
-	bench/passthrough.sh 8 3
-	bench/offload.sh 5 3
-	bench/rules.sh 5 3
+	bench/passthrough.sh 5 3
+	bench/proxies.sh 4 3
+	bench/rules.sh 4 3
 	bench/failover.sh 9
 	bench/memory.sh 5000 3
+	bench/micro.sh 0.5
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -34,6 +34,6 @@ report="bench/results/floors-$stamp.md"
   echo "| OpenSSL alone, full TLS 1.3 server handshake, ECDSA P-256 (memory BIOs) | $ec_floor |"
   echo "| OpenSSL alone, full TLS 1.3 server handshake, RSA-2048 (memory BIOs) | $rsa_floor |"
   echo
-  echo "A proxy's CPU per full handshake (bench/offload.sh) above the OpenSSL-alone row is its own:"
+  echo "A proxy's CPU per full handshake (bench/proxies.sh) above the OpenSSL-alone row is its own:"
   echo "sockets, event loop, session set-up."
 } | tee "$report"

@@ -51,6 +51,23 @@ make_certs() {
   cat "$dir/server.pem" "$dir/server.key" > "$dir/server-combined.pem"
 }
 
+# make_rsa_cert DIR NAME: an RSA-2048 certificate for NAME from the CA make_certs made:
+# DIR/rsa.pem, DIR/rsa.key and DIR/rsa-combined.pem.
+make_rsa_cert() {
+  local dir=$1 name=$2
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$dir/rsa.key" -out "$dir/rsa.csr" 2>/dev/null
+  openssl x509 -req -days 1 -in "$dir/rsa.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -set_serial 2 -extfile "$dir/server.ext" -out "$dir/rsa.pem" 2>/dev/null
+  cat "$dir/rsa.pem" "$dir/rsa.key" > "$dir/rsa-combined.pem"
+}
+
+# A process and its child processes (NGINX's master and workers), comma-separated.
+pid_list() {
+  local p list=$1
+  for p in $(pgrep -P "$1" || true); do list+=",$p"; done
+  echo "$list"
+}
+
 require_tools() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }

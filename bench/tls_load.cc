@@ -24,6 +24,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +41,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -83,8 +86,8 @@ struct Connection {
   int fd = -1;
   SSL* ssl = nullptr;
   bool handshaken = false;
-  bool busy = false;  // a request is on the wire
-  double due = 0;     // when the request in flight was due
+  bool busy = false;      // a request is on the wire
+  double due = 0;         // when the request in flight was due
   bool measured = false;  // due inside the measured interval
   size_t sent = 0;
   std::string request;
@@ -96,12 +99,12 @@ struct Connection {
 size_t responseEnd(const std::string& data) {
   const size_t head = data.find("\r\n\r\n");
   if (head == std::string::npos) return 0;
-  std::string lower = data.substr(0, head);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const size_t at = lower.find("\r\ncontent-length:");
-  if (at == std::string::npos) return SIZE_MAX;
-  return head + 4 + std::strtoul(lower.c_str() + at + 17, nullptr, 10);
+  constexpr std::string_view kName = "\r\ncontent-length:";
+  for (size_t at = data.find("\r\n"); at < head; at = data.find("\r\n", at + 2)) {
+    if (strncasecmp(data.c_str() + at, kName.data(), kName.size()) == 0)
+      return head + 4 + std::strtoul(data.c_str() + at + kName.size(), nullptr, 10);
+  }
+  return SIZE_MAX;
 }
 
 class Load {
@@ -113,7 +116,8 @@ class Load {
     // chain walk keeps the generator's own cost down, so the server's core saturates first.
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
     if (options_.mode == Mode::kResumed) {
-      SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+      SSL_CTX_set_session_cache_mode(ctx_,
+                                     SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
       SSL_CTX_sess_set_new_cb(ctx_, &Load::onNewSession);
       SSL_CTX_set_app_data(ctx_, this);
     } else {
@@ -149,7 +153,8 @@ class Load {
       std::printf(" cpu_s=%.3f cpu_us_per_op=%.1f busy=%.2f", cpu,
                   done_ > 0 ? cpu / static_cast<double>(done_) * 1e6 : 0.0, cpu / wall);
     std::printf("\n");
-    if (!firstError_.empty()) std::fprintf(stderr, "tls_load: first failure: %s\n", firstError_.c_str());
+    if (!firstError_.empty())
+      std::fprintf(stderr, "tls_load: first failure: %s\n", firstError_.c_str());
     if (failed_ > 0) return 1;
     if (options_.mode == Mode::kFull && resumed_ > 0) return 1;
     if (options_.mode == Mode::kResumed && full_ > 0) return 1;
@@ -178,11 +183,18 @@ class Load {
       if (t >= end) break;
       // Everything due by now is offered now, stamped with when it was due.
       const long due = static_cast<long>((t - start) * options_.rate);
-      for (; offered < due; ++offered) offer(start + static_cast<double>(offered) / options_.rate);
+      for (; offered < due; ++offered)
+        offer(start + static_cast<double>(offered) / options_.rate);
+      // Sleep exactly until the next request is due (epoll_pwait2 takes nanoseconds): a
+      // millisecond timeout would either spin (0) or delay requests; spinning would take the
+      // core from the origin that shares it.
       const double next = start + static_cast<double>(offered + 1) / options_.rate;
-      const int timeoutMs = std::max(0, static_cast<int>((std::min(next, end) - now()) * 1000));
-      const int n = epoll_wait(epoll_, events, 256, timeoutMs);
-      for (int i = 0; i < n; ++i) drive(*static_cast<Connection*>(events[i].data.ptr));
+      const double wait = std::max(0.0, std::min(next, end) - now());
+      timespec timeout{static_cast<time_t>(wait),
+                       static_cast<long>((wait - std::floor(wait)) * 1e9)};
+      const int n = epoll_pwait2(epoll_, events, 256, &timeout, nullptr);
+      for (int i = 0; i < n; ++i)
+        drive(*static_cast<Connection*>(events[i].data.ptr));
     }
   }
 
@@ -199,7 +211,12 @@ class Load {
     c->request = request_;
     c->measured = measured_;
     if (!open(*c)) return finish(*c, "connect failed");
-    if (options_.mode == Mode::kResumed && session_ != nullptr) SSL_set_session(c->ssl, session_);
+    if (options_.mode == Mode::kResumed && session_ != nullptr) {
+      // Each connection its own copy, for the same reason as in onNewSession.
+      SSL_SESSION* copy = SSL_SESSION_dup(session_);
+      SSL_set_session(c->ssl, copy);
+      SSL_SESSION_free(copy);
+    }
     drive(*c);
   }
 
@@ -242,7 +259,8 @@ class Load {
       }
       if (ready == keepAlive_.size()) return true;
       if (now() > deadline) {
-        std::fprintf(stderr, "tls_load: %zu of %zu connections up in 10 s\n", ready, keepAlive_.size());
+        std::fprintf(stderr, "tls_load: %zu of %zu connections up in 10 s\n", ready,
+                     keepAlive_.size());
         return false;
       }
       epoll_wait(epoll_, events, 256, 100);
@@ -279,7 +297,8 @@ class Load {
     }
     if (!c.busy) return;
     while (c.sent < c.request.size()) {
-      const int n = SSL_write(c.ssl, c.request.data() + c.sent, static_cast<int>(c.request.size() - c.sent));
+      const int n =
+          SSL_write(c.ssl, c.request.data() + c.sent, static_cast<int>(c.request.size() - c.sent));
       if (n <= 0) {
         const int error = SSL_get_error(c.ssl, n);
         if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return;
@@ -343,22 +362,32 @@ bool parse(int argc, char** argv, Options& o) {
   if (argc < 5) return false;
   o.port = static_cast<uint16_t>(std::atoi(argv[1]));
   const std::string mode = argv[2];
-  if (mode == "full") o.mode = Mode::kFull;
-  else if (mode == "resumed") o.mode = Mode::kResumed;
-  else if (mode == "keepalive") o.mode = Mode::kKeepAlive;
-  else return false;
+  if (mode == "full")
+    o.mode = Mode::kFull;
+  else if (mode == "resumed")
+    o.mode = Mode::kResumed;
+  else if (mode == "keepalive")
+    o.mode = Mode::kKeepAlive;
+  else
+    return false;
   o.rate = std::atof(argv[3]);
   o.seconds = std::atof(argv[4]);
   for (int i = 5; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
-    if (key == "--host") o.host = value;
-    else if (key == "--path") o.path = value;
-    else if (key == "--connections") o.connections = std::atoi(value.c_str());
-    else if (key == "--warmup") o.warmup = std::atof(value.c_str());
+    if (key == "--host")
+      o.host = value;
+    else if (key == "--path")
+      o.path = value;
+    else if (key == "--connections")
+      o.connections = std::atoi(value.c_str());
+    else if (key == "--warmup")
+      o.warmup = std::atof(value.c_str());
     else if (key == "--cpu") {
       std::istringstream list(value);
-      for (std::string pid; std::getline(list, pid, ',');) o.cpuPids.push_back(std::atoi(pid.c_str()));
-    } else return false;
+      for (std::string pid; std::getline(list, pid, ',');)
+        o.cpuPids.push_back(std::atoi(pid.c_str()));
+    } else
+      return false;
   }
   return o.port != 0 && o.rate > 0 && o.seconds > 0 && o.connections > 0;
 }
