@@ -79,6 +79,8 @@ int SessionTicketKeys::onTicket(SSL* ssl, unsigned char name[16],
   const int ok = encrypt
                      ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv)
                      : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv);
+  // One fresh ticket replaces the one the client used (a full handshake gets OpenSSL's two).
+  if (!encrypt) SSL_set_num_tickets(ssl, 1);
   // 2: valid, and issue a fresh ticket. TLS 1.3 clients use a ticket once (RFC 8446, C.4), so
   // a resumed connection that got no new ticket would make the client's next one full.
   return ok == 1 ? 2 : -1;

@@ -994,7 +994,9 @@ void HttpProxySession::finish(std::string_view end) {
   resume_.cancel();
   queued_.cancel();
   releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
-  if (transport_) transport_->shutdown();
+  // A client that closed its side gets no close_notify: it has gone, and the alert would only
+  // draw a reset from its kernel (NGINX does the same with no_send_shutdown).
+  if (transport_ && !clientEof_) transport_->shutdown();
   client_.reset();  // closing the socket also takes it out of the epoll set
   worker_.sessionClosed(this);
 }
