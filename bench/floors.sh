@@ -19,6 +19,7 @@ ecdsa_sign=$(awk -F: '/^\+F4:/ && $3 == 256 { printf "%.1f", 1e6 / $4 }' <<<"$sp
 x25519=$(awk -F: '/^\+F5:/ && $3 == 253 { printf "%.1f", 1e6 / $4 }' <<<"$speed")
 ec_floor=$(taskset -c 0 build/bench/handshake_floor ec 3000 | awk '{ print $2 }')
 rsa_floor=$(taskset -c 0 build/bench/handshake_floor rsa 1000 | awk '{ print $2 }')
+ec_connection=$(taskset -c 0 build/bench/handshake_floor ec 3000 connection | awk '{ print $2 }')
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 report="bench/results/floors-$stamp.md"
@@ -33,6 +34,7 @@ report="bench/results/floors-$stamp.md"
   echo "| crypto of a full ECDSA handshake, server side (sign + 2 × X25519) | $(awk -v s="$ecdsa_sign" -v x="$x25519" 'BEGIN { printf "%.1f", s + 2 * x }') |"
   echo "| OpenSSL alone, full TLS 1.3 server handshake, ECDSA P-256 (memory BIOs) | $ec_floor |"
   echo "| OpenSSL alone, full TLS 1.3 server handshake, RSA-2048 (memory BIOs) | $rsa_floor |"
+  echo "| the ECDSA one with SSL_new, SSL_free and two session tickets (OpenSSL's per-connection work in any of the proxies) | $ec_connection |"
   echo
   echo "A proxy's CPU per full handshake (bench/proxies.sh) above the OpenSSL-alone row is its own:"
   echo "sockets, event loop, session set-up."

@@ -3,7 +3,11 @@
 // certificate Sluice would serve (ECDSA P-256, or RSA-2048) and TLS 1.3 with X25519. Prints
 // the server side's CPU per handshake: what no proxy built on OpenSSL can go below.
 //
-//   build/bench/handshake_floor [ec|rsa] [handshakes]
+// `bare` counts SSL_do_handshake alone, with no session tickets. `connection` adds what a
+// server's OpenSSL does for every connection besides: SSL_new and SSL_free, and the two TLS 1.3
+// session tickets OpenSSL issues by default (HAProxy, NGINX and Sluice all send them).
+//
+//   build/bench/handshake_floor [ec|rsa] [handshakes] [bare|connection]
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -37,6 +41,7 @@ void pump(BIO* from, BIO* to) {
 int main(int argc, char** argv) {
   const bool rsa = argc > 1 && std::strcmp(argv[1], "rsa") == 0;
   const int count = argc > 2 ? std::atoi(argv[2]) : 2000;
+  const bool connection = argc > 3 && std::strcmp(argv[3], "connection") == 0;
   char dirTemplate[] = "/tmp/sluice-floor-XXXXXX";
   const std::string dir = ::mkdtemp(dirTemplate);
   sluice::CertificateFactory factory(dir, "Floor CA");
@@ -49,15 +54,19 @@ int main(int argc, char** argv) {
   SSL_CTX_use_PrivateKey_file(server, files.key.c_str(), SSL_FILETYPE_PEM);
   SSL_CTX_set_min_proto_version(server, TLS1_3_VERSION);
   SSL_CTX_set1_groups_list(server, "X25519");
-  SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(server, 0);  // a bare handshake: no tickets to make
+  if (!connection) {
+    SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(server, 0);  // a bare handshake: no tickets to make
+  }
   SSL_CTX* client = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set1_groups_list(client, "X25519");
   SSL_CTX_set_session_cache_mode(client, SSL_SESS_CACHE_OFF);
 
   double serverCpu = 0;
   for (int i = 0; i < count; ++i) {
+    double start = threadSeconds();
     SSL* s = SSL_new(server);
+    if (connection) serverCpu += threadSeconds() - start;
     SSL* c = SSL_new(client);
     BIO* sIn = BIO_new(BIO_s_mem());
     BIO* sOut = BIO_new(BIO_s_mem());
@@ -80,7 +89,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "handshake %d did not complete\n", i);
       return 1;
     }
+    start = threadSeconds();
     SSL_free(s);
+    if (connection) serverCpu += threadSeconds() - start;
     SSL_free(c);
   }
   std::printf("%s %.1f\n", rsa ? "rsa2048" : "ecdsa-p256", serverCpu / count * 1e6);
