@@ -5,18 +5,45 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace sluice {
 namespace {
 
 struct SocketState {
-  int fd;
-  const char* prefix;
-  size_t offset;
-  size_t length;
+  int fd = -1;
+  const char* prefix = nullptr;
+  size_t offset = 0;
+  size_t length = 0;
   bool drained = false;     // a short read since the last readable edge
   bool peerClosed = false;  // the peer's FIN was reported: read to the end, skip nothing
+  bool corked = false;
+  std::string held;  // written while corked, or left over when the socket was full
 };
+
+// Sends held bytes; true once none are left. After a hard error they are dropped (the peer is
+// gone) and errno says why.
+bool sendHeld(SocketState* state) {
+  size_t sent = 0;
+  bool ok = true;
+  while (sent < state->held.size()) {
+    const ssize_t n =
+        ::send(state->fd, state->held.data() + sent, state->held.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    ok = false;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      state->held.erase(0, sent);
+      return false;
+    }
+    break;
+  }
+  std::string().swap(state->held);  // an idle connection keeps no buffer
+  return ok;
+}
 
 SocketState* stateOf(BIO* bio) {
   return static_cast<SocketState*>(BIO_get_data(bio));
@@ -57,7 +84,18 @@ int readSocket(BIO* bio, char* out, size_t size, size_t* readBytes) {
 
 int writeSocket(BIO* bio, const char* data, size_t size, size_t* written) {
   BIO_clear_retry_flags(bio);
-  const ssize_t n = ::send(stateOf(bio)->fd, data, size, MSG_NOSIGNAL);
+  SocketState* state = stateOf(bio);
+  if (state->corked) {
+    state->held.append(data, size);
+    *written = size;
+    return 1;
+  }
+  *written = 0;
+  if (!state->held.empty() && !sendHeld(state)) {
+    if (retryable(errno)) BIO_set_retry_write(bio);
+    return 0;
+  }
+  const ssize_t n = ::send(state->fd, data, size, MSG_NOSIGNAL);
   if (n >= 0) {
     *written = static_cast<size_t>(n);
     return 1;
@@ -109,7 +147,11 @@ const BIO_METHOD* method() {
 BIO* newSocketBio(int fd, const char* prefix, size_t length) {
   BIO* bio = BIO_new(method());
   if (!bio) return nullptr;
-  BIO_set_data(bio, new SocketState{fd, prefix, 0, length});
+  auto* state = new SocketState;
+  state->fd = fd;
+  state->prefix = prefix;
+  state->length = length;
+  BIO_set_data(bio, state);
   BIO_set_init(bio, 1);
   return bio;
 }
@@ -118,6 +160,16 @@ void markSocketReadable(BIO* bio, bool peerClosed) {
   SocketState* state = stateOf(bio);
   state->drained = false;
   state->peerClosed = state->peerClosed || peerClosed;
+}
+
+void corkSocketBio(BIO* bio) {
+  stateOf(bio)->corked = true;
+}
+
+bool uncorkSocketBio(BIO* bio) {
+  SocketState* state = stateOf(bio);
+  state->corked = false;
+  return state->held.empty() || sendHeld(state);
 }
 
 bool socketDrained(BIO* bio) {

@@ -24,11 +24,24 @@ namespace sluice {
 //   handshake flight costs one read() and no trailing EAGAIN. Once the peer has closed its
 //   side (EPOLLRDHUP), no read is skipped: the end of stream must still be read.
 //
-// Writes go straight to the socket (MSG_NOSIGNAL). The socket is not closed by the BIO.
+// - It can hold writes while corked. OpenSSL writes whatever a call produces as it goes: the
+//   two session tickets after a client's Finished are two records, and were two send() calls,
+//   each of which costs a wake-up of the peer on loopback. Corked around one SSL call, they
+//   leave in one send(). A corked write always succeeds; uncorkSocketBio() sends what was held.
+//   Held bytes the socket would not take stay held, go out before any later write, and keep
+//   later writes waiting (so OpenSSL still sees backpressure).
+//
+// Writes otherwise go straight to the socket (MSG_NOSIGNAL). The socket is not closed by the BIO.
 BIO* newSocketBio(int fd, const char* prefix = nullptr, size_t length = 0);
 
 // The socket was reported readable; `peerClosed` if the event said the peer closed its side.
 void markSocketReadable(BIO* bio, bool peerClosed);
+
+// Holds writes until uncorkSocketBio().
+void corkSocketBio(BIO* bio);
+// Sends what was held: false when some of it must wait for the socket to be writable (or the
+// socket failed; the next write reports that).
+bool uncorkSocketBio(BIO* bio);
 
 // No byte can have arrived since the last read emptied the socket (no readable edge since).
 bool socketDrained(BIO* bio);

@@ -76,8 +76,11 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::create(
     SSL_CTX_set_min_proto_version(ctx, minVersion);
     // No renegotiation at all (client-initiated renegotiation is also off by default in
     // OpenSSL 3 unless SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set), no compression (CRIME).
-    SSL_CTX_set_options(
-        ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    // A client that closes without close_notify (most do) has ended the connection, not
+    // failed: HTTP's own framing tells a truncated request. Without this option OpenSSL would
+    // answer the close with a fatal alert into a closed socket (NGINX sets it too).
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
+                                 SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (SSL_CTX_set_cipher_list(ctx, settings.ciphers.c_str()) != 1) {
       error = "ciphers '" + settings.ciphers + "': " + openSslError();
       return nullptr;

@@ -85,14 +85,19 @@ bool Transport::handshake() {
   if (handshakeDone_) return true;
   if (failed_ || !ssl_) return false;
   errno = 0;
-  handshakeWaitsForWritable_ = false;
+  corkSocketBio(SSL_get_wbio(ssl_));
   const int rc = SSL_do_handshake(ssl_);
+  const int error = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, rc);
+  const int savedErrno = errno;  // for fail(); sending what was held may change it
+  const bool flushed = uncorkSocketBio(SSL_get_wbio(ssl_));
+  errno = savedErrno;
+  handshakeWaitsForWritable_ = !flushed || error == SSL_ERROR_WANT_WRITE;
   if (rc == 1) {
     handshakeDone_ = true;
+    // Bytes still held go out with the next read or write; a writable edge is worth a read.
+    readWaitsForWritable_ = !flushed;
     return true;
   }
-  const int error = SSL_get_error(ssl_, rc);
-  handshakeWaitsForWritable_ = error == SSL_ERROR_WANT_WRITE;
   if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) fail("TLS handshake", error);
   return false;
 }
@@ -111,15 +116,16 @@ ssize_t Transport::read(char* buffer, size_t size) {
     return fail("read", SSL_ERROR_SYSCALL);
   }
   errno = 0;
-  readWaitsForWritable_ = false;
+  // Whatever the read makes OpenSSL write (session tickets, a key update's answer) leaves in
+  // one send() when the call returns.
+  corkSocketBio(SSL_get_wbio(ssl_));
   const int n = SSL_read(ssl_, buffer, static_cast<int>(size));
+  const int error = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_, n);
+  const int savedErrno = errno;
+  readWaitsForWritable_ = !uncorkSocketBio(SSL_get_wbio(ssl_)) || error == SSL_ERROR_WANT_WRITE;
+  errno = savedErrno;
   if (n > 0) return n;
-  const int error = SSL_get_error(ssl_, n);
-  if (error == SSL_ERROR_WANT_READ) return kAgain;
-  if (error == SSL_ERROR_WANT_WRITE) {
-    readWaitsForWritable_ = true;
-    return kAgain;
-  }
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return kAgain;
   if (error == SSL_ERROR_ZERO_RETURN) return 0;  // close_notify: a clean end of stream
   return fail("TLS read", error);
 }

@@ -3,6 +3,7 @@
 // not send.
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -166,6 +167,38 @@ TEST_F(HttpProxyTest, ResumedTls13ConnectionsGetAFreshTicket) {
   EXPECT_NE(third.find("Reused, TLSv1.3"), std::string::npos) << "the fresh ticket resumes\n"
                                                               << third;
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(HttpProxyTest, AClientClosingWithoutCloseNotifyGetsNoAlert) {
+  // Most clients end a keep-alive connection with a bare TCP close. That is an end, not an
+  // error: no fatal alert (nor close_notify) goes back into the closed connection.
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const int fd = connectLocal(tlsPort_);
+  ASSERT_GE(fd, 0);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  SSL_set_tlsext_host_name(ssl, "shop.example.test");
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  const std::string request = "GET / HTTP/1.1\r\nHost: shop.example.test\r\n\r\n";
+  ASSERT_EQ(SSL_write(ssl, request.data(), static_cast<int>(request.size())),
+            static_cast<int>(request.size()));
+  std::string response;
+  char buffer[4096];
+  while (response.find("hello from o1") == std::string::npos) {
+    const int n = SSL_read(ssl, buffer, sizeof buffer);
+    ASSERT_GT(n, 0) << response;
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  ::shutdown(fd, SHUT_WR);  // no close_notify first
+  bool eof = false;
+  const std::string after = readUntilClose(fd, 5s, &eof);
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(after.size(), 0u) << "Sluice wrote " << after.size() << " bytes after the close";
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  ::close(fd);
 }
 
 TEST_F(HttpProxyTest, KeepAliveReusesOneServerConnection) {

@@ -81,6 +81,43 @@ TEST(SocketBio, AShortReadMeansDrainedUntilTheNextReadableEdge) {
   BIO_free(bio);
 }
 
+TEST(SocketBio, CorkedWritesLeaveInOneSendAndKeepTheirOrder) {
+  SocketPair pair;
+  BIO* bio = newSocketBio(pair.a.get());
+  corkSocketBio(bio);
+  EXPECT_EQ(BIO_write(bio, "one ", 4), 4);
+  EXPECT_EQ(BIO_write(bio, "two ", 4), 4);
+  char buffer[64];
+  EXPECT_LT(::recv(pair.b.get(), buffer, sizeof buffer, MSG_DONTWAIT), 0) << "held while corked";
+  EXPECT_TRUE(uncorkSocketBio(bio));
+  EXPECT_EQ(::recv(pair.b.get(), buffer, sizeof buffer, 0), 8);
+  EXPECT_EQ(std::string(buffer, 8), "one two ");
+
+  // Held bytes the socket cannot take wait, and later writes wait behind them.
+  const int small = 4096;
+  ASSERT_EQ(::setsockopt(pair.a.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+  std::string fill(1 << 20, 'x');
+  corkSocketBio(bio);
+  EXPECT_EQ(BIO_write(bio, fill.data(), static_cast<int>(fill.size())),
+            static_cast<int>(fill.size()));
+  EXPECT_FALSE(uncorkSocketBio(bio)) << "the socket is full";
+  EXPECT_LE(BIO_write(bio, "after", 5), 0);
+  EXPECT_TRUE(BIO_should_retry(bio));
+  std::string received;
+  bool wroteAfter = false;
+  for (int i = 0; i < 100000 && received.size() < fill.size() + 5; ++i) {
+    const ssize_t n = ::recv(pair.b.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) received.append(buffer, static_cast<size_t>(n));
+    if (!wroteAfter && uncorkSocketBio(bio)) {  // sends what is held as room appears
+      EXPECT_EQ(BIO_write(bio, "after", 5), 5);
+      wroteAfter = true;
+    }
+  }
+  EXPECT_EQ(received.size(), fill.size() + 5);
+  EXPECT_EQ(received.substr(fill.size()), "after");
+  BIO_free(bio);
+}
+
 // A CA, a server certificate for app.internal.test, and contexts for both ends.
 class TransportTest : public ::testing::Test {
  protected:
