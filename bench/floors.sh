@@ -20,6 +20,7 @@ x25519=$(awk -F: '/^\+F5:/ && $3 == 253 { printf "%.1f", 1e6 / $4 }' <<<"$speed"
 ec_floor=$(taskset -c 0 build/bench/handshake_floor ec 3000 | awk '{ print $2 }')
 rsa_floor=$(taskset -c 0 build/bench/handshake_floor rsa 1000 | awk '{ print $2 }')
 ec_connection=$(taskset -c 0 build/bench/handshake_floor ec 3000 connection | awk '{ print $2 }')
+ec_memory=$(taskset -c 0 build/bench/handshake_floor ec 2000 memory | awk '{ print $2 }')
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
 report="bench/results/floors-$stamp.md"
@@ -36,6 +37,11 @@ report="bench/results/floors-$stamp.md"
   echo "| OpenSSL alone, full TLS 1.3 server handshake, RSA-2048 (memory BIOs) | $rsa_floor |"
   echo "| the ECDSA one with SSL_new, SSL_free and two session tickets (OpenSSL's per-connection work in any of the proxies) | $ec_connection |"
   echo
+  echo "| what | KiB |"
+  echo "|---|---|"
+  echo "| OpenSSL alone: heap held by one idle server connection after a TLS 1.3 ECDSA handshake, buffers released | $ec_memory |"
+  echo
   echo "A proxy's CPU per full handshake (bench/proxies.sh) above the OpenSSL-alone row is its own:"
-  echo "sockets, event loop, session set-up."
+  echo "sockets, event loop, session set-up. Its memory per idle TLS connection (bench/memory.sh)"
+  echo "above the OpenSSL row is its own session state."
 } | tee "$report"

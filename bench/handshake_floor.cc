@@ -7,8 +7,13 @@
 // server's OpenSSL does for every connection besides: SSL_new and SSL_free, and the two TLS 1.3
 // session tickets OpenSSL issues by default (HAProxy, NGINX and Sluice all send them).
 //
-//   build/bench/handshake_floor [ec|rsa] [handshakes] [bare|connection]
+// `memory` instead keeps every server connection after its handshake (its buffers released,
+// as every proxy here asks with SSL_MODE_RELEASE_BUFFERS, its BIOs detached) and prints the
+// heap bytes each one holds: the floor under any OpenSSL proxy's memory per idle connection.
+//
+//   build/bench/handshake_floor [ec|rsa] [handshakes] [bare|connection|memory]
 
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tls/certificate_factory.h"
 
@@ -41,7 +47,8 @@ void pump(BIO* from, BIO* to) {
 int main(int argc, char** argv) {
   const bool rsa = argc > 1 && std::strcmp(argv[1], "rsa") == 0;
   const int count = argc > 2 ? std::atoi(argv[2]) : 2000;
-  const bool connection = argc > 3 && std::strcmp(argv[3], "connection") == 0;
+  const bool memory = argc > 3 && std::strcmp(argv[3], "memory") == 0;
+  const bool connection = memory || (argc > 3 && std::strcmp(argv[3], "connection") == 0);
   char dirTemplate[] = "/tmp/sluice-floor-XXXXXX";
   const std::string dir = ::mkdtemp(dirTemplate);
   sluice::CertificateFactory factory(dir, "Floor CA");
@@ -58,12 +65,16 @@ int main(int argc, char** argv) {
     SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(server, 0);  // a bare handshake: no tickets to make
   }
+  SSL_CTX_set_mode(server, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX* client = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set1_groups_list(client, "X25519");
   SSL_CTX_set_session_cache_mode(client, SSL_SESS_CACHE_OFF);
 
   double serverCpu = 0;
+  std::vector<SSL*> kept;
+  size_t heapBefore = 0;
   for (int i = 0; i < count; ++i) {
+    if (memory && i == 10) heapBefore = mallinfo2().uordblks;  // after the first allocations
     double start = threadSeconds();
     SSL* s = SSL_new(server);
     if (connection) serverCpu += threadSeconds() - start;
@@ -89,12 +100,31 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "handshake %d did not complete\n", i);
       return 1;
     }
+    if (memory) {
+      char byte;
+      SSL_read(c, &byte, 1);  // the client takes its tickets: nothing is left queued
+      SSL_set_bio(s, nullptr, nullptr);
+      if (i >= 10)
+        kept.push_back(s);
+      else
+        SSL_free(s);
+      SSL_free(c);
+      continue;
+    }
     start = threadSeconds();
     SSL_free(s);
     if (connection) serverCpu += threadSeconds() - start;
     SSL_free(c);
   }
-  std::printf("%s %.1f\n", rsa ? "rsa2048" : "ecdsa-p256", serverCpu / count * 1e6);
+  if (memory) {
+    const double bytes = static_cast<double>(mallinfo2().uordblks - heapBefore);
+    std::printf("%s %.1f\n", rsa ? "rsa2048" : "ecdsa-p256",
+                bytes / static_cast<double>(kept.size()) / 1024);
+    for (SSL* s : kept)
+      SSL_free(s);
+  } else {
+    std::printf("%s %.1f\n", rsa ? "rsa2048" : "ecdsa-p256", serverCpu / count * 1e6);
+  }
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
   return 0;
