@@ -199,49 +199,55 @@ tls_run() {
 name_of() { case $1 in sluice) echo Sluice ;; haproxy) echo HAProxy ;; nginx) echo NGINX ;; esac; }
 proxy_pid() { case $1 in sluice) echo "$sluice_pid" ;; haproxy) echo "$haproxy_pid" ;; nginx) pid_list "$nginx_pid" ;; esac; }
 
-# 1. Keep-alive rows (wrk).
-declare -A ka
-keepalive_row() {  # NAME URL PID
-  local lines=() r
-  for ((r = 0; r < runs; r++)); do lines+=("$(wrk_keepalive "$3" "$seconds" "$2")"); done
-  ka[$1]=$(printf '%s\n' "${lines[@]}")
+# Runs are interleaved (run 1 of every path, then run 2 of every path, ...) so that a slow spell
+# of the machine falls on all proxies alike rather than on one of them.
+declare -A ka hs lat
+append() {  # ARRAY KEY VALUE: one more line under KEY
+  local -n table=$1
+  table[$2]+="${table[$2]:+$'\n'}$3"
 }
-keepalive_row direct "https://127.0.0.1:$direct_port/small" 0
-keepalive_row direct-http "http://127.0.0.1:$origin_port/small" 0
-for proxy in sluice haproxy nginx; do
-  pid=$(proxy_pid $proxy); pid=${pid%%,*}
-  tls=${proxy}_tls; http=${proxy}_http; bridge=${proxy}_bridge
-  keepalive_row "$proxy" "https://127.0.0.1:${!tls}/small" "$pid"
-  keepalive_row "$proxy-bridge" "https://127.0.0.1:${!bridge}/small" "$pid"
-  keepalive_row "$proxy-http" "http://127.0.0.1:${!http}/small" "$pid"
+
+# 1. Keep-alive rows (wrk).
+ka_rows=(direct direct-http sluice sluice-bridge sluice-http haproxy haproxy-bridge haproxy-http nginx nginx-bridge nginx-http sluice-mixed)
+ka_target() {  # ROW → "URL PID"
+  local row=$1 proxy kind port pid
+  case $row in
+    direct) echo "https://127.0.0.1:$direct_port/small 0"; return ;;
+    direct-http) echo "http://127.0.0.1:$origin_port/small 0"; return ;;
+    sluice-mixed) echo "https://127.0.0.1:$sluice_mixed/small $sluice_pid"; return ;;
+  esac
+  proxy=${row%%-*}; kind=${row#*-}; [ "$kind" = "$row" ] && kind=tls
+  port=${proxy}_${kind}; pid=$(proxy_pid "$proxy")
+  echo "$([ "$kind" = http ] && echo http || echo https)://127.0.0.1:${!port}/small ${pid%%,*}"
+}
+for ((r = 0; r < runs; r++)); do
+  for row in "${ka_rows[@]}"; do
+    read -r url pid <<<"$(ka_target "$row")"
+    append ka "$row" "$(wrk_keepalive "$pid" "$seconds" "$url")"
+  done
 done
-keepalive_row sluice-mixed "https://127.0.0.1:$sluice_mixed/small" "$sluice_pid"
 
 # 2-3. Handshake rows (tls_load at fixed rates).
-declare -A hs
-handshake_row() {  # NAME PORT MODE RATE PIDS
-  local lines=() r
-  for ((r = 0; r < runs; r++)); do lines+=("$(tls_run "$2" "$3" "$4" "$5")"); done
-  hs[$1]=$(printf '%s\n' "${lines[@]}")
-}
-for proxy in sluice haproxy nginx; do
-  tls=${proxy}_tls; rsa=${proxy}_rsa; pids_=$(proxy_pid $proxy)
-  handshake_row "$proxy-full" "${!tls}" full "$full_rate" "$pids_"
-  handshake_row "$proxy-rsa" "${!rsa}" full "$rsa_rate" "$pids_"
-  handshake_row "$proxy-resumed" "${!tls}" resumed "$full_rate" "$pids_"
+for ((r = 0; r < runs; r++)); do
+  for proxy in sluice haproxy nginx; do
+    tls=${proxy}_tls; rsa=${proxy}_rsa; cpu=$(proxy_pid $proxy)
+    append hs "$proxy-full" "$(tls_run "${!tls}" full "$full_rate" "$cpu")"
+    append hs "$proxy-rsa" "$(tls_run "${!rsa}" full "$rsa_rate" "$cpu")"
+    append hs "$proxy-resumed" "$(tls_run "${!tls}" resumed "$full_rate" "$cpu")"
+  done
+  append hs sluice-mixed-full "$(tls_run "$sluice_mixed" full "$full_rate" "$sluice_pid")"
 done
-handshake_row sluice-mixed-full "$sluice_mixed" full "$full_rate" "$sluice_pid"
 
-# 4. Latency at half of HAProxy's maximum keep-alive rate (its median from row 1).
+# 4. Latency at half of HAProxy's maximum keep-alive rate (its median from row 1). "direct"
+# (the origin terminating TLS itself, no proxy) is the control: what the generator and the
+# origin add at that rate on their shared core.
 half_rate=$(col_median 1 <<<"${ka[haproxy]}" | awk '{ printf "%d", $1 / 2 }')
-# "direct" (the origin terminating TLS itself, no proxy) is the control: what the generator and
-# the origin add at that rate on their shared core.
-declare -A lat
-for proxy in direct sluice haproxy nginx; do
-  if [ $proxy = direct ]; then port=$direct_port; cpu=$(pid_list "$(pgrep -f "nginx -c $work/nginx.conf" | head -1)"); else tls=${proxy}_tls; port=${!tls}; cpu=$(proxy_pid $proxy); fi
-  lines=()
-  for ((r = 0; r < runs; r++)); do lines+=("$(tls_run "$port" keepalive "$half_rate" "$cpu" --connections 32)"); done
-  lat[$proxy]=$(printf '%s\n' "${lines[@]}")
+origin_cpu=$(pid_list "$(pgrep -f "nginx -c $work/nginx.conf" | head -1)")
+for ((r = 0; r < runs; r++)); do
+  for proxy in direct sluice haproxy nginx; do
+    if [ $proxy = direct ]; then port=$direct_port; cpu=$origin_cpu; else tls=${proxy}_tls; port=${!tls}; cpu=$(proxy_pid $proxy); fi
+    append lat "$proxy" "$(tls_run "$port" keepalive "$half_rate" "$cpu" --connections 32)"
+  done
 done
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
@@ -252,7 +258,7 @@ ratio_of() { ratio "$(col_median "$3" <<<"$1")" "$(col_median "$3" <<<"$2")"; }
   echo
   echo "Origin: nginx, 100-byte response. Proxy: one thread on core 0; load generator and origin on"
   echo "core 1. TLS 1.3 ($suites, in that order), X25519. ${seconds}s per run after 1s of warm-up,"
-  echo "median of $runs runs (min-max). CPU is the proxy's own (utime + stime from /proc) over the"
+  echo "median of $runs runs (min-max), the runs of all paths interleaved. CPU is the proxy's own (utime + stime from /proc) over the"
   echo "measured interval: lower is better."
   echo
   echo "## Keep-alive requests (wrk, 32 connections, closed loop)"
