@@ -36,6 +36,12 @@ UniqueFd listenTcp(const SocketAddress& address, int backlog, std::string& error
       return fail("IPV6_V6ONLY");
     }
   }
+  // Set once here rather than on every accepted socket (a syscall per connection): Linux
+  // copies it to each socket accept() returns. Responses are written whole, so Nagle's delay
+  // would only hold back their last segment.
+  if (::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+    return fail("TCP_NODELAY");
+  }
   if (::bind(fd.get(), address.sockaddrPtr(), address.length()) != 0) return fail("bind");
   if (::listen(fd.get(), backlog) != 0) return fail("listen");
   return fd;

@@ -146,8 +146,7 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
                          .finish());
     return;  // `client` closes here
   }
-  int one = 1;
-  ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // TCP_NODELAY comes from the listening socket (listenTcp()): accepted sockets inherit it.
   // Each service's session type; the life of each is in its own header. A terminating VIP
   // that passes some names through starts as a layer-4 session, which peeks the ClientHello
   // and hands the others back (startHttpSession()).
