@@ -76,9 +76,13 @@ int SessionTicketKeys::onTicket(SSL* ssl, unsigned char name[16],
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
       OSSL_PARAM_construct_end()};
   if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
-  const int ok = encrypt
-                     ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv)
-                     : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv);
+  // Fetched once: OpenSSL 3 looks a legacy EVP_aes_256_cbc() up by name on every init.
+  static const EVP_CIPHER* const kAes = [] {
+    const EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+    return fetched ? fetched : EVP_aes_256_cbc();
+  }();
+  const int ok = encrypt ? EVP_EncryptInit_ex(cipher, kAes, nullptr, key->aes.data(), iv)
+                         : EVP_DecryptInit_ex(cipher, kAes, nullptr, key->aes.data(), iv);
   // One fresh ticket replaces the one the client used (a full handshake gets OpenSSL's two).
   if (!encrypt) SSL_set_num_tickets(ssl, 1);
   // 2: valid, and issue a fresh ticket. TLS 1.3 clients use a ticket once (RFC 8446, C.4), so
