@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 count=${1:-5000}
 runs=${2:-3}
-sluice=build/sluice
+sluice=${SLUICE:-build/sluice}  # SLUICE=path: another build, for a before/after comparison
 client=build/bench/idle_tls_clients
 [ -x "$sluice" ] && [ -x "$client" ] || { echo "build first: make build" >&2; exit 1; }
 require_tools haproxy nginx taskset openssl

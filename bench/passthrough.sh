@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 seconds=${1:-8}
 runs=${2:-3}
-sluice=build/sluice
+sluice=${SLUICE:-build/sluice}  # SLUICE=path: another build, for a before/after comparison
 [ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
 require_tools haproxy nginx wrk taskset openssl
 stream_module=/usr/lib/nginx/modules/ngx_stream_module.so

@@ -26,7 +26,7 @@ seconds=${1:-4}
 runs=${2:-3}
 full_rate=${FULL_RATE:-800}  # full ECDSA handshakes/s offered (and resumed ones)
 rsa_rate=${RSA_RATE:-400}    # full RSA-2048 handshakes/s offered
-sluice=build/sluice
+sluice=${SLUICE:-build/sluice}  # SLUICE=path: another build, for a before/after comparison
 load=build/bench/tls_load
 [ -x "$sluice" ] && [ -x "$load" ] || { echo "build first: make build" >&2; exit 1; }
 require_tools haproxy nginx wrk taskset openssl

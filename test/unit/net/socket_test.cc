@@ -17,10 +17,12 @@ TEST(ListenTcp, AcceptedSocketsHaveNagleOff) {
   sockaddr_in bound{};
   socklen_t length = sizeof bound;
   ASSERT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&bound), &length), 0);
-  UniqueFd client = connectTcp(*SocketAddress::parse("127.0.0.1:" + std::to_string(ntohs(bound.sin_port))));
+  UniqueFd client =
+      connectTcp(*SocketAddress::parse("127.0.0.1:" + std::to_string(ntohs(bound.sin_port))));
   ASSERT_TRUE(client.valid());
   int accepted = -1;
-  for (int i = 0; i < 1000 && accepted < 0; ++i) accepted = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  for (int i = 0; i < 1000 && accepted < 0; ++i)
+    accepted = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
   ASSERT_GE(accepted, 0);
   UniqueFd server(accepted);
   int nodelay = 0;
