@@ -24,7 +24,7 @@ class SocketAddress {
 
   const sockaddr* sockaddrPtr() const { return reinterpret_cast<const sockaddr*>(&storage_); }
   socklen_t length() const { return length_; }
-  int family() const { return storage_.ss_family; }
+  int family() const { return storage_.any.sa_family; }
   uint16_t port() const;
 
   // The address bytes without the port (4 or 16 bytes): what client-IP affinity hashes.
@@ -38,7 +38,13 @@ class SocketAddress {
   }
 
  private:
-  sockaddr_storage storage_{};
+  // IPv4 or IPv6 only, so the larger of the two (28 bytes) rather than sockaddr_storage (128):
+  // every connection keeps its peer's address.
+  union Storage {
+    sockaddr_in6 in6;  // first: `{}` zeroes all of the largest member
+    sockaddr_in in4;
+    sockaddr any;
+  } storage_{};
   socklen_t length_ = 0;
 };
 

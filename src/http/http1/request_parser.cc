@@ -12,18 +12,26 @@ Http1RequestParser& self(llhttp_t* p) {
 
 }  // namespace
 
+const llhttp_settings_t& Http1RequestParser::settings() {
+  static const llhttp_settings_t table = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &Http1RequestParser::onMessageBegin;
+    s.on_url = &Http1RequestParser::onUrl;
+    s.on_header_field = &Http1RequestParser::onHeaderField;
+    s.on_header_value = &Http1RequestParser::onHeaderValue;
+    s.on_header_value_complete = &Http1RequestParser::onHeaderValueComplete;
+    s.on_headers_complete = &Http1RequestParser::onHeadersComplete;
+    s.on_body = &Http1RequestParser::onBody;
+    s.on_message_complete = &Http1RequestParser::onMessageComplete;
+    return s;
+  }();
+  return table;
+}
+
 Http1RequestParser::Http1RequestParser(size_t maxHeaderBytes, uint64_t maxBodyBytes)
     : maxHeaderBytes_(maxHeaderBytes), maxBodyBytes_(maxBodyBytes) {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = &Http1RequestParser::onMessageBegin;
-  settings_.on_url = &Http1RequestParser::onUrl;
-  settings_.on_header_field = &Http1RequestParser::onHeaderField;
-  settings_.on_header_value = &Http1RequestParser::onHeaderValue;
-  settings_.on_header_value_complete = &Http1RequestParser::onHeaderValueComplete;
-  settings_.on_headers_complete = &Http1RequestParser::onHeadersComplete;
-  settings_.on_body = &Http1RequestParser::onBody;
-  settings_.on_message_complete = &Http1RequestParser::onMessageComplete;
-  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  llhttp_init(&parser_, HTTP_REQUEST, &settings());
   parser_.data = this;
 }
 

@@ -53,6 +53,8 @@ class Http1RequestParser {
   const Error& error() const { return error_; }
 
  private:
+  // The callbacks, the same for every parser: one table, not one per connection.
+  static const llhttp_settings_t& settings();
   static int onMessageBegin(llhttp_t* p);
   static int onUrl(llhttp_t* p, const char* at, size_t length);
   static int onHeaderField(llhttp_t* p, const char* at, size_t length);
@@ -66,7 +68,6 @@ class Http1RequestParser {
   int checkHead();
 
   llhttp_t parser_;
-  llhttp_settings_t settings_;
   size_t maxHeaderBytes_;
   uint64_t maxBodyBytes_;
 

@@ -24,16 +24,24 @@ void HttpResponseHead::clear() {
   contentLength = 0;
 }
 
+const llhttp_settings_t& Http1ResponseParser::settings() {
+  static const llhttp_settings_t table = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &Http1ResponseParser::onMessageBegin;
+    s.on_status = &Http1ResponseParser::onStatus;
+    s.on_header_field = &Http1ResponseParser::onHeaderField;
+    s.on_header_value = &Http1ResponseParser::onHeaderValue;
+    s.on_header_value_complete = &Http1ResponseParser::onHeaderValueComplete;
+    s.on_headers_complete = &Http1ResponseParser::onHeadersComplete;
+    s.on_message_complete = &Http1ResponseParser::onMessageComplete;
+    return s;
+  }();
+  return table;
+}
+
 Http1ResponseParser::Http1ResponseParser() {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = &Http1ResponseParser::onMessageBegin;
-  settings_.on_status = &Http1ResponseParser::onStatus;
-  settings_.on_header_field = &Http1ResponseParser::onHeaderField;
-  settings_.on_header_value = &Http1ResponseParser::onHeaderValue;
-  settings_.on_header_value_complete = &Http1ResponseParser::onHeaderValueComplete;
-  settings_.on_headers_complete = &Http1ResponseParser::onHeadersComplete;
-  settings_.on_message_complete = &Http1ResponseParser::onMessageComplete;
-  llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+  llhttp_init(&parser_, HTTP_RESPONSE, &settings());
   parser_.data = this;
 }
 

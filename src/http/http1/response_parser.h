@@ -56,6 +56,8 @@ class Http1ResponseParser {
   std::string_view error() const { return error_; }
 
  private:
+  // The callbacks, the same for every parser: one table, not one per connection.
+  static const llhttp_settings_t& settings();
   static int onMessageBegin(llhttp_t* p);
   static int onStatus(llhttp_t* p, const char* at, size_t length);
   static int onHeaderField(llhttp_t* p, const char* at, size_t length);
@@ -65,7 +67,6 @@ class Http1ResponseParser {
   static int onMessageComplete(llhttp_t* p);
 
   llhttp_t parser_;
-  llhttp_settings_t settings_;
   HttpResponseHead head_;
   bool requestWasHead_ = false;
   bool inValue_ = false;
