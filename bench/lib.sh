@@ -61,6 +61,13 @@ make_rsa_cert() {
   cat "$dir/rsa.pem" "$dir/rsa.key" > "$dir/rsa-combined.pem"
 }
 
+# nginx_main NAME CONNECTIONS: the top of an nginx.conf for one NGINX with a single worker, in
+# the foreground, its pid and error log at $work/NAME.pid and $work/NAME.err.
+nginx_main() {
+  printf 'daemon off;\nworker_processes 1;\npid %s/%s.pid;\nerror_log %s/%s.err;\nevents { worker_connections %s; }\n' \
+    "$work" "$1" "$work" "$1" "$2"
+}
+
 # A process and its child processes (NGINX's master and workers), comma-separated.
 pid_list() {
   local p list=$1

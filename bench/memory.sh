@@ -22,21 +22,16 @@ origin_port=$(free_port); sluice_port=$(free_port); haproxy_port=$(free_port); n
 make_certs "$work" bench.example.test
 chmod 755 "$work"; chmod 644 "$work/server.pem" "$work/server.key" "$work/server-combined.pem"
 
-cat > "$work/origin.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/origin.pid;
-error_log $work/origin.err;
-events { worker_connections 1024; }
+{
+  nginx_main origin "1024"
+  cat <<CONF
 http { access_log off; server { listen 127.0.0.1:$origin_port; root $work; } }
 CONF
-cat > "$work/proxy.conf" <<CONF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile $((count * 2 + 1024));
-pid $work/proxy.pid;
-error_log $work/proxy.err;
-events { worker_connections $((count * 2 + 1024)); }
+} > "$work/origin.conf"
+{
+  nginx_main proxy "$((count * 2 + 1024))"
+  echo "worker_rlimit_nofile $((count * 2 + 1024));"
+  cat <<CONF
 http {
   access_log off;
   client_header_timeout 120s;
@@ -50,6 +45,7 @@ http {
   }
 }
 CONF
+} > "$work/proxy.conf"
 cat > "$work/sluice.yaml" <<CONF
 global: {workers: 1, access_log: "off", max_connections: $((count * 2))}
 certificates: [{name: bench, cert: $work/server.pem, key: $work/server.key}]

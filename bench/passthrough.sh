@@ -30,12 +30,9 @@ make_certs "$work" bench.example.test
 head -c 1048576 /dev/urandom > "$work/1m"
 chmod 755 "$work"; chmod 644 "$work/1m"  # nginx's workers run as www-data
 
-cat > "$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 1024; }
+{
+  nginx_main nginx "1024"
+  cat <<CONF
 http {
   access_log off;
   sendfile on;
@@ -49,6 +46,7 @@ http {
   }
 }
 CONF
+} > "$work/nginx.conf"
 cat > "$work/sluice.yaml" <<CONF
 global: {workers: 1, access_log: "off"}
 server_groups:
@@ -82,19 +80,17 @@ backend origin
 CONF
 
 # NGINX as the passthrough proxy: one worker, stream module, routing on the peeked SNI.
-cat > "$work/nginx-proxy.conf" <<CONF
-load_module $stream_module;
-daemon off;
-worker_processes 1;
-pid $work/nginx-proxy.pid;
-error_log $work/nginx-proxy.err;
-events { worker_connections 1024; }
+{
+  echo "load_module $stream_module;"
+  nginx_main nginx-proxy "1024"
+  cat <<CONF
 stream {
   map \$ssl_preread_server_name \$upstream { bench.example.test origin; default origin; }
   upstream origin { server 127.0.0.1:$origin_port; }
   server { listen 127.0.0.1:$nginx_port; ssl_preread on; proxy_pass \$upstream; }
 }
 CONF
+} > "$work/nginx-proxy.conf"
 
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 taskset -c 0 nginx -c "$work/nginx-proxy.conf" -p "$work" >/dev/null 2>&1 & nginx_pid=$!; pids+=($nginx_pid)

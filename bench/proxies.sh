@@ -46,12 +46,9 @@ chmod 755 "$work"; chmod 644 "$work"/small "$work"/*.pem "$work"/*.key
 # The same TLS 1.3 suites in the same order of preference for every proxy (Sluice's default).
 suites=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 
-cat > "$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 4096; }
+{
+  nginx_main nginx "4096"
+  cat <<CONF
 http {
   access_log off;
   keepalive_requests 1000000;
@@ -67,6 +64,7 @@ http {
   }
 }
 CONF
+} > "$work/nginx.conf"
 cat > "$work/sluice.yaml" <<CONF
 global: {workers: 1, access_log: "off"}
 certificates:
@@ -126,12 +124,9 @@ backend origin-tls
 CONF
 # NGINX as a proxy: one worker, keep-alive to the origin (plain, and verified TLS).
 proxy_common="proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$remote_addr;"
-cat > "$work/nginx-proxy.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx-proxy.pid;
-error_log $work/nginx-proxy.err;
-events { worker_connections 10000; }
+{
+  nginx_main nginx-proxy "10000"
+  cat <<CONF
 http {
   access_log off;
   keepalive_requests 1000000;
@@ -173,6 +168,7 @@ http {
   }
 }
 CONF
+} > "$work/nginx-proxy.conf"
 
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)

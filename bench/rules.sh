@@ -21,14 +21,12 @@ make_certs "$work" bench.example.test
 head -c 100 /dev/urandom | base64 | head -c 100 > "$work/small"
 chmod 755 "$work"; chmod 644 "$work/small"
 
-cat > "$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
-events { worker_connections 4096; }
+{
+  nginx_main nginx "4096"
+  cat <<CONF
 http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$origin_port; root $work; } }
 CONF
+} > "$work/nginx.conf"
 
 rules=""
 for ((i = 0; i < 49; i++)); do
