@@ -46,32 +46,27 @@ EventLoop::~EventLoop() {
   ::close(epollFd_);
 }
 
-bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
+bool EventLoop::control(int operation, int fd, uint32_t events, IoHandler* handler) {
   epoll_event ev{};
-  ev.events = events | EPOLLET;
+  ev.events = events;
   ev.data.ptr = handler;
-  return ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  return ::epoll_ctl(epollFd_, operation, fd, &ev) == 0;
+}
+
+bool EventLoop::add(int fd, uint32_t events, IoHandler* handler) {
+  return control(EPOLL_CTL_ADD, fd, events | EPOLLET, handler);
 }
 
 bool EventLoop::rebind(int fd, uint32_t events, IoHandler* handler) {
-  epoll_event ev{};
-  ev.events = events | EPOLLET;
-  ev.data.ptr = handler;
-  return ::epoll_ctl(epollFd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return control(EPOLL_CTL_MOD, fd, events | EPOLLET, handler);
 }
 
 bool EventLoop::addLevelTriggered(int fd, uint32_t events, IoHandler* handler) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = handler;
-  return ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  return control(EPOLL_CTL_ADD, fd, events, handler);
 }
 
 bool EventLoop::changeLevelTriggered(int fd, uint32_t events, IoHandler* handler) {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.ptr = handler;
-  return ::epoll_ctl(epollFd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return control(EPOLL_CTL_MOD, fd, events, handler);
 }
 
 void EventLoop::remove(int fd) {

@@ -76,6 +76,7 @@ class EventLoop {
 
  private:
   class Waker;
+  bool control(int operation, int fd, uint32_t events, IoHandler* handler);
   void runPostedTasks();
 
   int epollFd_ = -1;

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "net/read_edge.h"
+
 namespace sluice {
 namespace {
 
@@ -15,8 +17,7 @@ struct SocketState {
   const char* prefix = nullptr;
   size_t offset = 0;
   size_t length = 0;
-  bool drained = false;     // a short read since the last readable edge
-  bool peerClosed = false;  // the peer's FIN was reported: read to the end, skip nothing
+  ReadEdge edge;
   bool corked = false;
   std::string held;  // written while corked, or left over when the socket was full
 };
@@ -64,13 +65,13 @@ int readSocket(BIO* bio, char* out, size_t size, size_t* readBytes) {
     *readBytes = n;
     return 1;
   }
-  if (state->drained) {
+  if (state->edge.drained) {
     BIO_set_retry_read(bio);
     return 0;
   }
   const ssize_t n = ::recv(state->fd, out, size, 0);
   if (n > 0) {
-    state->drained = static_cast<size_t>(n) < size && !state->peerClosed;
+    state->edge.afterRead(static_cast<size_t>(n), size);
     *readBytes = static_cast<size_t>(n);
     return 1;
   }
@@ -101,7 +102,6 @@ int writeSocket(BIO* bio, const char* data, size_t size, size_t* written) {
     return 1;
   }
   if (retryable(errno)) BIO_set_retry_write(bio);
-  *written = 0;
   return 0;
 }
 
@@ -157,9 +157,7 @@ BIO* newSocketBio(int fd, const char* prefix, size_t length) {
 }
 
 void markSocketReadable(BIO* bio, bool peerClosed) {
-  SocketState* state = stateOf(bio);
-  state->drained = false;
-  state->peerClosed = state->peerClosed || peerClosed;
+  stateOf(bio)->edge.readable(peerClosed);
 }
 
 void corkSocketBio(BIO* bio) {
@@ -173,7 +171,7 @@ bool uncorkSocketBio(BIO* bio) {
 }
 
 bool socketDrained(BIO* bio) {
-  return stateOf(bio)->drained;
+  return stateOf(bio)->edge.drained;
 }
 
 }  // namespace sluice

@@ -8,7 +8,7 @@ namespace sluice {
 
 // The BIO between OpenSSL and a non-blocking, edge-triggered socket, both ways.
 //
-// It differs from OpenSSL's socket BIO in two ways:
+// It differs from OpenSSL's socket BIO in three ways:
 //
 // - It can first hand out bytes the caller already read from the socket. A listener that both
 //   passes some hostnames through and terminates others must read the ClientHello before it
@@ -17,12 +17,10 @@ namespace sluice {
 //   is never read twice and nothing is pushed back. `prefix[0, length)` stays the caller's and
 //   must outlive the BIO or its reading them (BIO_pending() is 0 once all are handed out).
 //
-// - It remembers that the socket is drained. A read that returns less than was asked for
-//   emptied the socket's receive queue, and anything arriving later raises a new edge; until
-//   the owner reports that edge with markSocketReadable(), reads say "retry" without a system
-//   call. With read-ahead, OpenSSL asks for a whole buffer at once, so a request or a
-//   handshake flight costs one read() and no trailing EAGAIN. Once the peer has closed its
-//   side (EPOLLRDHUP), no read is skipped: the end of stream must still be read.
+// - It remembers that the socket is drained (ReadEdge): until the owner reports the next
+//   readable edge with markSocketReadable(), reads say "retry" without a system call. With
+//   read-ahead, OpenSSL asks for a whole buffer at once, so a request or a handshake flight
+//   costs one read() and no trailing EAGAIN.
 //
 // - It can hold writes while corked. OpenSSL writes whatever a call produces as it goes: the
 //   two session tickets after a client's Finished are two records, and were two send() calls,

@@ -39,8 +39,7 @@ Transport::Transport(Transport&& other) noexcept
       readWaitsForWritable_(other.readWaitsForWritable_),
       writeWaitsForWritable_(other.writeWaitsForWritable_),
       handshakeWaitsForWritable_(other.handshakeWaitsForWritable_),
-      drained_(other.drained_),
-      peerClosed_(other.peerClosed_),
+      edge_(other.edge_),
       failed_(other.failed_),
       error_(std::move(other.error_)) {}
 
@@ -53,8 +52,7 @@ Transport& Transport::operator=(Transport&& other) noexcept {
     readWaitsForWritable_ = other.readWaitsForWritable_;
     writeWaitsForWritable_ = other.writeWaitsForWritable_;
     handshakeWaitsForWritable_ = other.handshakeWaitsForWritable_;
-    drained_ = other.drained_;
-    peerClosed_ = other.peerClosed_;
+    edge_ = other.edge_;
     failed_ = other.failed_;
     error_ = std::move(other.error_);
   }
@@ -104,11 +102,10 @@ bool Transport::handshake() {
 
 ssize_t Transport::read(char* buffer, size_t size) {
   if (!ssl_) {
-    // A short read drained the socket (see socket_bio.h): skip the EAGAIN until the next edge.
-    if (drained_) return kAgain;
+    if (edge_.drained) return kAgain;  // see ReadEdge: the EAGAIN is known in advance
     const ssize_t n = ::recv(fd_, buffer, size, 0);
     if (n > 0) {
-      drained_ = static_cast<size_t>(n) < size && !peerClosed_;
+      edge_.afterRead(static_cast<size_t>(n), size);
       return n;
     }
     if (n == 0) return 0;
@@ -157,13 +154,12 @@ void Transport::socketReadable(bool peerClosed) {
   if (ssl_) {
     markSocketReadable(SSL_get_rbio(ssl_), peerClosed);
   } else {
-    drained_ = false;
-    peerClosed_ = peerClosed_ || peerClosed;
+    edge_.readable(peerClosed);
   }
 }
 
 bool Transport::inputMayBePending() const {
-  if (!ssl_) return !drained_;
+  if (!ssl_) return !edge_.drained;
   return hasBufferedInput() || !socketDrained(SSL_get_rbio(ssl_));
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "net/read_edge.h"
+
 namespace sluice {
 
 // One side of a proxied connection: a non-blocking socket, plain or with TLS, behind one set of
@@ -95,8 +97,7 @@ class Transport {
   bool readWaitsForWritable_ = false;
   bool writeWaitsForWritable_ = false;
   bool handshakeWaitsForWritable_ = false;
-  bool drained_ = false;     // plain TCP: a short read since the last readable event
-  bool peerClosed_ = false;  // plain TCP: the peer's FIN was reported
+  ReadEdge edge_;  // plain TCP (with TLS, the BIO keeps it)
   bool failed_ = false;
   std::string error_;
 };

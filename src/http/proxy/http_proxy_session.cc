@@ -803,8 +803,7 @@ void HttpProxySession::noteServerFailure(std::string_view why) {
 // An attached server connection between requests: nothing may arrive on it. Readable means
 // the server closed it (or broke protocol): drop it, and the next request connects anew.
 bool HttpProxySession::checkIdleServer() {
-  // Nothing arrived since the response was read to the socket's end: no need to look.
-  if (!serverReadable_ || !server_.transport.inputMayBePending()) return false;
+  if (!serverReadable_) return false;
   if (serverConnectionIdle()) {
     serverReadable_ = false;
     return false;
