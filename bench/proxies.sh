@@ -170,7 +170,7 @@ http {
 CONF
 } > "$work/nginx-proxy.conf"
 
-taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & origin_pid=$!; pids+=($origin_pid)
 taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
 taskset -c 0 nginx -c "$work/nginx-proxy.conf" -p "$work" >/dev/null 2>&1 & nginx_pid=$!; pids+=($nginx_pid)
@@ -238,7 +238,7 @@ done
 # (the origin terminating TLS itself, no proxy) is the control: what the generator and the
 # origin add at that rate on their shared core.
 half_rate=$(col_median 1 <<<"${ka[haproxy]}" | awk '{ printf "%d", $1 / 2 }')
-origin_cpu=$(pid_list "$(pgrep -f "nginx -c $work/nginx.conf" | head -1)")
+origin_cpu=$(pid_list "$origin_pid")
 for ((r = 0; r < runs; r++)); do
   for proxy in direct sluice haproxy nginx; do
     if [ $proxy = direct ]; then port=$direct_port; cpu=$origin_cpu; else tls=${proxy}_tls; port=${!tls}; cpu=$(proxy_pid $proxy); fi
