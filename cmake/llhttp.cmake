@@ -9,4 +9,7 @@ add_library(llhttp STATIC
   ${LLHTTP_SOURCE_DIR}/llhttp.c)
 target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
 target_compile_options(llhttp PRIVATE -w)
+# Strict: no leniency anywhere (a head ending in anything but CRLF CRLF, a bare CR, chunk data
+# not followed by CRLF are errors). PUBLIC, so that every file including llhttp.h agrees.
+target_compile_definitions(llhttp PUBLIC LLHTTP_STRICT_MODE=1)
 set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON)

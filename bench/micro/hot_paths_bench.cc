@@ -60,8 +60,9 @@ const std::string kBrowserRequest =
     "\r\n";
 
 void BM_RequestHeadParse(benchmark::State& state) {
+  const RequestPolicy policy;
   for (auto _ : state) {
-    Http1RequestParser parser(16384, 1 << 20);
+    Http1RequestParser parser(policy);
     auto result = parser.feed(kBrowserRequest.data(), kBrowserRequest.size());
     benchmark::DoNotOptimize(result);
     benchmark::DoNotOptimize(parser.head().host.data());
@@ -79,8 +80,9 @@ void BM_RequestHeadParseAndForward(benchmark::State& state) {
   context.vipPort = 443;
   std::string out;
   out.reserve(4096);
+  const RequestPolicy policy;
   for (auto _ : state) {
-    Http1RequestParser parser(16384, 1 << 20);
+    Http1RequestParser parser(policy);
     parser.feed(kBrowserRequest.data(), kBrowserRequest.size());
     out.clear();
     writeUpstreamRequestHead(parser.head(), context, out);

@@ -69,7 +69,7 @@ std::shared_ptr<const ConfigSnapshot> vipWithRules(int count) {
 struct PageRequest {
   PageRequest() {
     head.method = "GET";
-    head.target = "/products/shoes?page=2&sort=price";
+    setTarget("/products/shoes?page=2&sort=price");
     head.host = "shop.example.test";
     head.headers = {{"Host", "shop.example.test"},
                     {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120"},
@@ -81,6 +81,13 @@ struct PageRequest {
     facts.setRequest(head);
     facts.source = &source;
   }
+  // The canonical request's path and query, as the parser would make them.
+  void setTarget(std::string_view target) {
+    head.target = target;
+    const size_t question = target.find('?');
+    head.path = target.substr(0, question);
+    head.query = question == std::string_view::npos ? "" : target.substr(question + 1);
+  }
   HttpRequestHead head;
   SocketAddress source;
   RequestFacts facts;
@@ -90,7 +97,7 @@ void evaluate(benchmark::State& state, int count, const char* target) {
   const auto snapshot = vipWithRules(count);
   const RuleSet& rules = *snapshot->vips[0].rules;
   PageRequest request;
-  request.head.target = target;
+  request.setTarget(target);
   request.facts.setRequest(request.head);
   RuleDecision decision;
   for (auto _ : state) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/request_policy.h"
 #include "core/clock.h"
 #include "health/server_health.h"
 #include "net/address.h"
@@ -184,11 +185,11 @@ struct VipConfig {
   RedirectHttpsConfig redirectHttps;  // http only
   ForwardedHeadersConfig forwarded;
   std::shared_ptr<const RuleSet> rules;  // layer-7 rules; null when the VIP has none
-  size_t maxHeaderBytes = 32 * 1024;     // limits.max_header_bytes → 431
-  uint64_t maxBody = uint64_t{1} << 30;  // limits.max_body → 413
-  Millis clientHeaderTimeout{10000};     // timeouts.client_header → 408
-  Millis serverResponseTimeout{60000};   // timeouts.server_response → 504
-  Millis keepAliveTimeout{60000};        // timeouts.keep_alive: idle between requests
+  RequestPolicy request;  // limits.max_header_bytes, max_headers, max_body; path_normalization
+  Millis clientHeaderTimeout{10000};    // timeouts.client_header → 408
+  Millis clientBodyTimeout{60000};      // timeouts.client_body: a body making no progress → 408
+  Millis serverResponseTimeout{60000};  // timeouts.server_response → 504
+  Millis keepAliveTimeout{60000};       // timeouts.keep_alive: idle between requests
 
   bool isHttp() const { return service == ServiceType::kHttp || terminatesTls(); }
   bool terminatesTls() const {

@@ -569,11 +569,12 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
   if (!r.expectMap(node, field,
                    {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni",
                     "limits", "timeouts", "certificates", "tls", "hsts", "redirect_https",
-                    "forwarded_headers", "rules"})) {
+                    "forwarded_headers", "rules", "path_normalization"})) {
     return;
   }
   readName(r, node, field, vip.name);
   r.readAddress(node, field, "listen", vip.listen);
+  vip.request.defaultHost = vip.listen.toString();
   if (!node["service"].IsDefined()) r.error(node, field + ".service", "is required");
   r.readEnum(node, field, "service", kServiceNames, vip.service);
   r.readBool(node, field, "active", vip.active);
@@ -582,20 +583,24 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
   r.readEnum(node, field, "no_sni", kNoSniNames, vip.noSni);
   if (const YAML::Node limits = node["limits"]; limits.IsDefined()) {
     const std::string lfield = Reader::join(field, "limits");
-    if (r.expectMap(limits, lfield, {"client_hello_max", "max_header_bytes", "max_body"})) {
+    if (r.expectMap(limits, lfield,
+                    {"client_hello_max", "max_header_bytes", "max_headers", "max_body"})) {
       r.readSize(limits, lfield, "client_hello_max", 512, 1 << 20, vip.clientHelloMax);
-      r.readSize(limits, lfield, "max_header_bytes", 1024, 1 << 20, vip.maxHeaderBytes);
-      size_t maxBody = static_cast<size_t>(vip.maxBody);
+      r.readSize(limits, lfield, "max_header_bytes", 1024, 1 << 20, vip.request.maxHeaderBytes);
+      r.readUint(limits, lfield, "max_headers", size_t{1}, size_t{10000}, vip.request.maxHeaders);
+      size_t maxBody = static_cast<size_t>(vip.request.maxBody);
       r.readSize(limits, lfield, "max_body", 0, uint64_t{1} << 40, maxBody);
-      vip.maxBody = maxBody;
+      vip.request.maxBody = maxBody;
     }
   }
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined()) {
     const std::string tfield = Reader::join(field, "timeouts");
-    if (r.expectMap(timeouts, tfield, {"peek", "client_header", "server_response", "keep_alive"})) {
+    if (r.expectMap(timeouts, tfield,
+                    {"peek", "client_header", "client_body", "server_response", "keep_alive"})) {
       const std::pair<const char*, Millis*> durations[] = {
           {"peek", &vip.peekTimeout},
           {"client_header", &vip.clientHeaderTimeout},
+          {"client_body", &vip.clientBodyTimeout},
           {"server_response", &vip.serverResponseTimeout},
           {"keep_alive", &vip.keepAliveTimeout},
       };
@@ -605,6 +610,15 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
           r.error(timeouts[key], tfield + "." + key, "must be above 0");
         }
       }
+    }
+  }
+  if (const YAML::Node paths = node["path_normalization"]; paths.IsDefined()) {
+    const std::string pfield = Reader::join(field, "path_normalization");
+    if (r.expectMap(paths, pfield, {"decode_unreserved", "remove_dot_segments", "merge_slashes"})) {
+      PathNormalization& how = vip.request.paths;
+      r.readBool(paths, pfield, "decode_unreserved", how.decodeUnreserved);
+      r.readBool(paths, pfield, "remove_dot_segments", how.removeDotSegments);
+      r.readBool(paths, pfield, "merge_slashes", how.mergeSlashes);
     }
   }
   readTermination(r, node, field, vip);
@@ -638,17 +652,19 @@ void checkVipService(Reader& r, const YAML::Node& node, const std::string& field
   only(node["redirect_https"], "redirect_https", vip.service == ServiceType::kHttp, "http");
   only(node["forwarded_headers"], "forwarded_headers", http, kHttp);
   only(node["rules"], "rules", http, kHttp);
+  only(node["path_normalization"], "path_normalization", http, kHttp);
   // (IsDefined() first: yaml-cpp throws when asked the type of an absent node.)
   if (const YAML::Node limits = node["limits"]; limits.IsDefined() && limits.IsMap()) {
     only(limits["client_hello_max"], "limits.client_hello_max", peeks, kTls);
     only(limits["max_header_bytes"], "limits.max_header_bytes", http, kHttp);
+    only(limits["max_headers"], "limits.max_headers", http, kHttp);
     only(limits["max_body"], "limits.max_body", http, kHttp);
   } else if (limits.IsDefined()) {
     only(limits, "limits", passthrough || http, "all but tcp");
   }
   if (const YAML::Node timeouts = node["timeouts"]; timeouts.IsDefined() && timeouts.IsMap()) {
     only(timeouts["peek"], "timeouts.peek", peeks, kTls);
-    for (const char* key : {"client_header", "server_response", "keep_alive"}) {
+    for (const char* key : {"client_header", "client_body", "server_response", "keep_alive"}) {
       only(timeouts[key], std::string("timeouts.") + key, http, kHttp);
     }
   } else if (timeouts.IsDefined()) {

@@ -13,7 +13,7 @@ struct ErrorPage {
   const char* extraHeaders;
 };
 
-constexpr std::array<ErrorPage, 14> kPages = {{
+constexpr std::array<ErrorPage, 15> kPages = {{
     {400, "Bad Request", "The request could not be understood.", ""},
     {403, "Forbidden", "Access to this resource is not allowed.", ""},
     {404, "Not Found", "There is nothing here.", ""},
@@ -31,6 +31,7 @@ constexpr std::array<ErrorPage, 14> kPages = {{
      "No server is available for this site right now. Please try again shortly.",
      "Retry-After: 5\r\n"},
     {504, "Gateway Timeout", "The server behind this site did not answer in time.", ""},
+    {505, "HTTP Version Not Supported", "Only HTTP/1.0 and HTTP/1.1 are served here.", ""},
 }};
 
 std::string render(const ErrorPage& page) {

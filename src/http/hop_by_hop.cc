@@ -16,17 +16,32 @@ bool isHopByHop(std::string_view name) {
   return false;
 }
 
-bool namedByConnection(const std::vector<HttpHeader>& headers, std::string_view name) {
-  for (const HttpHeader& header : headers) {
-    if (!equalsIgnoreCase(header.name, "connection")) continue;
-    std::string_view tokens = header.value;
-    while (!tokens.empty()) {
-      const size_t comma = tokens.find(',');
-      if (equalsIgnoreCase(trimWhitespace(tokens.substr(0, comma)), name)) return true;
-      tokens = comma == std::string_view::npos ? std::string_view() : tokens.substr(comma + 1);
-    }
+bool mayForwardTrailer(std::string_view name) {
+  static constexpr std::array<std::string_view, 17> kNeverTrailers = {"content-length",
+                                                                      "host",
+                                                                      "authorization",
+                                                                      "proxy-authorization",
+                                                                      "cookie",
+                                                                      "set-cookie",
+                                                                      "expect",
+                                                                      "max-forwards",
+                                                                      "range",
+                                                                      "cache-control",
+                                                                      "pragma",
+                                                                      "www-authenticate",
+                                                                      "proxy-authenticate",
+                                                                      "content-encoding",
+                                                                      "content-type",
+                                                                      "content-range",
+                                                                      "forwarded"};
+  if (isHopByHop(name) || startsWithIgnoreCase(name, "if-") ||
+      startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip")) {
+    return false;
   }
-  return false;
+  for (std::string_view never : kNeverTrailers) {
+    if (equalsIgnoreCase(name, never)) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice

@@ -1,21 +1,21 @@
 #pragma once
 
 #include <string_view>
-#include <vector>
-
-#include "http/http_request_head.h"
 
 namespace sluice {
 
 // Hop-by-hop header fields (RFC 9110 §7.6.1) describe one connection, not the message: a proxy
 // must not forward them. Both the request Sluice sends a server and the response it sends a
-// client leave them out (and say what they need themselves).
+// client leave them out (and say what they need themselves). The fields a message's
+// Connection options name are hop-by-hop too (connection_options.h).
 
 // Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade and Transfer-Encoding.
 bool isHopByHop(std::string_view name);
 
-// Whether `name` is listed in one of `headers`' Connection fields (which makes it hop-by-hop
-// too).
-bool namedByConnection(const std::vector<HttpHeader>& headers, std::string_view name);
+// Whether a trailer field (after a chunked body) may be forwarded. Trailers cannot carry what
+// frames, routes, authenticates or modifies a message (RFC 9110 §6.5.1): a field that a
+// recipient would act on from the head must not arrive after it, past the rules. Those, the
+// hop-by-hop fields and the forwarding claims are dropped.
+bool mayForwardTrailer(std::string_view name);
 
 }  // namespace sluice

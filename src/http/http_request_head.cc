@@ -3,7 +3,7 @@
 namespace sluice {
 
 void HttpRequestHead::clear() {
-  method = target = host = {};
+  method = target = path = query = host = upgradeProtocol = {};
   versionMajor = versionMinor = 1;
   headers.clear();
   keepAlive = chunked = hasContentLength = upgrade = expectContinue = false;

@@ -14,8 +14,8 @@ namespace sluice {
 struct RequestFacts {
   std::string_view method;
   std::string_view host;   // the Host header without its port (matched case-insensitively)
-  std::string_view path;   // the request target up to '?', as sent (not percent-decoded)
-  std::string_view query;  // after '?' (without it); empty when there is none
+  std::string_view path;   // the normalised path (see path_normalizer.h), without the query
+  std::string_view query;  // after '?' (without it), as sent; empty when there is none
   const std::vector<HttpHeader>* headers = nullptr;
   const SocketAddress* source = nullptr;  // the client connection's peer
   std::string_view sni;                   // the TLS server name the client asked for, or ""

@@ -226,10 +226,8 @@ void RequestFacts::setRequest(const HttpRequestHead& head) {
     hostPart = hostPart.substr(0, colon);
   }
   host = hostPart;
-  const size_t question = head.target.find('?');
-  path = head.target.substr(0, question);
-  query =
-      question == std::string_view::npos ? std::string_view() : head.target.substr(question + 1);
+  path = head.path;  // normalised
+  query = head.query;
   headers = &head.headers;
 }
 

@@ -317,19 +317,27 @@ TEST_F(HttpProxyTest, AnUpgradeSwitchesToAByteRelay) {
 TEST_F(HttpProxyTest, RequestSmugglingNeverReachesTheOrigin) {
   SluiceProcess sluice(config());
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
-  for (const char* request : {
-           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: "
-           "chunked\r\n\r\n0\r\n\r\n",
-           "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
-           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
-           "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
-           "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-           "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n",
-           "GET / HTTP/1.1\nHost: a\n\n",
-           "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-       }) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       "400 Bad Request"},
+      {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+       "400 Bad Request"},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", "501 Not Implemented"},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+       "400 Bad Request"},
+      {"POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "400 Bad Request"},
+      {"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", "400 Bad Request"},
+      {"GET / HTTP/1.1\nHost: a\n\n", "400 Bad Request"},
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400 Bad Request"},
+      {"GET / HTTP/1.1\r\nHost: a\r\nConnection: Host\r\n\r\n", "400 Bad Request"},
+      {"GET / HTTP/3.0\r\nHost: a\r\n\r\n", "505 HTTP Version Not Supported"},
+  };
+  for (const auto& [request, status] : cases) {
     const std::string answer = raw(request);
-    EXPECT_EQ(answer.rfind("HTTP/1.1 400 Bad Request\r\n", 0), 0u) << request << "\n" << answer;
+    EXPECT_EQ(answer.rfind(std::string("HTTP/1.1 ") + status + "\r\n", 0), 0u) << request << "\n"
+                                                                               << answer;
   }
   EXPECT_EQ(origin_.accepted(), 0) << "no smuggling attempt reached the origin";
 }

@@ -4,19 +4,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
+#include "config/request_policy.h"
+#include "http/connection_options.h"
+#include "http/http1/body_framer.h"
 #include "http/http_request_head.h"
+#include "http/message_error.h"
 
 namespace sluice {
 
-// Reads HTTP/1.1 requests from a client connection, one after another (keep-alive), with
-// llhttp, and refuses everything a request-smuggling attack or a sloppy client could make two
-// servers read differently. llhttp itself refuses Content-Length with Transfer-Encoding,
-// duplicate Content-Length, bare LF, invalid chunk sizes and unknown transfer codings; this
-// class adds what llhttp 8 lets through: header names that are not tokens (`Host :`),
-// obs-fold continuation lines, Transfer-Encoding on HTTP/1.0, a missing or repeated Host,
-// CONNECT, and the size limits.
+// Reads HTTP/1.x requests from a client connection, one after another (keep-alive), with
+// llhttp built strictly (LLHTTP_STRICT_MODE, no lenient flag), and turns each head into the
+// canonical request (canonical_request.h) before anyone acts on it. llhttp refuses
+// Content-Length with Transfer-Encoding, duplicate Content-Length, bare CR or LF, a head not
+// ended by CRLF CRLF, invalid chunk sizes and chunk data not followed by CRLF; this class adds
+// header names that are not tokens (`Host :`), obs-fold, versions other than 1.0 and 1.1
+// (505), CONNECT (405), the limits (413, 431) and everything canonicaliseRequest() checks.
 //
 // Usage: feed() the bytes the client sent, in order, from one contiguous buffer for as long as
 // a head is being read (its views point into that buffer). feed() stops at each event and
@@ -24,13 +29,19 @@ namespace sluice {
 // after kHeadComplete calls feed() again even with no bytes left, since a request without a
 // body completes right there (kMessageComplete, nothing consumed).
 //
-//   kHeadComplete     head() is ready; the message's body (if any) follows
-//   kMessageComplete  the request ended at `consumed`: body bytes before it belong to it
+//   kHeadComplete     head() is ready (canonical); the message's body (if any) follows
+//   kMessageComplete  the request ended at `consumed`
 //   kError            refuse with error().status and close the connection
 //
-// A body's bytes are consumed as they are (chunk framing included): the proxy forwards them
-// unchanged, having had them validated here; bytes are never consumed past an error. After a
-// head with upgrade() set, what follows is not HTTP: the caller relays it and feeds no more.
+// The body is never relayed as received: its data goes to the body output with framing this
+// class writes — the same bytes for a Content-Length body; for a chunked one, each chunk
+// re-framed (canonical size, no extensions), then `0`, the trailer fields a server may see,
+// and CRLF. Chunk extensions are skipped, at most kMaxChunkExtension bytes each, and count
+// toward limits.max_body. Bytes are never consumed past an error.
+//
+// After an upgrade request (head().upgrade), what follows may not be HTTP: the caller holds
+// the next bytes until the server answers, and calls nextMessage() before feeding them if the
+// server declined (any status but 101).
 class Http1RequestParser {
  public:
   enum class Event { kNeedMore, kHeadComplete, kMessageComplete, kError };
@@ -38,19 +49,21 @@ class Http1RequestParser {
     Event event;
     size_t consumed;
   };
-  struct Error {
-    int status = 0;           // 400, 405, 413 or 431
-    std::string_view reason;  // for the access log; a constant string
-  };
+  static constexpr size_t kMaxChunkExtension = 4096;
 
-  Http1RequestParser(size_t maxHeaderBytes, uint64_t maxBodyBytes);
+  // `policy` must outlive the parser (it is the VIP's).
+  explicit Http1RequestParser(const RequestPolicy& policy);
   Http1RequestParser(const Http1RequestParser&) = delete;
   Http1RequestParser& operator=(const Http1RequestParser&) = delete;
 
+  // Where body bytes go, framed for the server; null discards them.
+  void setBodyOutput(std::string* out) { bodyOut_ = out; }
   Result feed(const char* data, size_t size);
+  // Between messages: the previous one was an upgrade the server declined; parse on as HTTP.
+  void nextMessage();
 
   const HttpRequestHead& head() const { return head_; }
-  const Error& error() const { return error_; }
+  const MessageError& error() const { return error_; }
 
  private:
   // The callbacks, the same for every parser: one table, not one per connection.
@@ -61,24 +74,32 @@ class Http1RequestParser {
   static int onHeaderValue(llhttp_t* p, const char* at, size_t length);
   static int onHeaderValueComplete(llhttp_t* p);
   static int onHeadersComplete(llhttp_t* p);
+  static int onChunkHeader(llhttp_t* p);
+  static int onChunkExtension(llhttp_t* p, const char* at, size_t length);
+  static int onChunkComplete(llhttp_t* p);
   static int onBody(llhttp_t* p, const char* at, size_t length);
   static int onMessageComplete(llhttp_t* p);
 
   int fail(int status, std::string_view reason);
+  int fail(const MessageError& error) { return fail(error.status, error.reason); }
   int checkHead();
+  int addBodyBytes(uint64_t count);
 
   llhttp_t parser_;
-  size_t maxHeaderBytes_;
-  uint64_t maxBodyBytes_;
+  const RequestPolicy& policy_;
+  std::string* bodyOut_ = nullptr;
 
   HttpRequestHead head_;
+  ConnectionOptions connection_;
   size_t headBytes_ = 0;
   bool headDone_ = false;
   bool inValue_ = false;
-  int hostCount_ = 0;
   uint64_t bodyBytes_ = 0;
+  size_t chunkExtensionBytes_ = 0;
+  BodyFramer framer_;
   Event pausedFor_ = Event::kNeedMore;
-  Error error_;
+  char lastByte_ = 0;  // the last byte consumed, for a line end split across feeds
+  MessageError error_;
 };
 
 }  // namespace sluice

@@ -15,4 +15,13 @@ inline void extendSpan(std::string_view& view, const char* at, size_t length) {
   }
 }
 
+// Whether the bytes consumed up to `end` finish with CRLF. llhttp 8, even strict, takes a bare
+// LF as the blank line that ends a head or a chunked body's trailers; Sluice does not. The
+// byte before `end` may belong to an earlier feed whose buffer is gone: `previous` is the last
+// byte consumed then.
+inline bool endsWithCrlf(const char* data, size_t consumed, char previous) {
+  if (consumed == 0 || data[consumed - 1] != '\n') return false;
+  return (consumed >= 2 ? data[consumed - 2] : previous) == '\r';
+}
+
 }  // namespace sluice

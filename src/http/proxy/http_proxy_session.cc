@@ -48,8 +48,9 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
       client_(std::move(client)),
       peer_(peer),
       vipPort_(vip.listen.port()),
-      parser_(vip.maxHeaderBytes, vip.maxBody),
+      parser_(vip.request),
       tried_(static_cast<uint32_t>(group_->size())),
+      response_(vip.request.maxHeaders),
       requestStart_(worker.loop().now()),
       lastActivity_(requestStart_),
       timer_(worker.loop().timers(), [this] { onTimer(); }),
@@ -57,7 +58,9 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
       queued_(worker.loop().timers(), [this] {
         connectNext();
         progress();
-      }) {}
+      }) {
+  parser_.setBodyOutput(&toServer_);
+}
 
 HttpProxySession::~HttpProxySession() {
   worker_.buffers().release(std::move(peeked_));  // the TLS engine never reads it again
@@ -214,7 +217,7 @@ bool HttpProxySession::readClient() {
     requestStart_ = lastActivity_;  // the first byte of a new request
   }
   if (firstRead) {
-    in_ = worker_.buffers().acquire(vip_.maxHeaderBytes + 16 * 1024);
+    in_ = worker_.buffers().acquire(vip_.request.maxHeaderBytes + 16 * 1024);
     std::memcpy(in_.data.get(), scratch.data, static_cast<size_t>(n));
   }
   inEnd_ += static_cast<size_t>(n);
@@ -232,11 +235,8 @@ void HttpProxySession::parseRequest() {
     if (request_ == Request::kSendingBody && toServer_.size() - toServerSent_ >= kMaxPending) {
       return;  // backpressure: the server has not taken what it was sent
     }
-    const char* data = in_.data.get() + inStart_;
-    const auto result = parser_.feed(data, inEnd_ - inStart_);
-    if (request_ == Request::kSendingBody && result.consumed > 0) {
-      toServer_.append(data, result.consumed);  // body bytes, framing included
-    }
+    // Body bytes reach toServer_ through the parser, framed anew (never as received).
+    const auto result = parser_.feed(in_.data.get() + inStart_, inEnd_ - inStart_);
     inStart_ += result.consumed;
     requestBytes_ += result.consumed;
     switch (result.event) {
@@ -269,7 +269,8 @@ void HttpProxySession::onRequestHead() {
   clientKeepAlive_ = head.keepAlive;
   clientHttp10_ = head.versionMinor == 0;
   headHeadRequest_ = head.method == "HEAD";
-  requestHasBody_ = head.chunked || head.contentLength > 0;
+  requestHasBody_ = head.hasBody();
+  requestUpgrade_ = head.upgrade;
   if (vip_.redirectHttps.enabled) {
     redirectToHttps();
     return;
@@ -373,7 +374,7 @@ void HttpProxySession::prepareAffinity(const HttpRequestHead& head) {
                                        : ServerGroup::kNone;
   affinityKey_.clear();
   if (group.balance == BalanceAlgorithm::kUriHash) {
-    affinityKey_.assign(head.target.substr(0, head.target.find('?')));
+    affinityKey_.assign(head.path);
   } else if (group.balance == BalanceAlgorithm::kHeaderHash) {
     for (const HttpHeader& header : head.headers) {
       if (equalsIgnoreCase(header.name, group.hashHeader)) {
@@ -621,12 +622,10 @@ void HttpProxySession::parseResponse() {
     return;
   }
   while (!closed_ && expectingResponse_) {
-    const char* data = up_.data.get() + upStart_;
-    const auto result = response_.feed(data, upEnd_ - upStart_);
-    if (responseHeadSeen_ && result.consumed > 0) {
-      toClient_.append(data, result.consumed);
-      responseBytes_ += result.consumed;
-    }
+    // Body bytes reach toClient_ through the parser, framed for this client.
+    const size_t before = toClient_.size();
+    const auto result = response_.feed(up_.data.get() + upStart_, upEnd_ - upStart_);
+    responseBytes_ += toClient_.size() - before;
     upStart_ += result.consumed;
     switch (result.event) {
       case Http1ResponseParser::Event::kNeedMore:
@@ -659,11 +658,19 @@ void HttpProxySession::parseResponse() {
 void HttpProxySession::onResponseHead() {
   const HttpResponseHead& head = response_.head();
   const std::string_view hsts = head.status >= 200 ? std::string_view(vip_.hstsValue) : "";
+  if (head.upgrade && !requestUpgrade_) {
+    respondError(502, "101 to a request that asked for no upgrade");
+    return;
+  }
   if (head.status < 200 && !head.upgrade) {
-    const size_t before = toClient_.size();
-    writeClientResponseHead(head, {hsts, false, false}, toClient_);
-    responseBytes_ += toClient_.size() - before;
-    return;  // interim: the final response follows
+    // Interim: the final response follows. An HTTP/1.0 client cannot take one (RFC 9110
+    // §15.2).
+    if (!clientHttp10_) {
+      const size_t before = toClient_.size();
+      writeClientResponseHead(head, {hsts, false, false}, toClient_);
+      responseBytes_ += toClient_.size() - before;
+    }
+    return;
   }
   responseHeadSeen_ = true;
   responseStarted_ = true;
@@ -678,10 +685,15 @@ void HttpProxySession::onResponseHead() {
   }
   responseHeadAt_ = worker_.loop().now();
   status_ = static_cast<int>(head.status);
-  const bool bodiless = headHeadRequest_ || head.status == 204 || head.status == 304;
-  const bool delimitedByClose = !bodiless && !head.chunked && !head.hasContentLength;
-  closeAfterResponse_ = !clientKeepAlive_ || delimitedByClose;
-  ClientResponseContext context{hsts, closeAfterResponse_, clientHttp10_ && clientKeepAlive_};
+  const ResponseFraming framing = clientFraming(head);
+  response_.frameBody(&toClient_, framing == ResponseFraming::kChunked ? BodyFramer::Mode::kChunked
+                                                                       : BodyFramer::Mode::kRaw);
+  // A response that comes before the whole request did (an early answer to an upload) ends
+  // the connection: the rest of the request body is never read as a next request.
+  closeAfterResponse_ = !clientKeepAlive_ || framing == ResponseFraming::kClose ||
+                        (request_ != Request::kSent && !head.upgrade);
+  ClientResponseContext context{hsts, closeAfterResponse_, clientHttp10_ && clientKeepAlive_,
+                                framing};
   if (!decision_.responseEdits.empty()) context.edits = &decision_.responseEdits;
   const StickyCookieConfig& sticky = group_->config().sticky;
   stickyLine_.clear();
@@ -700,6 +712,16 @@ void HttpProxySession::onResponseHead() {
     upgraded_ = true;
     logRequest(status_, "upgraded");
   }
+}
+
+// How this client gets the response's body: the server's framing is never passed on as it is.
+ResponseFraming HttpProxySession::clientFraming(const HttpResponseHead& head) const {
+  if (head.upgrade || headHeadRequest_ || head.status == 204 || head.status == 304) {
+    return ResponseFraming::kNone;
+  }
+  if (head.chunked) return clientHttp10_ ? ResponseFraming::kClose : ResponseFraming::kChunked;
+  if (head.hasContentLength) return ResponseFraming::kContentLength;
+  return ResponseFraming::kClose;
 }
 
 void HttpProxySession::onResponseComplete() {
@@ -869,6 +891,10 @@ void HttpProxySession::releaseUpstream(bool reusable) {
 
 void HttpProxySession::startNextRequest() {
   request_ = Request::kReadingHead;
+  if (requestUpgrade_) {
+    parser_.nextMessage();  // the server declined the upgrade: HTTP goes on
+    requestUpgrade_ = false;
+  }
   // Whatever the last server did not take (it answered before the whole body) is dropped.
   toServer_.clear();
   toServerSent_ = 0;

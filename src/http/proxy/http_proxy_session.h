@@ -10,6 +10,7 @@
 #include "core/timer_queue.h"
 #include "http/http1/request_parser.h"
 #include "http/http1/response_parser.h"
+#include "http/proxy/client_response.h"
 #include "http/proxy/upstream_pool.h"
 #include "net/address.h"
 #include "net/socket.h"
@@ -95,6 +96,7 @@ class HttpProxySession final : public Session {
   bool readUpstream();
   void parseResponse();
   void onResponseHead();
+  ResponseFraming clientFraming(const HttpResponseHead& head) const;
   void onResponseComplete();
   void onUpstreamClosed(bool cleanEof);
   bool writeClient();
@@ -148,6 +150,7 @@ class HttpProxySession final : public Session {
   bool clientKeepAlive_ = false;
   bool clientHttp10_ = false;
   bool headHeadRequest_ = false;  // the request's method is HEAD
+  bool requestUpgrade_ = false;   // a WebSocket upgrade: the next bytes wait for the answer
 
   // Sluice → server.
   Upstream upstream_ = Upstream::kNone;

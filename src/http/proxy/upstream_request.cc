@@ -1,7 +1,6 @@
 #include "http/proxy/upstream_request.h"
 
 #include "http/ascii.h"
-#include "http/hop_by_hop.h"
 
 namespace sluice {
 namespace {
@@ -34,15 +33,9 @@ void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingConte
   const bool trusted = context.clientTrusted;
   std::string forwardedFor;  // a trusted proxy's X-Forwarded-For chain
   std::string forwarded;     // a trusted proxy's Forwarded elements
-  std::string_view upgrade;
   bool sawProto = false, sawPort = false;
-  for (const HttpHeader& header : head.headers) {
+  for (const HttpHeader& header : head.headers) {  // end-to-end fields only (canonical)
     const std::string_view name = header.name;
-    if (isHopByHop(name)) {
-      if (equalsIgnoreCase(name, "upgrade")) upgrade = header.value;
-      continue;
-    }
-    if (namedByConnection(head.headers, name)) continue;
     if (context.edits && dropsHeader(*context.edits, name)) continue;
     if (isForwardingClaim(name)) {
       if (!trusted) continue;
@@ -60,10 +53,15 @@ void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingConte
     appendHeader(out, name, header.value);
   }
   if (context.edits) appendEditedHeaders(*context.edits, out);
-  if (head.chunked) appendHeader(out, "Transfer-Encoding", "chunked");
-  if (head.upgrade && !upgrade.empty()) {
+  // The framing is Sluice's: the body is forwarded as the parser re-frames it.
+  if (head.chunked) {
+    appendHeader(out, "Transfer-Encoding", "chunked");
+  } else if (head.hasContentLength) {
+    appendHeader(out, "Content-Length", std::to_string(head.contentLength));
+  }
+  if (head.upgrade) {
     appendHeader(out, "Connection", "upgrade");
-    appendHeader(out, "Upgrade", upgrade);
+    appendHeader(out, "Upgrade", head.upgradeProtocol);
   }
 
   const std::string ip = context.client->ipString();

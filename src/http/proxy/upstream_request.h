@@ -20,19 +20,19 @@ struct ForwardingContext {
   const HeaderEditList* edits = nullptr;  // rules' request header changes, if any
 };
 
-// Writes the request head to send to a server: the request line in HTTP/1.1, the client's
-// headers without hop-by-hop ones, then the forwarded headers.
+// Writes the request head to send to a server from the canonical request (canonical_request.h):
+// the request line in HTTP/1.1 with the canonical target, the client's end-to-end fields,
+// Sluice's own framing, then the forwarded headers.
 //
-// - Hop-by-hop headers (RFC 9110 §7.6.1) are removed: Connection and every header it names,
-//   Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade (kept, with `Connection: upgrade`, on an
-//   upgrade request). Transfer-Encoding is rewritten as `Transfer-Encoding: chunked`: the body
-//   is forwarded with its chunk framing, already validated by the request parser.
+// - The framing is written anew: `Content-Length` as parsed, or `Transfer-Encoding: chunked`
+//   for a body the parser re-chunks; a WebSocket upgrade gets `Connection: upgrade` and its
+//   `Upgrade`. No other hop-by-hop field is in the canonical request.
 // - From a client that is not a trusted proxy, every X-Forwarded-*, X-Real-IP and Forwarded
 //   header is dropped, and Sluice's own are set: such headers would otherwise reach the
 //   application as if Sluice vouched for them. From a trusted proxy they are kept and
 //   extended: X-Forwarded-For gets the peer's address appended (several X-Forwarded-For
 //   headers are joined into one), X-Forwarded-Proto and -Port are set only if absent.
-// - Host is kept as the client sent it.
+// - Host is the request's one host.
 // - Rules' header changes apply to the client's headers (see header_edits.h); the forwarded
 //   headers are Sluice's and always sent.
 void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingContext& context,

@@ -387,8 +387,8 @@ TEST_F(OffloadConfig, ReadsTerminationAndHttpOptions) {
   EXPECT_TRUE(shop.hsts.includeSubdomains);
   EXPECT_TRUE(shop.forwarded.rfc7239);
   EXPECT_TRUE(shop.forwarded.trustedProxies.contains(*SocketAddress::parse("10.1.2.3:1")));
-  EXPECT_EQ(shop.maxHeaderBytes, 16384u);
-  EXPECT_EQ(shop.maxBody, 10u << 20);
+  EXPECT_EQ(shop.request.maxHeaderBytes, 16384u);
+  EXPECT_EQ(shop.request.maxBody, 10u << 20);
   EXPECT_EQ(shop.clientHeaderTimeout, Millis(5000));
   EXPECT_EQ(shop.serverResponseTimeout, Millis(30000));
   EXPECT_EQ(shop.keepAliveTimeout, Millis(20000));
@@ -403,8 +403,8 @@ TEST_F(OffloadConfig, HttpDefaults) {
   ConfigLoadResult result = load(yaml("", "    redirect_https: true\n"));
   ASSERT_TRUE(result.ok()) << result.errors[0].toString();
   const VipConfig& shop = result.snapshot->vips[0];
-  EXPECT_EQ(shop.maxHeaderBytes, 32768u);
-  EXPECT_EQ(shop.maxBody, 1u << 30);
+  EXPECT_EQ(shop.request.maxHeaderBytes, 32768u);
+  EXPECT_EQ(shop.request.maxBody, 1u << 30);
   EXPECT_EQ(shop.clientHeaderTimeout, Millis(10000));
   EXPECT_EQ(shop.serverResponseTimeout, Millis(60000));
   EXPECT_FALSE(shop.hsts.enabled);

@@ -107,7 +107,11 @@ class RuleEvaluation : public ::testing::Test {
                      const char* sni = "") {
     head_.clear();
     head_.method = method;
-    head_.target = target;
+    target_ = target;
+    head_.target = target_;
+    const size_t question = head_.target.find('?');
+    head_.path = head_.target.substr(0, question);
+    head_.query = question == std::string_view::npos ? "" : head_.target.substr(question + 1);
     head_.headers = std::move(headers);
     for (const HttpHeader& h : head_.headers) {
       if (h.name == "Host") head_.host = h.value;
@@ -124,6 +128,7 @@ class RuleEvaluation : public ::testing::Test {
   ConfigLoadResult result_;
   const RuleSet* rules_ = nullptr;
   HttpRequestHead head_;
+  std::string target_;
   SocketAddress address_;
   RuleDecision decision_;
 };

@@ -14,10 +14,12 @@ struct Parsed {
   std::vector<unsigned> statuses;
   HttpResponseHead last;
   size_t consumed = 0;
+  std::string body;  // as framed for the client
 };
 
 // Feeds `bytes` in pieces of `step` (0: at once), following the parser's contract.
-Parsed parse(Http1ResponseParser& parser, const std::string& bytes, size_t step = 0) {
+Parsed parse(Http1ResponseParser& parser, const std::string& bytes, size_t step = 0,
+             BodyFramer::Mode mode = BodyFramer::Mode::kChunked) {
   Parsed out;
   size_t available = step == 0 ? bytes.size() : std::min(step, bytes.size());
   for (;;) {
@@ -34,6 +36,7 @@ Parsed parse(Http1ResponseParser& parser, const std::string& bytes, size_t step 
       out.statuses.push_back(parser.head().status);
       out.last = parser.head();
       if (parser.head().upgrade) return out;  // the rest is another protocol
+      parser.frameBody(&out.body, parser.head().chunked ? mode : BodyFramer::Mode::kRaw);
     }
   }
 }
@@ -103,8 +106,47 @@ TEST(Http1ResponseParser, SeesSwitchingProtocols) {
   EXPECT_TRUE(p.last.upgrade);
 }
 
+TEST(Http1ResponseParser, ReChunksTheBodyAndForwardsOnlySafeTrailers) {
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+      "005;ext=\"x\"\r\nhello\r\n1\r\n!\r\n0\r\nX-Checksum: 42\r\nSet-Cookie: evil=1\r\n"
+      "Content-Length: 9\r\n\r\n";
+  for (size_t step : {size_t{0}, size_t{1}, size_t{5}}) {
+    Http1ResponseParser parser;
+    const Parsed p = parse(parser, response, step);
+    EXPECT_EQ(p.events.back(), Event::kMessageComplete) << step;
+    EXPECT_EQ(p.body, "5\r\nhello\r\n1\r\n!\r\n0\r\nX-Checksum: 42\r\n\r\n") << step;
+    ASSERT_EQ(p.last.headers.size(), 1u) << "the framing field is Sluice's to write";
+    EXPECT_EQ(p.last.headers[0].name, "X-A");
+  }
+  // An HTTP/1.0 client gets the data alone, delimited by the close.
+  Http1ResponseParser parser;
+  EXPECT_EQ(parse(parser, response, 0, BodyFramer::Mode::kRaw).body, "hello!");
+}
+
+TEST(Http1ResponseParser, DropsHopByHopFieldsAndThoseConnectionNames) {
+  Http1ResponseParser parser;
+  const Parsed p = parse(parser,
+                         "HTTP/1.1 200 OK\r\nConnection: X-Internal, keep-alive\r\n"
+                         "X-Internal: secret\r\nKeep-Alive: timeout=5\r\nX-Kept: 1\r\n"
+                         "Content-Length: 0\r\n\r\n");
+  ASSERT_EQ(p.last.headers.size(), 1u);
+  EXPECT_EQ(p.last.headers[0].name, "X-Kept");
+}
+
 TEST(Http1ResponseParser, RefusesMalformedResponses) {
   for (const char* bad : {"HTTP/1.1 2000 OK\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nConnection: Content-Length\r\n"
+                          "Content-Length: 2\r\n\r\nok",
+                          "HTTP/1.1 200 OK\r\nConnection: transfer-encoding\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                          "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\n",
+                          "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n",
                           "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
                           "Content-Length: 2\r\n\r\n",
                           "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", "SSH-2.0-OpenSSH\r\n"}) {

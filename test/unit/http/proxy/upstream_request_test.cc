@@ -10,7 +10,9 @@ namespace {
 // The head Sluice sends upstream for `request` from `client`.
 std::string upstream(const std::string& request, const char* client, bool trusted,
                      bool rfc7239 = false, std::string_view scheme = "https") {
-  Http1RequestParser parser(16384, 1 << 20);
+  RequestPolicy policy;
+  policy.defaultHost = "192.0.2.1:80";
+  Http1RequestParser parser(policy);
   const auto result = parser.feed(request.data(), request.size());
   EXPECT_EQ(result.event, Http1RequestParser::Event::kHeadComplete) << parser.error().reason;
   const SocketAddress peer = *SocketAddress::parse(client);
@@ -77,6 +79,33 @@ TEST(UpstreamRequest, RemovesHopByHopHeaders) {
       "198.51.100.7:1", false);
   EXPECT_EQ(out.substr(0, out.find("X-Forwarded-For")),
             "POST /up HTTP/1.1\r\nHost: a\r\nX-Kept: yes\r\nTransfer-Encoding: chunked\r\n");
+}
+
+TEST(UpstreamRequest, WritesItsOwnFramingWhereverTheClientPutIt) {
+  const std::string out =
+      upstream("POST /up HTTP/1.1\r\ncontent-length:  12 \r\nHost: a\r\nX-Kept: yes\r\n\r\n",
+               "198.51.100.7:1", false);
+  EXPECT_EQ(out.substr(0, out.find("X-Forwarded-For")),
+            "POST /up HTTP/1.1\r\nHost: a\r\nX-Kept: yes\r\nContent-Length: 12\r\n");
+}
+
+TEST(UpstreamRequest, DropsAnH2cUpgradeAndItsSettings) {
+  const std::string out = upstream(
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+      "HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
+      "198.51.100.7:1", false);
+  EXPECT_EQ(out.substr(0, out.find("X-Forwarded-For")), "GET / HTTP/1.1\r\nHost: a\r\n");
+}
+
+TEST(UpstreamRequest, ForwardsTheNormalisedTargetOfAnAbsoluteFormRequest) {
+  const std::string out = upstream("GET http://a/x/../%61dmin//p?q=%61 HTTP/1.1\r\nHost: a\r\n\r\n",
+                                   "198.51.100.7:1", false);
+  EXPECT_EQ(out.substr(0, out.find("\r\n")), "GET /admin/p?q=%61 HTTP/1.1");
+}
+
+TEST(UpstreamRequest, GivesAnHttp10RequestWithoutHostTheVipsAddress) {
+  const std::string out = upstream("GET / HTTP/1.0\r\n\r\n", "198.51.100.7:1", false);
+  EXPECT_NE(out.find("\r\nHost: 192.0.2.1:80\r\n"), std::string::npos) << out;
 }
 
 TEST(UpstreamRequest, KeepsTheUpgradeOfAnUpgradeRequest) {

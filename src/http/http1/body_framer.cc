@@ -1,0 +1,76 @@
+#include "http/http1/body_framer.h"
+
+#include "http/ascii.h"
+#include "http/hop_by_hop.h"
+
+namespace sluice {
+
+void BodyFramer::start(std::string* out, Mode mode, size_t maxTrailerBytes,
+                       size_t maxTrailerFields) {
+  out_ = out;
+  mode_ = mode;
+  chunkOpen_ = inTrailerValue_ = false;
+  maxTrailerBytes_ = maxTrailerBytes;
+  maxTrailerFields_ = maxTrailerFields;
+  trailerBytes_ = trailerFields_ = 0;
+  name_.clear();
+  value_.clear();
+  trailers_.clear();
+}
+
+void BodyFramer::chunkStart(uint64_t size) {
+  if (mode_ != Mode::kChunked || size == 0 || !out_) return;
+  char hex[17];
+  size_t at = sizeof hex;
+  do {
+    hex[--at] = "0123456789abcdef"[size & 0xf];
+    size >>= 4;
+  } while (size != 0);
+  out_->append(hex + at, sizeof hex - at).append("\r\n");
+  chunkOpen_ = true;
+}
+
+void BodyFramer::chunkEnd() {
+  if (!chunkOpen_) return;
+  out_->append("\r\n");
+  chunkOpen_ = false;
+}
+
+void BodyFramer::trailerName(const char* at, size_t length) {
+  if (inTrailerValue_) {
+    name_.clear();
+    value_.clear();
+    inTrailerValue_ = false;
+  }
+  trailerBytes_ += length;
+  if (trailerBytes_ <= maxTrailerBytes_) name_.append(at, length);
+}
+
+void BodyFramer::trailerValue(const char* at, size_t length) {
+  inTrailerValue_ = true;
+  trailerBytes_ += length;
+  if (trailerBytes_ <= maxTrailerBytes_) value_.append(at, length);
+}
+
+MessageError BodyFramer::trailerComplete(int tooLargeStatus) {
+  inTrailerValue_ = true;  // the next name starts a new field
+  if (trailerBytes_ > maxTrailerBytes_ || ++trailerFields_ > maxTrailerFields_) {
+    return {tooLargeStatus, "trailer fields over the head limits"};
+  }
+  if (!isToken(name_)) return {400, "invalid trailer field name"};
+  if (value_.find_first_of("\r\n") != std::string::npos) {
+    return {400, "obsolete line folding in a trailer field"};
+  }
+  if (mode_ == Mode::kChunked && mayForwardTrailer(name_)) {
+    trailers_.append(name_).append(": ").append(trimWhitespace(value_)).append("\r\n");
+  }
+  return {};
+}
+
+void BodyFramer::finish() {
+  chunkEnd();
+  if (mode_ != Mode::kChunked || !out_) return;
+  out_->append("0\r\n").append(trailers_).append("\r\n");
+}
+
+}  // namespace sluice

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/message_error.h"
+
+namespace sluice {
+
+// Writes a message body with Sluice's own framing while a parser reads the received one: a
+// body is never relayed with the framing it arrived in. The parsers call it from their llhttp
+// callbacks; what it writes goes to the output the proxy gave them.
+//
+//   kRaw      the body's data as it is: a Content-Length body, one delimited by the close, or a
+//             chunked body for an HTTP/1.0 client (which then ends with the connection)
+//   kChunked  re-chunked: each received chunk with its size in canonical hex and no
+//             extensions, then `0`, the trailer fields that may be forwarded, and CRLF
+//
+// Trailer fields are collected whole (their bytes may not stay in the receive buffer) and are
+// bounded like a head: more than `maxBytes` or `maxFields` is 431.
+class BodyFramer {
+ public:
+  enum class Mode { kRaw, kChunked };
+
+  void start(std::string* out, Mode mode, size_t maxTrailerBytes, size_t maxTrailerFields);
+  void chunkStart(uint64_t size);
+  void data(const char* at, size_t length) {
+    if (out_) out_->append(at, length);
+  }
+  void chunkEnd();
+  // Pieces of one trailer field, then its end.
+  void trailerName(const char* at, size_t length);
+  void trailerValue(const char* at, size_t length);
+  MessageError trailerComplete(int tooLargeStatus);
+  // The message ended: the last chunk and the trailers, when re-chunking.
+  void finish();
+
+ private:
+  std::string* out_ = nullptr;
+  Mode mode_ = Mode::kRaw;
+  bool chunkOpen_ = false;  // a chunk's size line was written; its CRLF is owed
+  size_t maxTrailerBytes_ = 0;
+  size_t maxTrailerFields_ = 0;
+  size_t trailerBytes_ = 0;
+  size_t trailerFields_ = 0;
+  bool inTrailerValue_ = false;
+  std::string name_, value_;  // the trailer field being read
+  std::string trailers_;      // the lines to forward; capacity reused
+};
+
+}  // namespace sluice
