@@ -4,6 +4,7 @@
 
 #include "http/ascii.h"
 #include "http/error_response.h"
+#include "http/hop_by_hop.h"
 #include "http/reason_phrase.h"
 #include "tls/host_name.h"
 
@@ -170,6 +171,16 @@ void readMatch(Reader& r, const YAML::Node& node, const std::string& field, Rule
   }
 }
 
+// Framing and hop-by-hop fields are Sluice's to write: a rule that set or removed one would
+// change how the server or client reads the message's length (the canonical request's
+// framing is written by Sluice alone).
+bool isSluicesField(std::string_view name) {
+  return isHopByHop(name) || equalsIgnoreCase(name, "content-length") ||
+         equalsIgnoreCase(name, "http2-settings");
+}
+const char* const kSluicesField =
+    "is written by Sluice (framing and hop-by-hop fields cannot be changed by rules)";
+
 void readHeaderMap(Reader& r, const YAML::Node& node, const std::string& field,
                    std::vector<std::pair<std::string, std::string>>& out) {
   if (!node.IsMap()) {
@@ -181,6 +192,8 @@ void readHeaderMap(Reader& r, const YAML::Node& node, const std::string& field,
     const std::string value = entry.second.IsScalar() ? entry.second.Scalar() : "";
     if (!isToken(name)) {
       r.error(entry.first, Reader::join(field, name), "'" + name + "' is not a header name");
+    } else if (isSluicesField(name)) {
+      r.error(entry.first, Reader::join(field, name), "'" + name + "' " + kSluicesField);
     } else if (!entry.second.IsScalar() || !isFieldValue(value)) {
       r.error(entry.second, Reader::join(field, name), "expected one line of text");
     } else {
@@ -200,6 +213,12 @@ void readHeaderEdits(Reader& r, const YAML::Node& node, const std::string& field
     for (std::string name : stringsOf(r, node[remove], Reader::join(field, remove))) {
       if (!isToken(name)) {
         r.error(node[remove], Reader::join(field, remove), "'" + name + "' is not a header name");
+      } else if (isSluicesField(name) ||
+                 (equalsIgnoreCase(name, "host") && std::string_view(direction) == "request")) {
+        r.error(node[remove], Reader::join(field, remove),
+                "'" + name + "' " +
+                    (equalsIgnoreCase(name, "host") ? "cannot be removed: every request has one"
+                                                    : kSluicesField));
       }
       for (char& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -175,6 +175,32 @@ TEST_F(RequestIntegrityTest, TooManyFieldsIs431) {
   EXPECT_EQ(origin_.accepted(), 0);
 }
 
+TEST_F(RequestIntegrityTest, ASilentConnectionIsClosedAfterClientHeaderNotKeepAlive) {
+  SluiceProcess sluice(
+      config("    timeouts: {client_header: 300ms, keep_alive: 60s, client_body: 300ms}\n"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const int fd = connectLocal(port_);
+  const auto start = std::chrono::steady_clock::now();
+  bool eof = false;
+  const std::string answer = readUntilClose(fd, 10s, &eof);
+  ::close(fd);
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(answer, "") << "nothing was asked, so nothing is answered";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "closed long before keep_alive";
+}
+
+TEST_F(RequestIntegrityTest, ABodyThatStopsArrivingGets408) {
+  SluiceProcess sluice(config("    timeouts: {client_body: 300ms}\n"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const int fd = connectLocal(port_);
+  writeAll(fd, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly ten b");
+  const std::string answer = readUntilClose(fd, 10s);
+  ::close(fd);
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 408") << answer;
+  ASSERT_TRUE(eventually([&] { return !sluice.accessLog().empty(); }, 5s));
+  EXPECT_EQ(sluice.accessLog().back()["end"], "client_body_timeout");
+}
+
 // The origin's own answers, for the response side.
 class ResponseIntegrityTest : public RequestIntegrityTest {
  protected:

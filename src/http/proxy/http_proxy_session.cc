@@ -52,7 +52,9 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
       tried_(static_cast<uint32_t>(group_->size())),
       response_(vip.request.maxHeaders),
       requestStart_(worker.loop().now()),
+      acceptedAt_(requestStart_),
       lastActivity_(requestStart_),
+      lastClientByte_(requestStart_),
       timer_(worker.loop().timers(), [this] { onTimer(); }),
       resume_(worker.loop().timers(), [this] { progress(); }),
       queued_(worker.loop().timers(), [this] {
@@ -213,6 +215,7 @@ bool HttpProxySession::readClient() {
     if (upgraded_ && toServer_.size() == toServerSent_) shutdownServerWrite();
     return true;
   }
+  lastClientByte_ = lastActivity_;
   if (request_ == Request::kReadingHead && inStart_ == inEnd_ && inStart_ == 0) {
     requestStart_ = lastActivity_;  // the first byte of a new request
   }
@@ -891,6 +894,7 @@ void HttpProxySession::releaseUpstream(bool reusable) {
 
 void HttpProxySession::startNextRequest() {
   request_ = Request::kReadingHead;
+  firstRequest_ = false;
   if (requestUpgrade_) {
     parser_.nextMessage();  // the server declined the upgrade: HTTP goes on
     requestUpgrade_ = false;
@@ -950,14 +954,23 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
 
 std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadline() const {
   const bool headStarted = inEnd_ > inStart_ || requestBytes_ > 0;
-  if (!handshakeDone_) return {requestStart_ + vip_.clientHeaderTimeout, Deadline::kHandshake};
+  if (!handshakeDone_) return {acceptedAt_ + vip_.clientHeaderTimeout, Deadline::kHandshake};
   if (upgraded_) return {lastActivity_ + group_->config().idleTimeout, Deadline::kIdle};
   if (request_ == Request::kReadingHead) {
+    // The first request's head is due client_header after accept, whether or not a byte
+    // came (a connection that never speaks holds nothing for long); a later one's from its
+    // first byte, and until then the connection is idle between requests.
+    if (firstRequest_) return {acceptedAt_ + vip_.clientHeaderTimeout, Deadline::kHeader};
     return headStarted ? std::pair{requestStart_ + vip_.clientHeaderTimeout, Deadline::kHeader}
                        : std::pair{lastActivity_ + vip_.keepAliveTimeout, Deadline::kKeepAlive};
   }
   if (upstream_ == Upstream::kConnecting || upstream_ == Upstream::kHandshaking) {
     return {requestSent_ + group_->config().connectTimeout, Deadline::kConnect};
+  }
+  // A body that stops arriving, while Sluice is waiting for it (not while the server is slow
+  // to take what it was sent).
+  if (request_ == Request::kSendingBody && toServer_.size() - toServerSent_ < kMaxPending) {
+    return {lastClientByte_ + vip_.clientBodyTimeout, Deadline::kBody};
   }
   if (request_ == Request::kSent && !responseHeadSeen_) {
     return {requestSent_ + vip_.serverResponseTimeout, Deadline::kResponse};
@@ -988,7 +1001,14 @@ void HttpProxySession::onTimer() {
       finish("tls_handshake_timeout");
       return;
     case Deadline::kHeader:
+      if (inEnd_ == inStart_ && requestBytes_ == 0) {
+        finish("client_header_timeout");  // nothing was asked: nobody to answer
+        return;
+      }
       respondError(408, "client_header_timeout");
+      break;
+    case Deadline::kBody:
+      respondError(408, "client_body_timeout");
       break;
     case Deadline::kKeepAlive:
       finish("keep_alive_timeout");

@@ -108,7 +108,7 @@ class HttpProxySession final : public Session {
   void logRequest(int status, std::string_view end);
   void startNextRequest();
   // The one deadline that matters in the current phase, and what passing it means.
-  enum class Deadline { kHandshake, kHeader, kKeepAlive, kConnect, kResponse, kIdle };
+  enum class Deadline { kHandshake, kHeader, kKeepAlive, kConnect, kBody, kResponse, kIdle };
   std::pair<TimePoint, Deadline> currentDeadline() const;
   void armTimer();
   void onTimer();
@@ -197,9 +197,12 @@ class HttpProxySession final : public Session {
   uint64_t requestBytes_ = 0;
   uint64_t responseBytes_ = 0;
   TimePoint requestStart_;
-  TimePoint requestSent_;
+  const TimePoint acceptedAt_;
+  bool firstRequest_ = true;  // no request has completed on this connection yet
   TimePoint responseHeadAt_;
+  TimePoint requestSent_;
   TimePoint lastActivity_;
+  TimePoint lastClientByte_;  // for timeouts.client_body
   TimePoint armedAt_;
   Timer timer_;
   Timer resume_;  // progress() ran out of rounds with work left: continue after this batch

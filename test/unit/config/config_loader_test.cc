@@ -376,8 +376,9 @@ TEST_F(OffloadConfig, ReadsTerminationAndHttpOptions) {
       "    hsts: {max_age: 31536000, include_subdomains: true}\n"
       "    tls: {min_version: \"1.3\", alpn: [http/1.1]}\n"
       "    forwarded_headers: {trusted_proxies: [10.0.0.0/8, \"2001:db8::/32\"], rfc7239: true}\n"
-      "    limits: {max_header_bytes: 16KiB, max_body: 10MiB}\n"
-      "    timeouts: {client_header: 5s, server_response: 30s, keep_alive: 20s}\n",
+      "    limits: {max_header_bytes: 16KiB, max_headers: 50, max_body: 10MiB}\n"
+      "    timeouts: {client_header: 5s, client_body: 7s, server_response: 30s, keep_alive: 20s}\n"
+      "    path_normalization: {merge_slashes: false}\n",
       "    redirect_https: {port: 8443, status: 308}\n"));
   ASSERT_TRUE(result.ok()) << result.errors[0].toString();
   const VipConfig& shop = result.snapshot->vips[0];
@@ -389,6 +390,10 @@ TEST_F(OffloadConfig, ReadsTerminationAndHttpOptions) {
   EXPECT_TRUE(shop.forwarded.trustedProxies.contains(*SocketAddress::parse("10.1.2.3:1")));
   EXPECT_EQ(shop.request.maxHeaderBytes, 16384u);
   EXPECT_EQ(shop.request.maxBody, 10u << 20);
+  EXPECT_EQ(shop.request.maxHeaders, 50u);
+  EXPECT_FALSE(shop.request.paths.mergeSlashes);
+  EXPECT_TRUE(shop.request.paths.decodeUnreserved);
+  EXPECT_EQ(shop.clientBodyTimeout, Millis(7000));
   EXPECT_EQ(shop.clientHeaderTimeout, Millis(5000));
   EXPECT_EQ(shop.serverResponseTimeout, Millis(30000));
   EXPECT_EQ(shop.keepAliveTimeout, Millis(20000));
@@ -405,6 +410,11 @@ TEST_F(OffloadConfig, HttpDefaults) {
   const VipConfig& shop = result.snapshot->vips[0];
   EXPECT_EQ(shop.request.maxHeaderBytes, 32768u);
   EXPECT_EQ(shop.request.maxBody, 1u << 30);
+  EXPECT_EQ(shop.request.maxHeaders, 100u);
+  EXPECT_TRUE(shop.request.paths.decodeUnreserved);
+  EXPECT_TRUE(shop.request.paths.removeDotSegments);
+  EXPECT_TRUE(shop.request.paths.mergeSlashes);
+  EXPECT_EQ(shop.clientBodyTimeout, Millis(60000));
   EXPECT_EQ(shop.clientHeaderTimeout, Millis(10000));
   EXPECT_EQ(shop.serverResponseTimeout, Millis(60000));
   EXPECT_FALSE(shop.hsts.enabled);

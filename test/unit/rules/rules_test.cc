@@ -74,6 +74,18 @@ TEST(RulesConfig, CompilerErrorsAreLocated) {
                        "vips[0].rules[0].match.path_prefix: 'api' must start with /"));
   EXPECT_TRUE(hasError(errorsOf(rule("{any: true}", "{set_request_headers: {\"Bad Name\": x}}")),
                        "'Bad Name' is not a header name"));
+  // Framing and hop-by-hop fields are Sluice's alone, and every request keeps its Host.
+  for (const char* edit :
+       {"{set_request_headers: {Content-Length: \"5\"}}",
+        "{add_request_headers: {transfer-encoding: chunked}}",
+        "{set_response_headers: {Connection: close}}",
+        "{remove_response_headers: [Content-Length]}", "{remove_request_headers: [Upgrade]}"}) {
+    EXPECT_TRUE(hasError(errorsOf(rule("{any: true}", edit)), "is written by Sluice")) << edit;
+  }
+  EXPECT_TRUE(hasError(errorsOf(rule("{any: true}", "{remove_request_headers: [host]}")),
+                       "'host' cannot be removed"));
+  EXPECT_TRUE(
+      errorsOf(rule("{any: true}", "{set_request_headers: {Host: backend.internal}}")).empty());
   EXPECT_TRUE(hasError(errorsOf(rule("{hots: a.test}", "{deny: 403}")),
                        "vips[0].rules[0].match.hots: unknown key 'hots'"));
   // A rule after one that decides every request can never run.
