@@ -264,6 +264,32 @@ TestOrigin::Handler tlsWrapped(TestOrigin::Handler plain, const CertFactory::Iss
   };
 }
 
+std::string tlsExchange(uint16_t port, const std::string& sni, const std::string& bytes,
+                        std::chrono::milliseconds timeout) {
+  const int fd = connectLocal(port);
+  if (fd < 0) return "";
+  const long seconds = static_cast<long>(timeout.count() / 1000);
+  timeval limit{seconds, static_cast<long>(timeout.count() % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  SSL_CTX_load_verify_locations(ctx.get(), CertFactory::instance().caPath().c_str(), nullptr);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  SSL* ssl = SSL_new(ctx.get());
+  SSL_set_tlsext_host_name(ssl, sni.c_str());
+  SSL_set_fd(ssl, fd);
+  std::string answer;
+  if (SSL_connect(ssl) == 1) {
+    if (SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) > 0) SSL_shutdown(ssl);
+    char buffer[16384];
+    for (int n; (n = SSL_read(ssl, buffer, sizeof buffer)) > 0;)
+      answer.append(buffer, static_cast<size_t>(n));
+  }
+  SSL_free(ssl);
+  ::close(fd);
+  return answer;
+}
+
 TlsResult tlsRequest(uint16_t port, const std::string& sni, const std::string& alpn,
                      std::chrono::milliseconds dribble) {
   TlsResult result;

@@ -87,6 +87,12 @@ struct TlsResult {
 TlsResult tlsRequest(uint16_t port, const std::string& sni, const std::string& alpn = "",
                      std::chrono::milliseconds dribble = std::chrono::milliseconds(0));
 
+// Sends `bytes` over TLS to 127.0.0.1:port (SNI `sni`, the test CA trusted), ends its side with
+// close_notify, and returns everything the server sends until it closes (or `timeout` passes
+// without a byte): the raw-bytes client of the HTTPS tests.
+std::string tlsExchange(uint16_t port, const std::string& sni, const std::string& bytes,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 // Runs a shell command; returns its exit code and what it printed (stdout and stderr).
 int runCommand(const std::string& command, std::string& output);
 

@@ -9,7 +9,7 @@ void BodyFramer::start(std::string* out, Mode mode, size_t maxTrailerBytes,
                        size_t maxTrailerFields) {
   out_ = out;
   mode_ = mode;
-  chunkOpen_ = inTrailerValue_ = false;
+  chunkOpen_ = inTrailerValue_ = pieceEndedEarly_ = folded_ = false;
   maxTrailerBytes_ = maxTrailerBytes;
   maxTrailerFields_ = maxTrailerFields;
   trailerBytes_ = trailerFields_ = 0;
@@ -40,19 +40,23 @@ void BodyFramer::trailerName(const char* at, size_t length) {
   if (inTrailerValue_) {
     name_.clear();
     value_.clear();
-    inTrailerValue_ = false;
+    inTrailerValue_ = folded_ = false;
   }
   trailerBytes_ += length;
   if (trailerBytes_ <= maxTrailerBytes_) name_.append(at, length);
 }
 
-void BodyFramer::trailerValue(const char* at, size_t length) {
+void BodyFramer::trailerValue(const char* at, size_t length, const char* feedStart,
+                              const char* feedEnd) {
+  if (inTrailerValue_ && (pieceEndedEarly_ || at != feedStart)) folded_ = true;
+  pieceEndedEarly_ = at + length != feedEnd;
   inTrailerValue_ = true;
   trailerBytes_ += length;
   if (trailerBytes_ <= maxTrailerBytes_) value_.append(at, length);
 }
 
 MessageError BodyFramer::trailerComplete(int tooLargeStatus) {
+  if (folded_) return {400, "obsolete line folding in a trailer field"};
   inTrailerValue_ = true;  // the next name starts a new field
   if (trailerBytes_ > maxTrailerBytes_ || ++trailerFields_ > maxTrailerFields_) {
     return {tooLargeStatus, "trailer fields over the head limits"};

@@ -32,7 +32,10 @@ class BodyFramer {
   void chunkEnd();
   // Pieces of one trailer field, then its end.
   void trailerName(const char* at, size_t length);
-  void trailerValue(const char* at, size_t length);
+  // `feedStart` and `feedEnd` bound the bytes the parser was given in this call: a value that
+  // llhttp reports in two pieces was either cut by the end of a feed (the pieces meet at the
+  // feed boundary) or folded over two lines (obs-fold, refused).
+  void trailerValue(const char* at, size_t length, const char* feedStart, const char* feedEnd);
   MessageError trailerComplete(int tooLargeStatus);
   // The message ended: the last chunk and the trailers, when re-chunking.
   void finish();
@@ -46,6 +49,8 @@ class BodyFramer {
   size_t trailerBytes_ = 0;
   size_t trailerFields_ = 0;
   bool inTrailerValue_ = false;
+  bool pieceEndedEarly_ = false;  // the last value piece ended before its feed did
+  bool folded_ = false;
   std::string name_, value_;  // the trailer field being read
   std::string trailers_;      // the lines to forward; capacity reused
 };

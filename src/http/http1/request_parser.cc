@@ -85,7 +85,7 @@ int Http1RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t length
 int Http1RequestParser::onHeaderValue(llhttp_t* p, const char* at, size_t length) {
   Http1RequestParser& s = self(p);
   if (s.headDone_) {
-    s.framer_.trailerValue(at, length);
+    s.framer_.trailerValue(at, length, s.feedStart_, s.feedEnd_);
     return 0;
   }
   s.inValue_ = true;
@@ -188,6 +188,8 @@ Http1RequestParser::Result Http1RequestParser::feed(const char* data, size_t siz
     // without looking further.
     length = std::min(size, policy_.maxHeaderBytes - headBytes_);
   }
+  feedStart_ = data;
+  feedEnd_ = data + length;
   const llhttp_errno_t rc = llhttp_execute(&parser_, data, length);
   if (rc == HPE_PAUSED) {
     const size_t consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
@@ -208,8 +210,14 @@ Http1RequestParser::Result Http1RequestParser::feed(const char* data, size_t siz
     return {Event::kError, 0};
   }
   if (rc != HPE_OK) {
-    if (rc == HPE_INVALID_VERSION) fail(505, "HTTP version not supported");
-    if (rc == HPE_INVALID_TRANSFER_ENCODING) fail(501, "Transfer-Encoding other than one chunked");
+    // A well-formed version other than 1.0 or 1.1 is 505; a malformed one, like the rest, 400.
+    const std::string_view reason = llhttp_get_error_reason(&parser_);
+    if (rc == HPE_INVALID_VERSION && reason == "Invalid HTTP version") {
+      fail(505, "HTTP version not supported");
+    }
+    if (rc == HPE_INVALID_TRANSFER_ENCODING && !headDone_) {
+      fail(501, "Transfer-Encoding other than one chunked");
+    }
     fail(400, llhttp_get_error_reason(&parser_));
     return {Event::kError, 0};
   }

@@ -98,7 +98,9 @@ class Http1RequestParser {
   size_t chunkExtensionBytes_ = 0;
   BodyFramer framer_;
   Event pausedFor_ = Event::kNeedMore;
-  char lastByte_ = 0;  // the last byte consumed, for a line end split across feeds
+  char lastByte_ = 0;                // the last byte consumed, for a line end split across feeds
+  const char* feedStart_ = nullptr;  // the bytes of the current feed, for the body framer
+  const char* feedEnd_ = nullptr;
   MessageError error_;
 };
 

@@ -56,6 +56,7 @@ void Http1ResponseParser::reset(bool requestWasHead) {
   head_.clear();
   requestWasHead_ = requestWasHead;
   inValue_ = headReported_ = completePending_ = false;
+  readingHead_ = true;
   pausedFor_ = Event::kNeedMore;
   error_ = {};
 }
@@ -102,7 +103,7 @@ int Http1ResponseParser::onHeaderField(llhttp_t* p, const char* at, size_t lengt
 int Http1ResponseParser::onHeaderValue(llhttp_t* p, const char* at, size_t length) {
   Http1ResponseParser& s = self(p);
   if (s.headReported_) {
-    s.framer_.trailerValue(at, length);
+    s.framer_.trailerValue(at, length, s.feedStart_, s.feedEnd_);
     return 0;
   }
   s.inValue_ = true;
@@ -179,12 +180,25 @@ Http1ResponseParser::Result Http1ResponseParser::feed(const char* data, size_t s
     // The head of a bodiless response was reported last time; its end is now.
     completePending_ = false;
     pausedFor_ = Event::kNeedMore;
+    readingHead_ = true;
     return {Event::kMessageComplete, 0};
   }
+  // A feed starts at a message's first byte, inside its head or inside its body (each event
+  // pauses the parser right where it happened), so whether these bytes are head bytes is known.
+  const bool headBytes = readingHead_;
+  feedStart_ = data;
+  feedEnd_ = data + size;
   const llhttp_errno_t rc = llhttp_execute(&parser_, data, size);
   if (rc == HPE_PAUSED) {
     const size_t consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
     llhttp_resume(&parser_);
+    // llhttp 8 takes a bare LF after the status line; Sluice does not.
+    if (headBytes && containsBareLf(data, consumed, lastByte_)) {
+      error_ = "a bare LF in a response head";
+      return {Event::kError, 0};
+    }
+    if (pausedFor_ == Event::kHeadComplete) readingHead_ = false;
+    if (pausedFor_ == Event::kMessageComplete) readingHead_ = true;
     const bool blankLineEnds = pausedFor_ == Event::kHeadComplete ||
                                (pausedFor_ == Event::kMessageComplete && head_.chunked);
     if (blankLineEnds && !endsWithCrlf(data, consumed, lastByte_)) {
@@ -204,6 +218,10 @@ Http1ResponseParser::Result Http1ResponseParser::feed(const char* data, size_t s
   }
   if (rc != HPE_OK) {
     if (error_.empty()) error_ = llhttp_get_error_reason(&parser_);
+    return {Event::kError, 0};
+  }
+  if (headBytes && containsBareLf(data, size, lastByte_)) {
+    error_ = "a bare LF in a response head";
     return {Event::kError, 0};
   }
   if (size > 0) lastByte_ = data[size - 1];

@@ -74,8 +74,11 @@ class Http1ResponseParser {
   bool inValue_ = false;
   bool headReported_ = false;
   bool completePending_ = false;  // a bodiless response ended together with its head
+  bool readingHead_ = true;       // the next byte fed belongs to a head
   Event pausedFor_ = Event::kNeedMore;
-  char lastByte_ = 0;  // the last byte consumed, for a line end split across feeds
+  char lastByte_ = 0;                // the last byte consumed, for a line end split across feeds
+  const char* feedStart_ = nullptr;  // the bytes of the current feed, for the body framer
+  const char* feedEnd_ = nullptr;
   std::string_view error_;
 };
 

@@ -24,4 +24,12 @@ inline bool endsWithCrlf(const char* data, size_t consumed, char previous) {
   return (consumed >= 2 ? data[consumed - 2] : previous) == '\r';
 }
 
+// Whether a LF in `data[0, size)` is not preceded by CR (`previous`: the byte before data).
+inline bool containsBareLf(const char* data, size_t size, char previous) {
+  for (size_t i = 0; i < size; ++i) {
+    if (data[i] == '\n' && (i == 0 ? previous : data[i - 1]) != '\r') return true;
+  }
+  return false;
+}
+
 }  // namespace sluice
