@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the demo, `make test` runs every test suite.
-.PHONY: deps build run test test-release test-asan bench format clean
+.PHONY: deps build run test test-release test-asan test-fuzz fuzz bench format clean
 
 JOBS ?= 2
 
@@ -13,7 +13,7 @@ build: deps
 run: build
 	build/sluice demo
 
-test: test-release test-asan
+test: test-release test-asan test-fuzz
 
 test-release: build
 	ctest --preset release
@@ -22,6 +22,19 @@ test-asan: deps
 	cmake --preset asan
 	cmake --build --preset asan -j$(JOBS)
 	ctest --preset asan
+
+# The libFuzzer targets (clang, ASan + UBSan), each run briefly over its corpus.
+test-fuzz: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j$(JOBS)
+	ctest --preset fuzz
+
+# The same targets for longer: `make fuzz FUZZ_SECONDS=600` (two at a time, one per core).
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j$(JOBS)
+	SLUICE_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset fuzz
 
 # Side-by-side measurements (see bench/README.md); results land in bench/results/.
 bench: build
@@ -38,4 +51,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf build build-debug build-asan
+	rm -rf build build-debug build-asan build-fuzz

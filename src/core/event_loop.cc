@@ -11,7 +11,7 @@
 namespace sluice {
 
 // The eventfd through which post() interrupts epoll_wait().
-class EventLoop::Waker : public IoHandler {
+class EventLoop::Waker final : public IoHandler {
  public:
   Waker() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
     if (fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));

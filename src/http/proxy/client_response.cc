@@ -4,6 +4,17 @@
 
 namespace sluice {
 
+ResponseFraming clientFraming(const HttpResponseHead& head, bool requestWasHead,
+                              bool clientHttp10) {
+  if (head.upgrade || head.status < 200 || requestWasHead || head.status == 204 ||
+      head.status == 304) {
+    return ResponseFraming::kNone;
+  }
+  if (head.chunked) return clientHttp10 ? ResponseFraming::kClose : ResponseFraming::kChunked;
+  if (head.hasContentLength) return ResponseFraming::kContentLength;
+  return ResponseFraming::kClose;
+}
+
 void writeClientResponseHead(const HttpResponseHead& head, const ClientResponseContext& context,
                              std::string& out) {
   out.append("HTTP/1.1 ").append(std::to_string(head.status)).append(" ");

@@ -17,6 +17,9 @@ enum class ResponseFraming {
                    // client of a chunked response)
 };
 
+// How a client gets a response's body: the server's framing is never passed on as it is.
+ResponseFraming clientFraming(const HttpResponseHead& head, bool requestWasHead, bool clientHttp10);
+
 struct ClientResponseContext {
   std::string_view hsts;      // a Strict-Transport-Security value to add, or empty
   bool close = false;         // Sluice closes the client connection after this response

@@ -670,7 +670,9 @@ void HttpProxySession::onResponseHead() {
     // §15.2).
     if (!clientHttp10_) {
       const size_t before = toClient_.size();
-      writeClientResponseHead(head, {hsts, false, false}, toClient_);
+      ClientResponseContext interim;
+      interim.hsts = hsts;
+      writeClientResponseHead(head, interim, toClient_);
       responseBytes_ += toClient_.size() - before;
     }
     return;
@@ -688,15 +690,18 @@ void HttpProxySession::onResponseHead() {
   }
   responseHeadAt_ = worker_.loop().now();
   status_ = static_cast<int>(head.status);
-  const ResponseFraming framing = clientFraming(head);
+  const ResponseFraming framing = clientFraming(head, headHeadRequest_, clientHttp10_);
   response_.frameBody(&toClient_, framing == ResponseFraming::kChunked ? BodyFramer::Mode::kChunked
                                                                        : BodyFramer::Mode::kRaw);
   // A response that comes before the whole request did (an early answer to an upload) ends
   // the connection: the rest of the request body is never read as a next request.
   closeAfterResponse_ = !clientKeepAlive_ || framing == ResponseFraming::kClose ||
                         (request_ != Request::kSent && !head.upgrade);
-  ClientResponseContext context{hsts, closeAfterResponse_, clientHttp10_ && clientKeepAlive_,
-                                framing};
+  ClientResponseContext context;
+  context.hsts = hsts;
+  context.close = closeAfterResponse_;
+  context.clientHttp10 = clientHttp10_ && clientKeepAlive_;
+  context.framing = framing;
   if (!decision_.responseEdits.empty()) context.edits = &decision_.responseEdits;
   const StickyCookieConfig& sticky = group_->config().sticky;
   stickyLine_.clear();
@@ -715,16 +720,6 @@ void HttpProxySession::onResponseHead() {
     upgraded_ = true;
     logRequest(status_, "upgraded");
   }
-}
-
-// How this client gets the response's body: the server's framing is never passed on as it is.
-ResponseFraming HttpProxySession::clientFraming(const HttpResponseHead& head) const {
-  if (head.upgrade || headHeadRequest_ || head.status == 204 || head.status == 304) {
-    return ResponseFraming::kNone;
-  }
-  if (head.chunked) return clientHttp10_ ? ResponseFraming::kClose : ResponseFraming::kChunked;
-  if (head.hasContentLength) return ResponseFraming::kContentLength;
-  return ResponseFraming::kClose;
 }
 
 void HttpProxySession::onResponseComplete() {

@@ -96,7 +96,6 @@ class HttpProxySession final : public Session {
   bool readUpstream();
   void parseResponse();
   void onResponseHead();
-  ResponseFraming clientFraming(const HttpResponseHead& head) const;
   void onResponseComplete();
   void onUpstreamClosed(bool cleanEof);
   bool writeClient();
