@@ -8,12 +8,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "config/rules_reader.h"
 #include "config/yaml_reader.h"
@@ -852,8 +854,37 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
   }
 }
 
+// A key given twice in one mapping: YAML parsers disagree on which one wins (yaml-cpp keeps the
+// first), so an operator who edited the second would see no effect. Every mapping of the
+// document is checked, including those no reader looks at by key. Bounded in depth like
+// yaml-cpp's own parser.
+void checkDuplicateKeys(Reader& r, const YAML::Node& node, const std::string& field,
+                        int depth = 0) {
+  if (depth > 64) return;
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      checkDuplicateKeys(r, node[i], Reader::index(field, i), depth + 1);
+    }
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::unordered_map<std::string, int> seen;  // key → the line it was first given at
+  for (const auto& entry : node) {
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+    const int line = entry.first.Mark().line + 1;
+    const auto [first, fresh] = seen.emplace(key, line);
+    if (!fresh) {
+      r.error(entry.first, Reader::join(field, key),
+              "is given twice: at line " + std::to_string(first->second) + " and at line " +
+                  std::to_string(line));
+    }
+    checkDuplicateKeys(r, entry.second, Reader::join(field, key), depth + 1);
+  }
+}
+
 ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& name) {
   ConfigLoadResult result;
+  checkDuplicateKeys(r, root, "");
   auto config = std::make_shared<ConfigSnapshot>();
   config->sourcePath = name;
   if (!root.IsDefined() || root.IsNull()) {
@@ -920,6 +951,12 @@ ConfigLoadResult loadConfigText(std::string_view text, const std::string& name) 
 }
 
 ConfigLoadResult loadConfigFile(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    ConfigLoadResult result;
+    result.errors.push_back(ConfigError{path, 0, 0, "", "is a directory, not a config file"});
+    return result;
+  }
   std::ifstream in(path);
   if (!in) {
     ConfigLoadResult result;

@@ -47,6 +47,22 @@ UniqueFd listenTcp(const SocketAddress& address, int backlog, std::string& error
   return fd;
 }
 
+bool addressFree(const SocketAddress& address, std::string& error) {
+  UniqueFd probe(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  const bool bound =
+      probe.valid() &&
+      // SO_REUSEADDR only lets the probe past sockets in TIME_WAIT, never past a listener.
+      ::setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+      (address.family() != AF_INET6 ||
+       ::setsockopt(probe.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) &&
+      ::bind(probe.get(), address.sockaddrPtr(), address.length()) == 0;
+  if (bound) return true;
+  error = "cannot listen on " + address.toString() + ": bind: " + std::strerror(errno);
+  if (errno == EADDRINUSE) error += " (another process is listening there)";
+  return false;
+}
+
 UniqueFd connectTcp(const SocketAddress& address) {
   UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return fd;

@@ -38,6 +38,13 @@ class UniqueFd {
 // On failure returns an invalid fd and sets `error` to a sentence naming the address and cause.
 UniqueFd listenTcp(const SocketAddress& address, int backlog, std::string& error);
 
+// Whether another socket already holds `address` — including another process that set
+// SO_REUSEPORT too, which listenTcp() alone would silently join (a second Sluice on the same
+// ports would take half the traffic). Binds a probe socket without SO_REUSEPORT, which no
+// existing listener can share, then closes it. False with `error` set when the address is
+// taken or cannot be bound.
+bool addressFree(const SocketAddress& address, std::string& error);
+
 // Starts a non-blocking connect to `address`. Returns the socket (the connect completes or fails
 // later: wait for EPOLLOUT, then connectResult()), or an invalid fd with errno set when it failed
 // at once.

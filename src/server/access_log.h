@@ -14,6 +14,10 @@ class AccessLog {
  public:
   // `target` is the config's global.access_log. On failure returns false and sets `error`.
   bool open(const std::string& target, std::string& error);
+  // Opens the file again (after logrotate moved it: SIGUSR1) and puts it behind the same file
+  // descriptor with dup2(), so that a worker writing at that moment writes whole records to
+  // either file, never to a closed descriptor. Nothing to do for stdout or off.
+  bool reopen(std::string& error);
   ~AccessLog();
 
   bool enabled() const { return fd_ >= 0; }
@@ -22,10 +26,13 @@ class AccessLog {
  private:
   int fd_ = -1;
   bool ownsFd_ = false;
+  std::string path_;
 };
 
-// Builds one JSON object on one line. Keys are the caller's constants; string values are
-// escaped. The buffer is reused between records, so a record costs no allocation once warm.
+// Builds one JSON object on one line, valid JSON whatever bytes a client sent: keys are the
+// caller's constants; string values are escaped, and a byte that is not part of well-formed
+// UTF-8 is written as \u00XX (its value kept, the line still valid). The buffer is reused between
+// records, so a record costs no allocation once warm.
 class AccessLogLine {
  public:
   AccessLogLine& begin();

@@ -41,7 +41,19 @@ int main(int argc, char** argv) {
   CLI::App* demo = app.add_subcommand(
       "demo", "Start demo origins and Sluice in front of them, and print commands to try");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error: say what was wrong, then how to use it; exit 2 as command-line tools do.
+    std::fprintf(stderr, "sluice: %s\n\n%s", e.what(), app.help().c_str());
+    return 2;
+  }
 
   if (*run) {
     auto snapshot = loadAndReport(configPath);

@@ -30,6 +30,10 @@ bool bindListeners(const ConfigSnapshot& config, unsigned workers,
               vip.listen.toString());
       continue;
     }
+    if (std::string error; !addressFree(vip.listen, error)) {
+      logError("vips[" + std::to_string(v) + "] (" + vip.name + "): " + error);
+      return false;
+    }
     for (unsigned w = 0; w < workers; ++w) {
       std::string error;
       UniqueFd fd = listenTcp(vip.listen, config.global.listenBacklog, error);
@@ -56,6 +60,8 @@ std::string summariseCounters(const std::vector<std::unique_ptr<Worker>>& worker
       {"rejected_over_limit", &WorkerCounters::rejectedOverLimit},
       {"connect_failures", &WorkerCounters::connectFailures},
       {"server_tls_failures", &WorkerCounters::serverTlsFailures},
+      {"tls_handshake_failures", &WorkerCounters::tlsHandshakeFailures},
+      {"tls_handshake_timeouts", &WorkerCounters::tlsHandshakeTimeouts},
       {"not_tls", &WorkerCounters::notTls},
       {"malformed_client_hello", &WorkerCounters::malformedClientHello},
       {"client_hello_too_large", &WorkerCounters::clientHelloTooLarge},
@@ -86,6 +92,7 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   AccessLog accessLog;
@@ -131,6 +138,15 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
       nextRotation += kTicketKeyRotation;
     }
     if (sig < 0) continue;  // EAGAIN: the tick passed; EINTR
+    if (sig == SIGUSR1) {
+      // logrotate has moved the file: records go to a new one from now on.
+      if (std::string error; !accessLog.reopen(error)) {
+        logError(error);
+      } else {
+        logInfo("SIGUSR1: access log reopened");
+      }
+      continue;
+    }
     if (sig == SIGHUP) {
       logWarn("SIGHUP: configuration reload is not available in this version; ignored");
       continue;

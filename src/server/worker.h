@@ -31,6 +31,9 @@ struct WorkerCounters {
   std::atomic<uint64_t> connectFailures{0};
   // Server TLS handshakes that failed (certificate not verified, protocol error).
   std::atomic<uint64_t> serverTlsFailures{0};
+  // Client TLS handshakes on terminating VIPs that failed or did not finish in time.
+  std::atomic<uint64_t> tlsHandshakeFailures{0};
+  std::atomic<uint64_t> tlsHandshakeTimeouts{0};
   // https-passthrough peek outcomes that close the connection.
   std::atomic<uint64_t> notTls{0};
   std::atomic<uint64_t> malformedClientHello{0};

@@ -51,6 +51,24 @@ TEST(Cli, RunRefusesAnInvalidConfigAndStartsNothing) {
   EXPECT_NE(run.stderrText().find("nothing was started"), std::string::npos) << run.stderrText();
 }
 
+TEST(Cli, UsageErrorsExit2WithTheUsage) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{}, {"run"}, {"frobnicate"}, {"check", "-c"}, {"run", "--nope"}}) {
+    SluiceProcess sluice(args);
+    EXPECT_EQ(sluice.waitExit(), 2) << sluice.stderrText();
+    EXPECT_NE(sluice.stderrText().find("Usage:"), std::string::npos) << sluice.stderrText();
+  }
+  SluiceProcess help(std::vector<std::string>{"--help"});
+  EXPECT_EQ(help.waitExit(), 0);
+}
+
+TEST(Cli, CheckOfADirectorySaysSo) {
+  SluiceProcess check(std::vector<std::string>{"check", "-c", "/tmp"});
+  EXPECT_EQ(check.waitExit(), 1);
+  EXPECT_NE(check.stderrText().find("/tmp: is a directory, not a config file"), std::string::npos)
+      << check.stderrText();
+}
+
 TEST(Cli, MissingFileIsNamed) {
   SluiceProcess run("", "check");
   // The file exists but is empty: the error names it.

@@ -174,7 +174,7 @@ const std::vector<RequestCase>& requestCases() {
        "GET / HTTP/1.1\r\n" HOST "Upgrade: websocket\r\n\r\n", 200, "GET / HTTP/1.1|Host: a"},
       {"h2c upgrade dropped",
        "GET / HTTP/1.1\r\n" HOST "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: "
-                                 "h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
+       "h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
        200, "GET / HTTP/1.1|Host: a"},
       {"HTTP2-Settings alone dropped",
        "GET / HTTP/1.1\r\n" HOST "HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", 200,
@@ -627,6 +627,13 @@ class ConformanceTest : public ::testing::TestWithParam<bool> {
         "  - name: shop\n    listen: 127.0.0.1:" + std::to_string(tlsPort_) +
         "\n    service: https-offload\n    certificates: [shop]\n" + vipHttp);
     ASSERT_TRUE(sluice_->waitReady()) << sluice_->stderrText();
+  }
+
+  void TearDown() override {
+    // Whatever the cases sent, every access-log record is one valid JSON object.
+    if (sluice_) {
+      EXPECT_NO_THROW(sluice_->accessLog());
+    }
   }
 
   bool tls() const { return GetParam(); }

@@ -143,6 +143,8 @@ void HttpProxySession::progress() {
     handshakeDone_ = transport_->handshake();
     if (!handshakeDone_) {
       if (transport_->failed()) {
+        worker_.counters().tlsHandshakeFailures.fetch_add(1, std::memory_order_relaxed);
+        logHandshakeFailure("tls_handshake_failed");
         finish("tls_handshake_failed");
       } else {
         watchWritableWhenWaiting();
@@ -947,6 +949,21 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
   worker_.accessLog().write(line.finish());
 }
 
+// A client whose TLS handshake failed or timed out made no request, but operators need to see
+// it (a scanner, an old client, a certificate problem): one record with the reason.
+void HttpProxySession::logHandshakeFailure(std::string_view end) {
+  if (!worker_.accessLog().enabled()) return;
+  AccessLogLine& line = worker_.logLine().begin();
+  line.field("vip", vip_.name).field("service", toString(vip_.service));
+  line.field("client", peer_.toString());
+  line.field("duration_ms", millisBetween(acceptedAt_, worker_.loop().now()));
+  const std::string_view sni = transport_->serverName();
+  if (!sni.empty()) line.field("sni", sni);
+  line.field("end", end);
+  if (!transport_->error().empty()) line.field("error", transport_->error());
+  worker_.accessLog().write(line.finish());
+}
+
 std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadline() const {
   const bool headStarted = inEnd_ > inStart_ || requestBytes_ > 0;
   if (!handshakeDone_) return {acceptedAt_ + vip_.clientHeaderTimeout, Deadline::kHandshake};
@@ -993,6 +1010,8 @@ void HttpProxySession::onTimer() {
   }
   switch (what) {
     case Deadline::kHandshake:
+      worker_.counters().tlsHandshakeTimeouts.fetch_add(1, std::memory_order_relaxed);
+      logHandshakeFailure("tls_handshake_timeout");
       finish("tls_handshake_timeout");
       return;
     case Deadline::kHeader:

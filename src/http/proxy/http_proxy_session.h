@@ -105,6 +105,7 @@ class HttpProxySession final : public Session {
   bool serverConnectionIdle() const;
   bool checkIdleServer();
   void logRequest(int status, std::string_view end);
+  void logHandshakeFailure(std::string_view end);
   void startNextRequest();
   // The one deadline that matters in the current phase, and what passing it means.
   enum class Deadline { kHandshake, kHeader, kKeepAlive, kConnect, kBody, kResponse, kIdle };

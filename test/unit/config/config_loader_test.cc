@@ -578,6 +578,23 @@ TEST_F(OffloadConfig, MixedListenerPassesNamedHostsThrough) {
                        "protocol: http"));
 }
 
+TEST(ConfigLoader, AKeyGivenTwiceNamesBothLines) {
+  const auto errors = errorsOf(
+      "vips:\n"
+      "  - name: v\n"
+      "    listen: 127.0.0.1:1\n"
+      "    service: tcp\n"
+      "    listen: 127.0.0.1:2\n"
+      "    default_group: g\n"
+      "server_groups:\n  - {name: g, servers: [{name: s, address: 127.0.0.1:3, name: t}]}\n");
+  ASSERT_EQ(errors.size(), 2u) << errors[0];
+  EXPECT_NE(errors[0].find("vips[0].listen: is given twice: at line 3 and at line 5"),
+            std::string::npos)
+      << errors[0];
+  EXPECT_NE(errors[1].find("server_groups[0].servers[0].name: is given twice"), std::string::npos)
+      << errors[1];
+}
+
 TEST(ConfigLoader, ReportsEveryErrorAtOnce) {
   const std::string yaml =
       "global: {workers: x, drain_timeout: soon}\n"
