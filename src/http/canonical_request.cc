@@ -41,7 +41,7 @@ MessageError survey(HttpRequestHead& head, ConnectionOptions& options, FieldSurv
   for (const HttpHeader& field : head.headers) {
     const std::string_view name = field.name;
     if (equalsIgnoreCase(name, "connection")) {
-      if (!options.add(field.value)) return {400, "invalid Connection option"};
+      if (!options.add(field.value)) return {400, "invalid or too many Connection options"};
     } else if (equalsIgnoreCase(name, "host")) {
       ++found.hosts;
       head.host = field.value;

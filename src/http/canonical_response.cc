@@ -11,7 +11,8 @@ MessageError canonicaliseResponse(HttpResponseHead& head, ConnectionOptions& opt
   int transferEncodings = 0;
   for (const HttpHeader& field : head.headers) {
     if (equalsIgnoreCase(field.name, "connection")) {
-      if (!options.add(field.value)) return {502, "invalid Connection option in a response"};
+      if (!options.add(field.value))
+        return {502, "invalid or too many Connection options in a response"};
     } else if (equalsIgnoreCase(field.name, "transfer-encoding")) {
       ++transferEncodings;
       if (!equalsIgnoreCase(trimWhitespace(field.value), "chunked")) {

@@ -27,7 +27,7 @@ bool ConnectionOptions::add(std::string_view value) {
     const size_t comma = value.find(',');
     const std::string_view option = trimWhitespace(value.substr(0, comma));
     if (!option.empty()) {
-      if (!isToken(option)) return false;
+      if (!isToken(option) || options_.size() == kMaxOptions) return false;
       close_ = close_ || equalsIgnoreCase(option, "close");
       keepAlive_ = keepAlive_ || equalsIgnoreCase(option, "keep-alive");
       upgrade_ = upgrade_ || equalsIgnoreCase(option, "upgrade");

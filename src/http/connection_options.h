@@ -14,9 +14,14 @@ namespace sluice {
 // Views point into the parsed head.
 class ConnectionOptions {
  public:
+  // No real client names more than a handful; a head that names hundreds is an attempt to make
+  // the proxy's work grow with it.
+  static constexpr size_t kMaxOptions = 64;
+
   void clear();
   // One field value: a comma-separated list of tokens (empty elements allowed). False when an
-  // element is not a token: such a field cannot be honoured, so the message is refused.
+  // element is not a token, or past kMaxOptions: such a field is not honoured, and the
+  // message is refused.
   bool add(std::string_view value);
   void seal();
 

@@ -35,18 +35,17 @@ TEST(ConnectionOptions, NamesFramingFieldsAndRefusesNonTokens) {
   EXPECT_FALSE(options.add("a/b"));
 }
 
-TEST(ConnectionOptions, ManyOptionsStayCheapToLookUp) {
-  // Thousands of options and fields: sorted once, then each lookup is a binary search.
-  std::vector<std::string> names;
-  for (int i = 0; i < 5000; ++i)
-    names.push_back("x-" + std::to_string(i));
+TEST(ConnectionOptions, ManyOptionsAreRefused) {
   ConnectionOptions options;
-  for (const std::string& name : names)
-    ASSERT_TRUE(options.add(name));
+  std::string value;
+  for (size_t i = 0; i < ConnectionOptions::kMaxOptions; ++i)
+    value += "x-" + std::to_string(i) + ",";
+  EXPECT_TRUE(options.add(value));
   options.seal();
-  for (const std::string& name : names)
-    EXPECT_TRUE(options.names(name));
-  EXPECT_FALSE(options.names("x-5000"));
+  for (size_t i = 0; i < ConnectionOptions::kMaxOptions; ++i) {
+    EXPECT_TRUE(options.names("X-" + std::to_string(i)));
+  }
+  EXPECT_FALSE(options.add("one-more"));
 }
 
 }  // namespace
