@@ -96,25 +96,29 @@ void EventLoop::runPostedTasks() {
 }
 
 void EventLoop::run() {
-  constexpr int kMaxEvents = 256;
-  epoll_event events[kMaxEvents];
   running_ = true;
   runPostedTasks();
-  while (running_) {
-    now_ = Clock::now();
-    const int timeout = timers_.msUntilNext(now_);
-    const int n = ::epoll_wait(epollFd_, events, kMaxEvents, timeout);
-    if (n < 0 && errno != EINTR) {
-      throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
-    }
-    now_ = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(events[i].data.ptr)->onIo(events[i].events);
-    }
-    timers_.fireDue(now_);
-    runPostedTasks();
-    graveyard_.clear();
+  while (running_)
+    runOnce(-1);
+}
+
+void EventLoop::runOnce(int maxWaitMs) {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  now_ = Clock::now();
+  int timeout = timers_.msUntilNext(now_);
+  if (maxWaitMs >= 0 && (timeout < 0 || timeout > maxWaitMs)) timeout = maxWaitMs;
+  const int n = ::epoll_wait(epollFd_, events, kMaxEvents, timeout);
+  if (n < 0 && errno != EINTR) {
+    throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
   }
+  now_ = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    static_cast<IoHandler*>(events[i].data.ptr)->onIo(events[i].events);
+  }
+  timers_.fireDue(now_);
+  runPostedTasks();
+  graveyard_.clear();
 }
 
 }  // namespace sluice

@@ -64,6 +64,9 @@ class EventLoop {
   // fire due timers, run posted tasks, free deferred objects.
   void run();
   void stop() { running_ = false; }
+  // One iteration of run(), waiting at most `maxWaitMs` for events (0: only what is ready).
+  // For tests and fuzz targets that drive a loop step by step from their own thread.
+  void runOnce(int maxWaitMs);
 
   // Thread-safe: queues `task` to run on the loop's thread and wakes the loop. For the control
   // plane only (new config snapshots, shutdown), never per request.
