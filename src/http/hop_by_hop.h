@@ -9,7 +9,8 @@ namespace sluice {
 // client leave them out (and say what they need themselves). The fields a message's
 // Connection options name are hop-by-hop too (connection_options.h).
 
-// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade and Transfer-Encoding.
+// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade and Transfer-Encoding; and
+// Close, a reserved name that would read as one of Connection's options.
 bool isHopByHop(std::string_view name);
 
 // Whether a trailer field (after a chunked body) may be forwarded. Trailers cannot carry what
