@@ -33,7 +33,7 @@ Final finalOf(const HttpResponseHead& head) {
 // Reads the client's bytes back: interim heads, then the final one and its body.
 bool reparse(const std::string& wire, bool requestWasHead, ResponseFraming framing, Final& final,
              std::string& body) {
-  Http1ResponseParser parser;
+  Http1ResponseParser parser(100 + 8);  // the client's limits leave room for Sluice's fields
   parser.expect(requestWasHead);
   size_t consumed = 0;
   for (int events = 0; events < 1000; ++events) {
