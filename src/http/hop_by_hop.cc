@@ -10,7 +10,7 @@ bool isHopByHop(std::string_view name) {
   // `Close` is a reserved field name (RFC 9110 §18.4): forwarded next to the `Connection: close`
   // Sluice may write, the next hop would take it for a field that option names.
   static constexpr std::array<std::string_view, 8> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "te",
+      "connection", "keep-alive", "proxy-connection",  "te",
       "trailer",    "upgrade",    "transfer-encoding", "close"};
   for (std::string_view hop : kHopByHop) {
     if (equalsIgnoreCase(name, hop)) return true;
