@@ -21,25 +21,7 @@ origin_port=$(free_port); direct_port=$(free_port)
 make_certs "$work" bench.example.test
 head -c 100 /dev/urandom | base64 | head -c 100 > "$work/small"
 chmod 755 "$work"; chmod 644 "$work"/small "$work"/*.pem "$work"/*.key
-{
-  nginx_main nginx "4096"
-  cat <<CONF
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  server { listen 127.0.0.1:$origin_port; root $work; }
-  server {
-    listen 127.0.0.1:$direct_port ssl;
-    server_name bench.example.test;
-    ssl_certificate $work/server.pem;
-    ssl_certificate_key $work/server.key;
-    ssl_protocols TLSv1.3;
-    root $work;
-  }
-}
-CONF
-} > "$work/nginx.conf"
+nginx_origin_conf "$origin_port" "$direct_port" > "$work/nginx.conf"
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
 
 declare -A port pid

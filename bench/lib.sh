@@ -68,6 +68,29 @@ nginx_main() {
     "$work" "$1" "$work" "$1" "$2"
 }
 
+# nginx_origin_conf PLAIN_PORT TLS_PORT: the nginx.conf of the origin the HTTP(S) rows share: $work
+# served over plain HTTP on PLAIN_PORT and over TLS 1.3 ($work/server.pem, for
+# bench.example.test) on TLS_PORT, keep-alive without limits.
+nginx_origin_conf() {
+  nginx_main nginx "4096"
+  cat <<CONF
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  server { listen 127.0.0.1:$1; root $work; }
+  server {
+    listen 127.0.0.1:$2 ssl;
+    server_name bench.example.test;
+    ssl_certificate $work/server.pem;
+    ssl_certificate_key $work/server.key;
+    ssl_protocols TLSv1.3;
+    root $work;
+  }
+}
+CONF
+}
+
 # A process and its child processes (NGINX's master and workers), comma-separated.
 pid_list() {
   local p list=$1

@@ -46,25 +46,7 @@ chmod 755 "$work"; chmod 644 "$work"/small "$work"/*.pem "$work"/*.key
 # The same TLS 1.3 suites in the same order of preference for every proxy (Sluice's default).
 suites=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 
-{
-  nginx_main nginx "4096"
-  cat <<CONF
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  server { listen 127.0.0.1:$origin_port; root $work; }
-  server {
-    listen 127.0.0.1:$direct_port ssl;
-    server_name bench.example.test;
-    ssl_certificate $work/server.pem;
-    ssl_certificate_key $work/server.key;
-    ssl_protocols TLSv1.3;
-    root $work;
-  }
-}
-CONF
-} > "$work/nginx.conf"
+nginx_origin_conf "$origin_port" "$direct_port" > "$work/nginx.conf"
 cat > "$work/sluice.yaml" <<CONF
 global: {workers: 1, access_log: "off"}
 certificates:

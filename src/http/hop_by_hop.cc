@@ -18,8 +18,13 @@ bool isHopByHop(std::string_view name) {
   return false;
 }
 
+bool isForwardingClaim(std::string_view name) {
+  return startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip") ||
+         equalsIgnoreCase(name, "forwarded");
+}
+
 bool mayForwardTrailer(std::string_view name) {
-  static constexpr std::array<std::string_view, 17> kNeverTrailers = {"content-length",
+  static constexpr std::array<std::string_view, 16> kNeverTrailers = {"content-length",
                                                                       "host",
                                                                       "authorization",
                                                                       "proxy-authorization",
@@ -34,10 +39,8 @@ bool mayForwardTrailer(std::string_view name) {
                                                                       "proxy-authenticate",
                                                                       "content-encoding",
                                                                       "content-type",
-                                                                      "content-range",
-                                                                      "forwarded"};
-  if (isHopByHop(name) || startsWithIgnoreCase(name, "if-") ||
-      startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip")) {
+                                                                      "content-range"};
+  if (isHopByHop(name) || isForwardingClaim(name) || startsWithIgnoreCase(name, "if-")) {
     return false;
   }
   for (std::string_view never : kNeverTrailers) {

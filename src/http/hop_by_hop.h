@@ -13,6 +13,10 @@ namespace sluice {
 // Close, a reserved name that would read as one of Connection's options.
 bool isHopByHop(std::string_view name);
 
+// X-Forwarded-*, X-Real-IP and Forwarded: what a client may claim about where a request came
+// from, which only a trusted proxy is believed on (upstream_request.h).
+bool isForwardingClaim(std::string_view name);
+
 // Whether a trailer field (after a chunked body) may be forwarded. Trailers cannot carry what
 // frames, routes, authenticates or modifies a message (RFC 9110 §6.5.1): a field that a
 // recipient would act on from the head must not arrive after it, past the rules. Those, the

@@ -650,12 +650,7 @@ class ConformanceTest : public ::testing::TestWithParam<bool> {
   // Sends `bytes` on a new connection, ends the client's side, returns all it gets back.
   std::string exchange(const std::string& bytes) {
     if (tls()) return tlsExchange(tlsPort_, "shop.example.test", bytes, 5s);
-    const int fd = connectLocal(plainPort_);
-    writeAll(fd, bytes);
-    ::shutdown(fd, SHUT_WR);
-    const std::string answer = readUntilClose(fd, 5s);
-    ::close(fd);
-    return answer;
+    return exchangeOnce(plainPort_, bytes, 5s);
   }
 
   // A second client's request right after a case: it must get its own answer, and the origin

@@ -51,11 +51,8 @@ class GuardRailsTest : public ::testing::Test {
            "    timeouts: {client_header: 500ms}\n";
   }
   std::string get(const std::string& target) {
-    const int fd = connectLocal(plainPort_);
-    writeAll(fd, "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    const std::string answer = readUntilClose(fd, 5s);
-    ::close(fd);
-    return answer;
+    return exchangeOnce(plainPort_,
+                        "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 5s);
   }
 
   uint16_t plainPort_ = freePort();

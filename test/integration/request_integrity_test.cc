@@ -34,14 +34,7 @@ class RequestIntegrityTest : public ::testing::Test {
   }
   // Sends `bytes` on a new connection; returns all that comes back until Sluice closes it (or
   // `wait` passes without a byte).
-  std::string exchange(const std::string& bytes, std::chrono::milliseconds wait = 5s) {
-    const int fd = connectLocal(port_);
-    writeAll(fd, bytes);
-    ::shutdown(fd, SHUT_WR);
-    const std::string answer = readUntilClose(fd, wait);
-    ::close(fd);
-    return answer;
-  }
+  std::string exchange(const std::string& bytes) { return exchangeOnce(port_, bytes, 5s); }
 
   uint16_t port_ = freePort();
   RecordingOrigin origin_;

@@ -76,6 +76,16 @@ std::string readUntilClose(int fd, milliseconds timeout, bool* eof) {
   }
 }
 
+std::string exchangeOnce(uint16_t port, const std::string& bytes, milliseconds wait) {
+  const int fd = connectLocal(port);
+  if (fd < 0) return "";
+  writeAll(fd, bytes);
+  ::shutdown(fd, SHUT_WR);
+  const std::string answer = readUntilClose(fd, wait);
+  ::close(fd);
+  return answer;
+}
+
 size_t discardUntilClose(int fd) {
   size_t total = 0;
   char buffer[65536];

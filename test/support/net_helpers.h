@@ -24,6 +24,10 @@ inline bool writeAll(int fd, const std::string& data) {
 // Reads until EOF, an error, or `timeout` without data. `eof` tells whether EOF was seen.
 std::string readUntilClose(int fd, milliseconds timeout, bool* eof = nullptr);
 
+// A client's whole exchange with 127.0.0.1:port: sends `bytes`, ends its side (SHUT_WR), and
+// returns everything that comes back until the server closes or `wait` passes without a byte.
+std::string exchangeOnce(uint16_t port, const std::string& bytes, milliseconds wait);
+
 // Reads and discards until EOF or an error; returns the number of bytes read.
 size_t discardUntilClose(int fd);
 

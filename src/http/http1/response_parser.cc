@@ -18,15 +18,6 @@ constexpr size_t kMaxTrailerBytes = 32 * 1024;
 
 }  // namespace
 
-void HttpResponseHead::clear() {
-  status = 0;
-  versionMinor = 1;
-  reason = upgradeProtocol = {};
-  headers.clear();
-  keepAlive = chunked = hasContentLength = upgrade = false;
-  contentLength = 0;
-}
-
 const llhttp_settings_t& Http1ResponseParser::settings() {
   static const llhttp_settings_t table = [] {
     llhttp_settings_t s;

@@ -1,15 +1,10 @@
 #include "http/proxy/upstream_request.h"
 
 #include "http/ascii.h"
+#include "http/hop_by_hop.h"
 
 namespace sluice {
 namespace {
-
-// Headers only a trusted proxy may tell us about the client.
-bool isForwardingClaim(std::string_view name) {
-  return startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip") ||
-         equalsIgnoreCase(name, "forwarded");
-}
 
 void appendHeader(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");

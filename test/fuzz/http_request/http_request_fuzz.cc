@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "http/ascii.h"
+#include "http/hop_by_hop.h"
 #include "http/http1/request_parser.h"
 #include "http/proxy/upstream_request.h"
 
 namespace sluice {
 namespace {
-
-bool isForwardingField(std::string_view name) {
-  return startsWithIgnoreCase(name, "x-forwarded-") || equalsIgnoreCase(name, "x-real-ip") ||
-         equalsIgnoreCase(name, "forwarded");
-}
 
 // What must survive forwarding, copied out of the parser.
 struct Canonical {
@@ -39,7 +34,7 @@ struct Canonical {
         upgrade(h.upgrade),
         contentLength(h.contentLength) {
     for (const HttpHeader& f : h.headers) {
-      if (!isForwardingField(f.name)) fields.emplace_back(f.name, f.value);
+      if (!isForwardingClaim(f.name)) fields.emplace_back(f.name, f.value);
     }
   }
   bool operator==(const Canonical&) const = default;
