@@ -163,7 +163,7 @@ void BM_BalancerPick(benchmark::State& state) {
     server.weight = static_cast<uint32_t>(1 + i % 3);
     config.servers.push_back(server);
   }
-  ServerGroup group(config, 42);
+  ServerGroup group(config, {}, 42);
   const ServerMask none(10);
   const std::string keys[4] = {"198.51.100.23", "203.0.113.7", "/products/shoes", "tenant-42"};
   size_t i = 0;

@@ -4,7 +4,8 @@
 
 namespace sluice {
 
-ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed, unsigned workers)
+ServerGroup::ServerGroup(const ServerGroupConfig& config, const ServerStates::Group& health,
+                         uint64_t seed, unsigned workers)
     : config_(config),
       local_(config.servers.size()),
       failures_(config.servers.size(), 0),
@@ -12,6 +13,8 @@ ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed, unsigne
                         ? 0
                         : (config.maxConnections + workers - 1) / std::max(workers, 1u)),
       random_(seed * 0x9e3779b97f4a7c15ULL + 1) {
+  for (const auto& state : health)
+    health_.push_back(state.get());
   std::vector<BalancerServer> primaries, backups;
   for (uint32_t i = 0; i < config.servers.size(); ++i) {
     const ServerConfig& server = config.servers[i];
@@ -27,8 +30,7 @@ ServerGroup::ServerGroup(const ServerGroupConfig& config, uint64_t seed, unsigne
 }
 
 bool ServerGroup::available(uint32_t server, TimePoint now) const {
-  const ServerConfig& config = config_.servers[server];
-  if (config.health && !config.health->routable(now)) return false;
+  if (!health_.empty() && !health_[server]->routable(now)) return false;
   return maxPerWorker_ == 0 || activeConnections(server) < maxPerWorker_;
 }
 
@@ -36,8 +38,7 @@ bool ServerGroup::allFull(TimePoint now) const {
   if (maxPerWorker_ == 0) return false;
   bool someUp = false;
   for (uint32_t i = 0; i < config_.servers.size(); ++i) {
-    const ServerConfig& config = config_.servers[i];
-    if (config.health && !config.health->routable(now)) continue;
+    if (!health_.empty() && !health_[i]->routable(now)) continue;
     if (activeConnections(i) < maxPerWorker_) return false;
     someUp = true;
   }
@@ -46,8 +47,8 @@ bool ServerGroup::allFull(TimePoint now) const {
 
 // In its slow-start window, a server back up is skipped with probability 1 - elapsed/window.
 bool ServerGroup::rampingUp(uint32_t server, TimePoint now) {
-  if (config_.slowStart.count() == 0 || !config_.servers[server].health) return false;
-  const int64_t since = config_.servers[server].health->upSince();
+  if (config_.slowStart.count() == 0 || health_.empty()) return false;
+  const int64_t since = health_[server]->upSince();
   if (since == 0) return false;
   const auto elapsed = now - TimePoint(TimePoint::duration(since));
   if (elapsed >= config_.slowStart) return false;
@@ -87,10 +88,10 @@ uint32_t ServerGroup::pick(const ServerMask& excluded, std::string_view affinity
 
 bool ServerGroup::noteFailure(uint32_t server, TimePoint now) {
   const PassiveHealthConfig& passive = config_.passive;
-  if (passive.consecutiveFailures == 0 || !config_.servers[server].health) return false;
+  if (passive.consecutiveFailures == 0 || health_.empty()) return false;
   if (++failures_[server] < passive.consecutiveFailures) return false;
   failures_[server] = 0;
-  config_.servers[server].health->ejectUntil(now + passive.ejection);
+  health_[server]->ejectUntil(now + passive.ejection);
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include "balance/balancer.h"
 #include "balance/server_mask.h"
 #include "config/config.h"
+#include "health/server_states.h"
 
 namespace sluice {
 
@@ -31,8 +32,10 @@ class ServerGroup {
  public:
   static constexpr uint32_t kNone = Balancer::kNone;
 
+  // `health`: the group's servers' shared states (empty: every server is always up).
   // `workers`: how many workers share the group's per-server `max_connections`.
-  ServerGroup(const ServerGroupConfig& config, uint64_t seed, unsigned workers = 1);
+  ServerGroup(const ServerGroupConfig& config, const ServerStates::Group& health, uint64_t seed,
+              unsigned workers = 1);
 
   const ServerGroupConfig& config() const { return config_; }
   size_t size() const { return config_.servers.size(); }
@@ -74,6 +77,7 @@ class ServerGroup {
   bool rampingUp(uint32_t server, TimePoint now);
 
   const ServerGroupConfig& config_;
+  std::vector<ServerHealth*> health_;  // parallel to servers, or empty
   Tier primary_;
   Tier backup_;
   std::vector<uint32_t> local_;     // server index → index within its tier

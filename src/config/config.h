@@ -8,7 +8,6 @@
 
 #include "config/request_policy.h"
 #include "core/clock.h"
-#include "health/server_health.h"
 #include "net/address.h"
 #include "net/cidr.h"
 #include "rules/rule.h"
@@ -54,8 +53,8 @@ struct ServerConfig {
   uint32_t weight = 1;
   bool backup = false;  // receives traffic only when no primary server can be used
   bool drain = false;   // starts draining: keeps its connections, gets no new ones
-  // Shared with every worker and the health checker: is it up, down, ejected, draining.
-  std::shared_ptr<ServerHealth> health;
+  // Whether it is up, down, ejected or draining is not configuration: it lives beside the
+  // snapshot (health/server_states.h) and outlives it.
   // protocol: https, resolved at load from the group's tls keys: the SNI sent (empty: none)
   // and the name its certificate must carry (a DNS name or an IP address).
   std::string tlsSni;
@@ -203,6 +202,9 @@ struct VipConfig {
 struct GlobalConfig {
   unsigned workers = 0;  // 0: one per core
   Millis drainTimeout{30000};
+  // Connections a reload leaves draining (their VIP or server removed) are closed, when still
+  // open, between drain_timeout and drain_timeout + drain_spread, not all in one instant.
+  Millis drainSpread{5000};
   std::string accessLog = "stdout";  // stdout | off | a file path
   uint64_t maxConnections = 100000;  // client connections open at once, across all workers
   int listenBacklog = 4096;

@@ -87,7 +87,7 @@ void readName(Reader& r, const YAML::Node& node, const std::string& field, std::
 void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   const std::string field = "global";
   if (!r.expectMap(node, field,
-                   {"workers", "drain_timeout", "access_log", "max_connections", "listen_backlog",
+                   {"workers", "drain_timeout", "drain_spread", "access_log", "max_connections", "listen_backlog",
                     "pipe_size", "sticky_secret"})) {
     return;
   }
@@ -95,6 +95,7 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
     r.readUint<unsigned>(node, field, "workers", 1, kMaxWorkers, global.workers);
   }
   r.readDuration(node, field, "drain_timeout", global.drainTimeout);
+  r.readDuration(node, field, "drain_spread", global.drainSpread);
   if (auto log = r.readString(node, field, "access_log", false)) {
     if (log->empty()) {
       r.error(node["access_log"], "global.access_log", "must be stdout, off or a file path");
@@ -436,10 +437,6 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
   }
   r.readDuration(node, field, "slow_start", group.slowStart);
   r.readUint<uint32_t>(node, field, "max_connections", 1, 10'000'000, group.maxConnections);
-  for (ServerConfig& server : group.servers) {
-    server.health = std::make_shared<ServerHealth>(server.drain ? ServerHealth::State::kDraining
-                                                                : ServerHealth::State::kUp);
-  }
   if (const YAML::Node sticky = node["sticky"]; sticky.IsDefined()) {
     readSticky(r, sticky, Reader::join(field, "sticky"), group);
   }

@@ -38,10 +38,12 @@ std::shared_ptr<const TlsClientContext> livenessTls() {
 
 class HealthChecker::Probe final : public IoHandler {
  public:
-  Probe(EventLoop& loop, const ServerGroupConfig& group, const ServerConfig& server, uint64_t seed)
+  Probe(EventLoop& loop, const ServerGroupConfig& group, const ServerConfig& server,
+        ServerHealth& health, uint64_t seed)
       : loop_(loop),
         group_(group),
         server_(server),
+        health_(health),
         check_(group.health),
         random_(seed),
         next_(loop.timers(), [this] { run(); }),
@@ -207,7 +209,7 @@ class HealthChecker::Probe final : public IoHandler {
     close();
     failures_ = 0;
     ++successes_;
-    ServerHealth& health = *server_.health;
+    ServerHealth& health = health_;
     if (health.state() == ServerHealth::State::kDown && successes_ >= check_.rise) {
       health.setState(ServerHealth::State::kUp);
       HealthCounters::process().cameUp.fetch_add(1, std::memory_order_relaxed);
@@ -221,7 +223,7 @@ class HealthChecker::Probe final : public IoHandler {
     close();
     successes_ = 0;
     ++failures_;
-    ServerHealth& health = *server_.health;
+    ServerHealth& health = health_;
     if (health.state() == ServerHealth::State::kUp && failures_ >= check_.fall) {
       health.setState(ServerHealth::State::kDown);
       HealthCounters::process().wentDown.fetch_add(1, std::memory_order_relaxed);
@@ -245,6 +247,7 @@ class HealthChecker::Probe final : public IoHandler {
   EventLoop& loop_;
   const ServerGroupConfig& group_;
   const ServerConfig& server_;
+  ServerHealth& health_;
   const HealthCheckConfig& check_;
   std::shared_ptr<const TlsClientContext> tls_;
   std::mt19937_64 random_;
@@ -260,13 +263,16 @@ class HealthChecker::Probe final : public IoHandler {
   uint32_t failures_ = 0;
 };
 
-HealthChecker::HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot)
-    : snapshot_(std::move(snapshot)) {
+HealthChecker::HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot,
+                             std::shared_ptr<const ServerStates> states)
+    : snapshot_(std::move(snapshot)), states_(std::move(states)) {
   uint64_t seed = 0x5eed;
-  for (const ServerGroupConfig& group : snapshot_->serverGroups) {
+  for (size_t g = 0; g < snapshot_->serverGroups.size(); ++g) {
+    const ServerGroupConfig& group = snapshot_->serverGroups[g];
     if (group.health.type == HealthCheckConfig::Type::kNone) continue;
-    for (const ServerConfig& server : group.servers) {
-      probes_.push_back(std::make_unique<Probe>(loop_, group, server, ++seed));
+    for (size_t s = 0; s < group.servers.size(); ++s) {
+      probes_.push_back(
+          std::make_unique<Probe>(loop_, group, group.servers[s], states_->of(g, s), ++seed));
     }
   }
 }

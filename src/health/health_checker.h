@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "core/event_loop.h"
+#include "health/server_states.h"
 
 namespace sluice {
 
@@ -21,7 +22,10 @@ namespace sluice {
 // draining or disabled are probed but keep that state.
 class HealthChecker {
  public:
-  explicit HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot);
+  // Probes the servers of `snapshot`, writing their `states`. A reload replaces the checker
+  // with one for the new snapshot; the states, handed on by the HealthRegistry, carry over.
+  HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot,
+                std::shared_ptr<const ServerStates> states);
   ~HealthChecker();  // stops the thread
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -33,6 +37,7 @@ class HealthChecker {
   class Probe;
 
   std::shared_ptr<const ConfigSnapshot> snapshot_;
+  std::shared_ptr<const ServerStates> states_;
   EventLoop loop_;
   std::vector<std::unique_ptr<Probe>> probes_;
   std::thread thread_;

@@ -353,6 +353,14 @@ void L4ProxySession::writeAccessLog(std::string_view end, int error) {
   worker_.accessLog().write(line.finish());
 }
 
+// A relay keeps the config it started with (its bytes are not requests to re-route); it drains
+// only when its VIP, or the server it relays to, is gone.
+bool L4ProxySession::configPublished(const std::shared_ptr<const WorkerConfig>& newest) {
+  if (phase_ == Phase::kClosed) return false;
+  if (!newest->successorOf(vip_)) return true;
+  return serverIndex_ != ServerGroup::kNone && !newest->stillHas(group_->config(), serverIndex_);
+}
+
 void L4ProxySession::finish(std::string_view end, int error) {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;

@@ -44,6 +44,7 @@ class L4ProxySession final : public Session {
 
   void start();
   void abort(std::string_view reason) override { finish(reason); }
+  bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
 
  private:
   // Routes epoll events of one of the two sockets back to the session, saying which.

@@ -14,7 +14,7 @@
 #include "config/config_loader.h"
 #include "core/log.h"
 #include "server/demo_origin.h"
-#include "server/runtime.h"
+#include "server/control_loop.h"
 #include "tls/certificate_factory.h"
 
 namespace sluice {

@@ -6,7 +6,7 @@
 #include "config/config_loader.h"
 #include "core/log.h"
 #include "server/demo.h"
-#include "server/runtime.h"
+#include "server/control_loop.h"
 
 namespace {
 

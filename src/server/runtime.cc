@@ -1,176 +1,199 @@
 #include "server/runtime.h"
 
 #include <pthread.h>
-#include <signal.h>
 
-#include <cerrno>
-#include <cstring>
-#include <thread>
-#include <vector>
+#include <condition_variable>
 
 #include "core/log.h"
-#include "core/units.h"
-#include "health/health_checker.h"
-#include "health/health_counters.h"
-#include "server/worker.h"
-#include "tls/session_ticket_keys.h"
+#include "server/worker_config.h"
 
 namespace sluice {
 namespace {
 
-// Binds each active VIP's address once per worker (SO_REUSEPORT). On the first failure, logs
-// which VIP and address and why, and returns false.
-bool bindListeners(const ConfigSnapshot& config, unsigned workers,
-                   std::vector<std::vector<ListenSocket>>& perWorker) {
-  perWorker.resize(workers);
-  for (size_t v = 0; v < config.vips.size(); ++v) {
-    const VipConfig& vip = config.vips[v];
-    if (!vip.active) {
-      logInfo("vip " + vip.name + " is inactive (active: false): not listening on " +
-              vip.listen.toString());
-      continue;
-    }
-    if (std::string error; !addressFree(vip.listen, error)) {
-      logError("vips[" + std::to_string(v) + "] (" + vip.name + "): " + error);
-      return false;
-    }
-    for (unsigned w = 0; w < workers; ++w) {
-      std::string error;
-      UniqueFd fd = listenTcp(vip.listen, config.global.listenBacklog, error);
-      if (!fd.valid()) {
-        logError("vips[" + std::to_string(v) + "] (" + vip.name + "): " + error);
-        return false;
-      }
-      perWorker[w].push_back(ListenSocket{v, std::move(fd)});
-    }
-    logInfo("vip " + vip.name + " (" + toString(vip.service) + ") listening on " +
-            vip.listen.toString() + " -> group " + vip.defaultGroup);
-  }
-  return true;
-}
-
-// One line of every worker's counters added up, for the log at exit.
-std::string summariseCounters(const std::vector<std::unique_ptr<Worker>>& workers) {
-  struct Total {
-    const char* name;
-    std::atomic<uint64_t> WorkerCounters::*counter;
+// Settings read once at start: a reload that changes one is refused with this reason, rather
+// than half applied.
+std::string restartOnlyChange(const GlobalConfig& running, unsigned runningWorkers,
+                              const ConfigSnapshot& next) {
+  auto refuse = [](const std::string& key, const std::string& was, const std::string& is) {
+    return "global." + key + " changes only at a restart (running: " + was + ", file: " + is + ")";
   };
-  static constexpr Total kTotals[] = {
-      {"accepted", &WorkerCounters::accepted},
-      {"rejected_over_limit", &WorkerCounters::rejectedOverLimit},
-      {"connect_failures", &WorkerCounters::connectFailures},
-      {"server_tls_failures", &WorkerCounters::serverTlsFailures},
-      {"tls_handshake_failures", &WorkerCounters::tlsHandshakeFailures},
-      {"tls_handshake_timeouts", &WorkerCounters::tlsHandshakeTimeouts},
-      {"not_tls", &WorkerCounters::notTls},
-      {"malformed_client_hello", &WorkerCounters::malformedClientHello},
-      {"client_hello_too_large", &WorkerCounters::clientHelloTooLarge},
-      {"peek_timeouts", &WorkerCounters::peekTimeouts},
-      {"no_sni", &WorkerCounters::noSni},
-      {"no_route", &WorkerCounters::noRoute},
-  };
-  std::string line;
-  for (const Total& total : kTotals) {
-    uint64_t sum = 0;
-    for (const auto& worker : workers) {
-      sum += (worker->counters().*total.counter).load(std::memory_order_relaxed);
-    }
-    line.append(line.empty() ? "" : " ").append(total.name).append("=").append(std::to_string(sum));
+  if (next.workerCount() != runningWorkers) {
+    return refuse("workers", std::to_string(runningWorkers), std::to_string(next.workerCount()));
   }
-  return line;
+  if (next.global.accessLog != running.accessLog) {
+    return refuse("access_log", running.accessLog, next.global.accessLog);
+  }
+  if (next.global.pipeSize != running.pipeSize) {
+    return refuse("pipe_size", std::to_string(running.pipeSize),
+                  std::to_string(next.global.pipeSize));
+  }
+  return "";
 }
 
 }  // namespace
 
-int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
-  // A peer that closes while we write must give EPIPE, not kill the process.
-  ::signal(SIGPIPE, SIG_IGN);
-  // Signals are taken synchronously by this thread only: block them before any worker starts,
-  // so that workers inherit the mask and never run a handler mid-operation.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+Runtime::Runtime(const AccessLog& accessLog) : accessLog_(accessLog) {}
 
-  AccessLog accessLog;
+Runtime::~Runtime() {
+  checker_.reset();
+  join();
+}
+
+bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
+  workerCount_ = snapshot->workerCount();
   std::string error;
-  if (!accessLog.open(snapshot->global.accessLog, error)) {
+  std::map<std::string, Sockets> added;
+  if (!bindNewAddresses(*snapshot, added, error)) {
     logError(error);
-    return 1;
+    return false;
   }
-  const unsigned workerCount = snapshot->workerCount();
-  std::vector<std::vector<ListenSocket>> listeners;
-  if (!bindListeners(*snapshot, workerCount, listeners)) return 1;
-
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (unsigned w = 0; w < workerCount; ++w) {
-    workers.push_back(std::make_unique<Worker>(w, snapshot, std::move(listeners[w]), accessLog));
+  listening_ = std::move(added);
+  const auto states = health_.statesFor(*snapshot);
+  revision_ = 1;
+  snapshot_ = snapshot;
+  for (unsigned w = 0; w < workerCount_; ++w) {
+    workers_.push_back(std::make_unique<Worker>(
+        w, workerConfig(snapshot, states, revision_, w), listenersOf(*snapshot, w), accessLog_));
   }
-  std::vector<std::thread> threads;
-  for (auto& worker : workers) {
-    threads.emplace_back([&worker] {
+  for (auto& worker : workers_) {
+    threads_.emplace_back([worker = worker.get()] {
       pthread_setname_np(pthread_self(), ("sluice-w" + std::to_string(worker->id())).c_str());
       worker->run();
     });
   }
-  HealthChecker healthChecker(snapshot);
-  healthChecker.start();
-  logInfo("ready: " + std::to_string(workerCount) + " worker(s), config " + snapshot->sourcePath);
+  checker_ = std::make_unique<HealthChecker>(snapshot, states);
+  checker_->start();
+  return true;
+}
 
-  // Session-ticket keys rotate twice a day; a ticket stays valid across one rotation.
-  constexpr auto kTicketKeyRotation = std::chrono::hours(12);
-  auto nextRotation = std::chrono::steady_clock::now() + kTicketKeyRotation;
-  bool draining = false;
-  auto allFinished = [&] {
-    for (auto& worker : workers) {
-      if (!worker->finished()) return false;
-    }
-    return true;
-  };
-  while (!draining || !allFinished()) {
-    const timespec tick{0, 50 * 1000 * 1000};
-    const int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (std::chrono::steady_clock::now() >= nextRotation) {
-      SessionTicketKeys::process().rotate();
-      nextRotation += kTicketKeyRotation;
-    }
-    if (sig < 0) continue;  // EAGAIN: the tick passed; EINTR
-    if (sig == SIGUSR1) {
-      // logrotate has moved the file: records go to a new one from now on.
-      if (std::string error; !accessLog.reopen(error)) {
-        logError(error);
-      } else {
-        logInfo("SIGUSR1: access log reopened");
-      }
-      continue;
-    }
-    if (sig == SIGHUP) {
-      logWarn("SIGHUP: configuration reload is not available in this version; ignored");
-      continue;
-    }
-    if (!draining) {
-      draining = true;
-      logInfo(std::string(strsignal(sig)) + ": draining, open connections have up to " +
-              formatDuration(snapshot->global.drainTimeout) + " to finish");
-      for (auto& worker : workers)
-        worker->drain();
+bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::string& error) {
+  if (std::string why = restartOnlyChange(snapshot_->global, workerCount_, *snapshot);
+      !why.empty()) {
+    error = why;
+    return false;
+  }
+  std::map<std::string, Sockets> added;
+  if (!bindNewAddresses(*snapshot, added, error)) return false;  // `added` closes them
+  // From here nothing can fail.
+  for (auto& [address, sockets] : added)
+    listening_.emplace(address, std::move(sockets));
+  const auto states = health_.statesFor(*snapshot);
+  uint64_t revision;
+  {
+    std::lock_guard lock(mutex_);
+    revision = ++revision_;
+    snapshot_ = snapshot;
+  }
+  onEveryWorker([&](Worker& worker, std::function<void()> done) {
+    worker.publish(workerConfig(snapshot, states, revision, worker.id()),
+                   listenersOf(*snapshot, worker.id()), std::move(done));
+  });
+  // No worker watches the sockets of addresses that went away any more: close them.
+  for (auto it = listening_.begin(); it != listening_.end();) {
+    bool served = false;
+    for (const VipConfig& vip : snapshot->vips)
+      served |= vip.active && vip.listen.toString() == it->first;
+    if (served) {
+      ++it;
     } else {
-      logInfo(std::string(strsignal(sig)) + " again: closing open connections now");
-      for (auto& worker : workers)
-        worker->closeNow();
+      logInfo("stopped listening on " + it->first);
+      it = listening_.erase(it);
     }
   }
-  for (auto& thread : threads)
-    thread.join();
-  const HealthCounters& health = HealthCounters::process();
-  logInfo("stopped; totals: " + summariseCounters(workers) +
-          " servers_down=" + std::to_string(health.wentDown.load()) +
-          " servers_up=" + std::to_string(health.cameUp.load()) +
-          " ejections=" + std::to_string(health.ejections.load()));
-  return 0;
+  checker_ = std::make_unique<HealthChecker>(snapshot, states);
+  checker_->start();
+  return true;
+}
+
+bool Runtime::bindNewAddresses(const ConfigSnapshot& snapshot,
+                               std::map<std::string, Sockets>& added, std::string& error) const {
+  for (size_t v = 0; v < snapshot.vips.size(); ++v) {
+    const VipConfig& vip = snapshot.vips[v];
+    if (!vip.active) continue;
+    const std::string address = vip.listen.toString();
+    if (listening_.count(address) || added.count(address)) continue;
+    const std::string where = "vips[" + std::to_string(v) + "] (" + vip.name + "): ";
+    if (std::string why; !addressFree(vip.listen, why)) {
+      error = where + why;
+      return false;
+    }
+    Sockets& sockets = added[address];
+    for (unsigned w = 0; w < workerCount_; ++w) {
+      std::string why;
+      UniqueFd fd = listenTcp(vip.listen, snapshot.global.listenBacklog, why);
+      if (!fd.valid()) {
+        error = where + why;
+        return false;
+      }
+      sockets.push_back(std::move(fd));
+    }
+  }
+  return true;
+}
+
+std::vector<ListenSocket> Runtime::listenersOf(const ConfigSnapshot& snapshot,
+                                               unsigned worker) const {
+  std::vector<ListenSocket> sockets;
+  for (size_t v = 0; v < snapshot.vips.size(); ++v) {
+    if (!snapshot.vips[v].active) continue;
+    const auto found = listening_.find(snapshot.vips[v].listen.toString());
+    if (found != listening_.end()) sockets.push_back({v, found->second[worker].get()});
+  }
+  return sockets;
+}
+
+std::shared_ptr<const WorkerConfig> Runtime::workerConfig(
+    const std::shared_ptr<const ConfigSnapshot>& snapshot,
+    const std::shared_ptr<const ServerStates>& states, uint64_t revision, unsigned worker) const {
+  return std::make_shared<WorkerConfig>(snapshot, states, revision, worker);
+}
+
+void Runtime::onEveryWorker(const std::function<void(Worker&, std::function<void()>)>& step) {
+  std::mutex mutex;
+  std::condition_variable acknowledged;
+  size_t pending = workers_.size();
+  for (auto& worker : workers_) {
+    step(*worker, [&] {
+      std::lock_guard lock(mutex);
+      if (--pending == 0) acknowledged.notify_one();
+    });
+  }
+  std::unique_lock lock(mutex);
+  acknowledged.wait(lock, [&] { return pending == 0; });
+}
+
+void Runtime::drain() {
+  onEveryWorker([](Worker& worker, std::function<void()> done) { worker.drain(std::move(done)); });
+  listening_.clear();  // no worker watches them now: new connections are refused
+  checker_.reset();
+}
+
+void Runtime::closeNow() {
+  for (auto& worker : workers_)
+    worker->closeNow();
+}
+
+bool Runtime::finished() const {
+  for (const auto& worker : workers_) {
+    if (!worker->finished()) return false;
+  }
+  return true;
+}
+
+void Runtime::join() {
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+uint64_t Runtime::revision() const {
+  std::lock_guard lock(mutex_);
+  return revision_;
+}
+
+std::shared_ptr<const ConfigSnapshot> Runtime::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
 }
 
 }  // namespace sluice

@@ -1,18 +1,87 @@
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "config/config.h"
+#include "health/health_checker.h"
+#include "health/health_registry.h"
+#include "net/socket.h"
+#include "server/access_log.h"
+#include "server/worker.h"
 
 namespace sluice {
 
-// Runs Sluice with a validated config until SIGTERM or SIGINT, and returns the exit code.
+// The control plane's one object: what outlives any config snapshot, and the one way to put a
+// new snapshot live.
 //
-// The calling thread becomes the control thread: it binds every listening socket first (so a
-// port already in use is a clear start-up error, exit 1, before any traffic is taken), starts
-// one worker thread per configured worker, and then waits for signals. The first SIGTERM or
-// SIGINT drains: workers stop accepting and let open connections finish for up to
-// global.drain_timeout; a second one closes them at once. Returns 0 after a drain.
-int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot);
+// It owns the current snapshot and its revision, the listening sockets keyed by address (a
+// reload keeps every port that stays, never closing or re-binding it), the health registry
+// that hands each server's state from one snapshot to the next, the workers and the health
+// checker. SIGHUP, and later the admin API and the cluster store, all go through publish().
+//
+// Used from the control thread only; the admin listener reads it through the thread-safe
+// accessors marked so.
+class Runtime {
+ public:
+  explicit Runtime(const AccessLog& accessLog);
+  ~Runtime();  // closes what is left: call after the workers finished (join())
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Binds every active VIP's address (a port in use is a clear error before any traffic is
+  // taken), starts one worker thread per configured worker and the health checker. Returns
+  // false, having logged why, when an address cannot be bound.
+  bool start(std::shared_ptr<const ConfigSnapshot> snapshot);
+
+  // Puts a validated snapshot live. Everything that can fail happens first: a setting that
+  // only a restart can change, or a new address that cannot be bound, rejects the whole
+  // snapshot (false, `error` says why) and nothing changes. Then the snapshot gets its server
+  // states and revision, every worker adopts it and acknowledges, listeners of addresses no
+  // longer served are closed, and the health checker moves to the new servers.
+  bool publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::string& error);
+
+  // Stops accepting on every worker, closes the listening sockets (new connections are
+  // refused, not queued), and lets open connections finish until global.drain_timeout.
+  void drain();
+  void closeNow();  // closes every open connection at once
+  bool finished() const;
+  void join();  // waits for every worker thread to end
+
+  // Thread-safe.
+  uint64_t revision() const;
+  std::shared_ptr<const ConfigSnapshot> snapshot() const;
+
+  const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+
+ private:
+  // One address's sockets, one per worker (SO_REUSEPORT spreads connections over them).
+  using Sockets = std::vector<UniqueFd>;
+
+  bool bindNewAddresses(const ConfigSnapshot& snapshot, std::map<std::string, Sockets>& added,
+                        std::string& error) const;
+  std::vector<ListenSocket> listenersOf(const ConfigSnapshot& snapshot, unsigned worker) const;
+  std::shared_ptr<const WorkerConfig> workerConfig(
+      const std::shared_ptr<const ConfigSnapshot>& snapshot,
+      const std::shared_ptr<const ServerStates>& states, uint64_t revision, unsigned worker) const;
+  // Runs `step` for every worker and waits until each has called the completion it is given.
+  void onEveryWorker(const std::function<void(Worker&, std::function<void()>)>& step);
+
+  const AccessLog& accessLog_;
+  unsigned workerCount_ = 0;
+  mutable std::mutex mutex_;  // guards snapshot_ and revision_ for readers on other threads
+  std::shared_ptr<const ConfigSnapshot> snapshot_;
+  uint64_t revision_ = 0;
+  std::map<std::string, Sockets> listening_;  // by address
+  HealthRegistry health_;
+  std::unique_ptr<HealthChecker> checker_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace sluice

@@ -1,21 +1,34 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 
 #include "core/event_loop.h"
+#include "core/timer_queue.h"
 
 namespace sluice {
 
+struct WorkerConfig;
+
 // A client connection in progress on a worker, whatever its service. The worker keeps a list of
-// them so that a shutdown can close the ones still open when the drain deadline passes.
+// them so that a reload can tell each about the new config, and a shutdown can close the ones
+// still open when the drain deadline passes.
 class Session : public Deferrable {
  public:
   // Ends the session at once (the drain deadline passed): close both sides and log `reason`.
   // Called on the worker's thread; the session removes itself from the worker as usual.
   virtual void abort(std::string_view reason) = 0;
 
+  // A reload published `newest`. An HTTP connection moves to it at its next request (an idle
+  // one at once); a relay keeps the config it started with. Returns true when what the
+  // connection serves is gone (its VIP was removed, set inactive or changed service, or the
+  // server it relays to was removed): it then drains, and the worker closes it if it is still
+  // open at the drain deadline. Called on the worker's thread; the session may close itself.
+  virtual bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) = 0;
+
   size_t workerSlot = 0;  // position in the worker's session list, maintained by the worker
+  std::unique_ptr<Timer> drainDeadline;  // set by the worker while the session drains
 };
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,21 +37,22 @@ constexpr size_t kMaxBackendSessions = 4096;
 class Worker::Listener final : public IoHandler {
  public:
   Listener(Worker& worker, ListenSocket socket)
-      : worker_(worker),
-        socket_(std::move(socket)),
-        retry_(worker.loop().timers(), [this] { resume(); }) {
-    worker_.loop().addLevelTriggered(socket_.fd.get(), EPOLLIN, this);
+      : worker_(worker), socket_(socket), retry_(worker.loop().timers(), [this] { resume(); }) {
+    worker_.loop().addLevelTriggered(socket_.fd, EPOLLIN, this);
   }
-  ~Listener() { worker_.loop().remove(socket_.fd.get()); }
+  ~Listener() { worker_.loop().remove(socket_.fd); }
 
   void onIo(uint32_t) override { acceptOne(); }
+  int fd() const { return socket_.fd; }
+  // A reload may give the address to another VIP (the seeds' passthrough-to-offload switch).
+  void serve(size_t vipIndex) { socket_.vipIndex = vipIndex; }
 
  private:
   void acceptOne() {
     for (;;) {
       sockaddr_storage peer{};
       socklen_t len = sizeof peer;
-      const int fd = ::accept4(socket_.fd.get(), reinterpret_cast<sockaddr*>(&peer), &len,
+      const int fd = ::accept4(socket_.fd, reinterpret_cast<sockaddr*>(&peer), &len,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
         worker_.onAccept(socket_.vipIndex, UniqueFd(fd),
@@ -62,34 +64,30 @@ class Worker::Listener final : public IoHandler {
         // Level-triggered: the waiting connections would wake the loop again at once, and
         // fail again. Stop listening for them until some descriptors have been freed.
         logWarn(std::string("accept: ") + std::strerror(errno) + "; retrying in 100ms");
-        worker_.loop().changeLevelTriggered(socket_.fd.get(), 0, this);
+        worker_.loop().changeLevelTriggered(socket_.fd, 0, this);
         retry_.armAt(worker_.loop().now() + Millis(100));
       }
       return;  // EAGAIN (another worker was quicker), or an error the retry covers
     }
   }
 
-  void resume() { worker_.loop().changeLevelTriggered(socket_.fd.get(), EPOLLIN, this); }
+  void resume() { worker_.loop().changeLevelTriggered(socket_.fd, EPOLLIN, this); }
 
   Worker& worker_;
   ListenSocket socket_;
   Timer retry_;
 };
 
-Worker::Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
-               std::vector<ListenSocket> listeners, const AccessLog& accessLog)
+Worker::Worker(unsigned id, std::shared_ptr<const WorkerConfig> config,
+               const std::vector<ListenSocket>& listeners, const AccessLog& accessLog)
     : id_(id),
-      pipes_(snapshot->global.pipeSize, kMaxIdlePipes),
+      pipes_(config->snapshot->global.pipeSize, kMaxIdlePipes),
       buffers_(kMaxIdleBuffers),
       upstreamPool_(kMaxIdlePerServer, kMaxIdleUpstreams, kMaxIdleUpstream),
       backendSessions_(kMaxBackendSessions),
       accessLog_(accessLog),
-      config_(std::make_shared<WorkerConfig>(snapshot, id)) {
-  const unsigned workers = snapshot->workerCount();
-  maxSessions_ = (snapshot->global.maxConnections + workers - 1) / workers;
-  for (ListenSocket& socket : listeners) {
-    listeners_.push_back(std::make_unique<Listener>(*this, std::move(socket)));
-  }
+      random_(0xd1a1 + id) {
+  adopt(std::move(config), listeners);
 }
 
 Worker::~Worker() = default;
@@ -101,8 +99,56 @@ void Worker::run() {
   finished_.store(true, std::memory_order_release);
 }
 
-void Worker::drain() {
-  loop_.post([this] { startDrain(); });
+void Worker::publish(std::shared_ptr<const WorkerConfig> config,
+                     std::vector<ListenSocket> listeners, std::function<void()> done) {
+  loop_.post([this, config = std::move(config), listeners = std::move(listeners),
+              done = std::move(done)]() mutable {
+    if (!draining_) adopt(std::move(config), listeners);
+    done();
+  });
+}
+
+void Worker::adopt(std::shared_ptr<const WorkerConfig> config,
+                   const std::vector<ListenSocket>& listeners) {
+  const ConfigSnapshot& snapshot = *config->snapshot;
+  const unsigned workers = snapshot.workerCount();
+  maxSessions_ = (snapshot.global.maxConnections + workers - 1) / workers;
+  // Listeners are matched by socket: one that stays keeps accepting without a gap.
+  std::vector<std::unique_ptr<Listener>> kept;
+  for (const ListenSocket& socket : listeners) {
+    auto same = std::find_if(listeners_.begin(), listeners_.end(),
+                             [&](const auto& l) { return l && l->fd() == socket.fd; });
+    if (same != listeners_.end()) {
+      (*same)->serve(socket.vipIndex);
+      kept.push_back(std::move(*same));
+    } else {
+      kept.push_back(std::make_unique<Listener>(*this, socket));
+    }
+  }
+  listeners_ = std::move(kept);  // the rest stop watching their sockets here
+  const bool first = !config_;
+  config_ = std::move(config);
+  if (first) return;
+  // Sessions may close while being told: walk a copy (a closed one is deleted after the batch).
+  const std::vector<Session*> open = sessions_;
+  const Millis timeout = snapshot.global.drainTimeout;
+  const auto spread = static_cast<uint64_t>(snapshot.global.drainSpread.count());
+  for (Session* session : open) {
+    if (!session->configPublished(config_) || session->drainDeadline) continue;
+    const Millis jitter(spread == 0 ? 0 : static_cast<int64_t>(random_() % (spread + 1)));
+    session->drainDeadline =
+        std::make_unique<Timer>(loop_.timers(), [session] { session->abort("drained"); });
+    session->drainDeadline->armAt(loop_.now() + timeout + jitter);
+    drainingSessions_.store(drainingSessions_.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+  }
+}
+
+void Worker::drain(std::function<void()> done) {
+  loop_.post([this, done = std::move(done)] {
+    startDrain();
+    if (done) done();
+  });
 }
 
 void Worker::startDrain() {
@@ -182,6 +228,11 @@ void Worker::track(Session* session) {
 }
 
 void Worker::sessionClosed(Session* session) {
+  if (session->drainDeadline) {
+    session->drainDeadline->cancel();  // it may be the caller: it goes with the session
+    drainingSessions_.store(drainingSessions_.load(std::memory_order_relaxed) - 1,
+                            std::memory_order_relaxed);
+  }
   // Swap-remove keeps the list dense without a search.
   Session* last = sessions_.back();
   sessions_[session->workerSlot] = last;

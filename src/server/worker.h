@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "core/buffer_pool.h"
@@ -17,10 +19,11 @@
 
 namespace sluice {
 
-// A listening socket handed to a worker, and the VIP (index into the snapshot's vips) it serves.
+// A listening socket a worker accepts on, and the VIP (an index into the config's vips) it
+// serves. The Runtime owns the socket: it outlives every config that listens on its address.
 struct ListenSocket {
   size_t vipIndex = 0;
-  UniqueFd fd;
+  int fd = -1;
 };
 
 // Counters of one worker, written only by it and read by the control thread (relaxed atomics:
@@ -47,16 +50,25 @@ struct WorkerCounters {
 // pipes and balancing state. Nothing on it is shared with another worker.
 //
 // Life: constructed on the control thread with the first config and its listening sockets;
-// run() is the thread body; drain() (thread-safe) stops accepting and lets open sessions finish
-// until the drain timeout, after which they are closed and run() returns.
+// run() is the thread body; publish() (thread-safe) hands it a newer config; drain()
+// (thread-safe) stops accepting and lets open sessions finish until the drain timeout, after
+// which they are closed and run() returns.
 class Worker {
  public:
-  Worker(unsigned id, std::shared_ptr<const ConfigSnapshot> snapshot,
-         std::vector<ListenSocket> listeners, const AccessLog& accessLog);
+  Worker(unsigned id, std::shared_ptr<const WorkerConfig> config,
+         const std::vector<ListenSocket>& listeners, const AccessLog& accessLog);
   ~Worker();
 
   void run();
-  void drain();     // thread-safe
+  // Thread-safe. On the worker's next loop pass: new connections get `config`, the worker
+  // accepts on exactly `listeners` (sockets it keeps are never touched), and every open session
+  // is told (Session::configPublished()); those that must drain are closed if still open after
+  // global.drain_timeout, spread over global.drain_spread. Then `done` runs, on the worker.
+  void publish(std::shared_ptr<const WorkerConfig> config, std::vector<ListenSocket> listeners,
+               std::function<void()> done);
+  // Thread-safe: stops accepting (then `done` runs, on the worker: the listening sockets may
+  // be closed) and lets open sessions finish until the drain timeout.
+  void drain(std::function<void()> done = {});
   void closeNow();  // thread-safe: close every open session and stop
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
@@ -76,6 +88,10 @@ class Worker {
   const AccessLog& accessLog() const { return accessLog_; }
   AccessLogLine& logLine() { return logLine_; }
   WorkerCounters& counters() { return counters_; }
+  // The config new connections and requests get (the newest published).
+  const std::shared_ptr<const WorkerConfig>& config() const { return config_; }
+  // Connections draining because a reload removed what they serve.
+  size_t drainingSessions() const { return drainingSessions_.load(std::memory_order_relaxed); }
 
   // Starts the HTTP proxy on a client connection. With `peeked` (a mixed listener's
   // ClientHello, `length` bytes already read), the socket is registered with the loop already.
@@ -93,6 +109,7 @@ class Worker {
   class Listener;
   void onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& peer);
   void track(Session* session);
+  void adopt(std::shared_ptr<const WorkerConfig> config, const std::vector<ListenSocket>& listeners);
   void startDrain();
   void abortAll(std::string_view reason);
   void maybeStop();
@@ -114,6 +131,8 @@ class Worker {
   uint64_t maxSessions_;
   bool draining_ = false;
   std::unique_ptr<Timer> drainDeadline_;
+  std::atomic<size_t> drainingSessions_{0};
+  std::mt19937_64 random_;  // spreads drain deadlines
   std::atomic<bool> finished_{false};
 };
 

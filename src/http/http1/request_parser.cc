@@ -34,7 +34,7 @@ const llhttp_settings_t& Http1RequestParser::settings() {
   return table;
 }
 
-Http1RequestParser::Http1RequestParser(const RequestPolicy& policy) : policy_(policy) {
+Http1RequestParser::Http1RequestParser(const RequestPolicy& policy) : policy_(&policy) {
   llhttp_init(&parser_, HTTP_REQUEST, &settings());
   parser_.data = this;
 }
@@ -72,7 +72,7 @@ int Http1RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t length
   }
   std::vector<HttpHeader>& headers = s.head_.headers;
   if (headers.empty() || s.inValue_) {
-    if (headers.size() == s.policy_.maxHeaders) {
+    if (headers.size() == s.policy_->maxHeaders) {
       return s.fail(431, "more fields than limits.max_headers");
     }
     headers.push_back({});
@@ -121,12 +121,12 @@ int Http1RequestParser::checkHead() {
   h.hasContentLength = parser_.flags & F_CONTENT_LENGTH;
   h.contentLength = h.hasContentLength ? parser_.content_length : 0;
   h.keepAlive = llhttp_should_keep_alive(&parser_);
-  if (MessageError error = canonicaliseRequest(h, policy_, connection_)) return fail(error);
-  if (h.contentLength > policy_.maxBody) return fail(413, "body over limits.max_body");
+  if (MessageError error = canonicaliseRequest(h, *policy_, connection_)) return fail(error);
+  if (h.contentLength > policy_->maxBody) return fail(413, "body over limits.max_body");
   // llhttp acts on its own upgrade flag after this callback: only the canonical one counts.
   parser_.upgrade = h.upgrade ? 1 : 0;
   framer_.start(bodyOut_, h.chunked ? BodyFramer::Mode::kChunked : BodyFramer::Mode::kRaw,
-                policy_.maxHeaderBytes, policy_.maxHeaders);
+                policy_->maxHeaderBytes, policy_->maxHeaders);
   chunkExtensionBytes_ = 0;
   return 0;
 }
@@ -141,7 +141,7 @@ int Http1RequestParser::onHeadersComplete(llhttp_t* p) {
 
 int Http1RequestParser::addBodyBytes(uint64_t count) {
   bodyBytes_ += count;
-  return bodyBytes_ > policy_.maxBody ? fail(413, "body over limits.max_body") : 0;
+  return bodyBytes_ > policy_->maxBody ? fail(413, "body over limits.max_body") : 0;
 }
 
 int Http1RequestParser::onChunkHeader(llhttp_t* p) {
@@ -186,7 +186,7 @@ Http1RequestParser::Result Http1RequestParser::feed(const char* data, size_t siz
   if (readingHead) {
     // Never parse past the head limit: a head that is not complete within it is refused
     // without looking further.
-    length = std::min(size, policy_.maxHeaderBytes - headBytes_);
+    length = std::min(size, policy_->maxHeaderBytes - headBytes_);
   }
   feedStart_ = data;
   feedEnd_ = data + length;
@@ -223,7 +223,7 @@ Http1RequestParser::Result Http1RequestParser::feed(const char* data, size_t siz
   }
   if (readingHead && !headDone_) {
     headBytes_ += length;
-    if (headBytes_ >= policy_.maxHeaderBytes) {
+    if (headBytes_ >= policy_->maxHeaderBytes) {
       error_ = MessageError{431, "request head over limits.max_header_bytes"};
       return {Event::kError, 0};
     }

@@ -51,8 +51,10 @@ class Http1RequestParser {
   };
   static constexpr size_t kMaxChunkExtension = 4096;
 
-  // `policy` must outlive the parser (it is the VIP's).
+  // `policy` must outlive the parser, or its use by it (it is the VIP's).
   explicit Http1RequestParser(const RequestPolicy& policy);
+  // Between messages: the limits of the next ones (a reload gave the VIP new ones).
+  void setPolicy(const RequestPolicy& policy) { policy_ = &policy; }
   Http1RequestParser(const Http1RequestParser&) = delete;
   Http1RequestParser& operator=(const Http1RequestParser&) = delete;
 
@@ -86,7 +88,7 @@ class Http1RequestParser {
   int addBodyBytes(uint64_t count);
 
   llhttp_t parser_;
-  const RequestPolicy& policy_;
+  const RequestPolicy* policy_;
   std::string* bodyOut_ = nullptr;
 
   HttpRequestHead head_;

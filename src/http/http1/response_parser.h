@@ -33,6 +33,8 @@ class Http1ResponseParser {
 
   // `maxFields`: fields in a head (and in trailers) beyond which the response is refused.
   explicit Http1ResponseParser(size_t maxFields = 100);
+  // Between messages: the limit for the next ones.
+  void setMaxFields(size_t maxFields) { maxFields_ = maxFields; }
   Http1ResponseParser(const Http1ResponseParser&) = delete;
   Http1ResponseParser& operator=(const Http1ResponseParser&) = delete;
 

@@ -42,7 +42,7 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
                                    const VipConfig& vip, UniqueFd client, const SocketAddress& peer)
     : worker_(worker),
       config_(std::move(config)),
-      vip_(vip),
+      vip_(&vip),
       defaultGroup_(config_->groups[vip.defaultGroupIndex].get()),
       group_(defaultGroup_),
       client_(std::move(client)),
@@ -78,10 +78,10 @@ void HttpProxySession::adoptPeeked(BufferPool::Buffer peeked, size_t length) {
 
 void HttpProxySession::start() {
   facts_.source = &peer_;
-  facts_.scheme = vip_.terminatesTls() ? "https" : "http";
+  facts_.scheme = vip_->terminatesTls() ? "https" : "http";
   facts_.port = vipPort_;
-  if (vip_.terminatesTls()) {
-    SSL* ssl = vip_.tls->newSession();
+  if (vip_->terminatesTls()) {
+    SSL* ssl = vip_->tls->newSession();
     if (!ssl) {
       finish("internal_error");
       return;
@@ -222,7 +222,7 @@ bool HttpProxySession::readClient() {
     requestStart_ = lastActivity_;  // the first byte of a new request
   }
   if (firstRead) {
-    in_ = worker_.buffers().acquire(vip_.request.maxHeaderBytes + 16 * 1024);
+    in_ = worker_.buffers().acquire(vip_->request.maxHeaderBytes + 16 * 1024);
     std::memcpy(in_.data.get(), scratch.data, static_cast<size_t>(n));
   }
   inEnd_ += static_cast<size_t>(n);
@@ -276,7 +276,7 @@ void HttpProxySession::onRequestHead() {
   headHeadRequest_ = head.method == "HEAD";
   requestHasBody_ = head.hasBody();
   requestUpgrade_ = head.upgrade;
-  if (vip_.redirectHttps.enabled) {
+  if (vip_->redirectHttps.enabled) {
     redirectToHttps();
     return;
   }
@@ -289,9 +289,9 @@ void HttpProxySession::onRequestHead() {
   const bool reuseAttached =
       upstream_ == Upstream::kConnected && serverIdleReusable_ && chosen == serverIndex_;
   if (serverIdleReusable_ && !reuseAttached) releaseUpstream(true);
-  ForwardingContext context{&peer_, vip_.forwarded.trustedProxies.contains(peer_),
-                            vip_.terminatesTls() ? "https" : "http", vipPort_,
-                            vip_.forwarded.rfc7239};
+  ForwardingContext context{&peer_, vip_->forwarded.trustedProxies.contains(peer_),
+                            vip_->terminatesTls() ? "https" : "http", vipPort_,
+                            vip_->forwarded.rfc7239};
   if (!decision_.requestEdits.empty()) context.edits = &decision_.requestEdits;
   upstreamHead_.clear();
   writeUpstreamRequestHead(head, context, upstreamHead_);
@@ -318,10 +318,10 @@ void HttpProxySession::onRequestHead() {
 bool HttpProxySession::applyRules() {
   decision_.clear();
   ServerGroup* group = defaultGroup_;
-  if (vip_.rules) {
+  if (vip_->rules) {
     facts_.setRequest(parser_.head());
     facts_.sni = transport_->serverName();
-    vip_.rules->evaluate(facts_, decision_);
+    vip_->rules->evaluate(facts_, decision_);
   }
   if (const Rule* rule = decision_.terminal) {
     switch (rule->action) {
@@ -410,14 +410,14 @@ void HttpProxySession::redirectToHttps() {
   } else if (const size_t colon = host.find(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  const std::string fallback = vip_.listen.ipString();
+  const std::string fallback = vip_->listen.ipString();
   if (host.empty()) host = fallback;
-  const int status = vip_.redirectHttps.status;
+  const int status = vip_->redirectHttps.status;
   toClient_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
   toClient_.append(reasonPhrase(status));
   toClient_.append("\r\nLocation: https://").append(host);
-  if (vip_.redirectHttps.port != 443)
-    toClient_.append(":").append(std::to_string(vip_.redirectHttps.port));
+  if (vip_->redirectHttps.port != 443)
+    toClient_.append(":").append(std::to_string(vip_->redirectHttps.port));
   toClient_.append(path_).append("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   status_ = status;
   request_ = Request::kAnswered;
@@ -662,7 +662,7 @@ void HttpProxySession::parseResponse() {
 
 void HttpProxySession::onResponseHead() {
   const HttpResponseHead& head = response_.head();
-  const std::string_view hsts = head.status >= 200 ? std::string_view(vip_.hstsValue) : "";
+  const std::string_view hsts = head.status >= 200 ? std::string_view(vip_->hstsValue) : "";
   if (head.upgrade && !requestUpgrade_) {
     respondError(502, "101 to a request that asked for no upgrade");
     return;
@@ -697,7 +697,7 @@ void HttpProxySession::onResponseHead() {
                                                                        : BodyFramer::Mode::kRaw);
   // A response that comes before the whole request did (an early answer to an upload) ends
   // the connection: the rest of the request body is never read as a next request.
-  closeAfterResponse_ = !clientKeepAlive_ || framing == ResponseFraming::kClose ||
+  closeAfterResponse_ = !clientKeepAlive_ || vipRemoved_ || framing == ResponseFraming::kClose ||
                         (request_ != Request::kSent && !head.upgrade);
   ClientResponseContext context;
   context.hsts = hsts;
@@ -711,7 +711,7 @@ void HttpProxySession::onResponseHead() {
     // First pick, or the cookie's server could not be used: send the client to this one.
     const bool secure =
         sticky.secure == StickyCookieConfig::Secure::kAlways ||
-        (sticky.secure == StickyCookieConfig::Secure::kAuto && vip_.terminatesTls());
+        (sticky.secure == StickyCookieConfig::Secure::kAuto && vip_->terminatesTls());
     StickyCookie::appendSetCookie(sticky, serverIndex_, secure, stickyLine_);
     context.extraLines = stickyLine_;
   }
@@ -739,7 +739,7 @@ void HttpProxySession::onResponseComplete() {
   } else {
     releaseUpstream(reusable);
   }
-  if (closeAfterResponse_) {
+  if (closeAfterResponse_ || vipRemoved_) {
     closeWhenFlushed_ = true;
     request_ = Request::kAnswered;
   } else {
@@ -807,7 +807,7 @@ bool HttpProxySession::retryableElsewhere() const {
   static constexpr std::string_view kIdempotent[] = {"GET",   "HEAD", "OPTIONS",
                                                      "TRACE", "PUT",  "DELETE"};
   if (responseStarted_ || requestHasBody_ || attempts_ > group_->config().retries) return false;
-  if (worker_.loop().now() - requestStart_ >= vip_.serverResponseTimeout) return false;
+  if (worker_.loop().now() - requestStart_ >= vip_->serverResponseTimeout) return false;
   for (std::string_view method : kIdempotent) {
     if (method_ == method) return true;
   }
@@ -920,13 +920,58 @@ void HttpProxySession::startNextRequest() {
   }
   worker_.buffers().release(std::move(up_));
   up_ = {};
+  // A reload published a newer config while this request ran: the next one is served by it.
+  if (worker_.config() != config_ && betweenRequests()) {
+    if (const VipConfig* vip = worker_.config()->successorOf(*vip_)) follow(worker_.config(), *vip);
+  }
+}
+
+// Nothing of a request has arrived or is buffered, and nothing is owed to the client.
+bool HttpProxySession::betweenRequests() const {
+  return request_ == Request::kReadingHead && inStart_ == inEnd_ && !upgraded_ &&
+         toClientSent_ == toClient_.size() && !closeWhenFlushed_;
+}
+
+bool HttpProxySession::configPublished(const std::shared_ptr<const WorkerConfig>& newest) {
+  if (closed_) return false;
+  const VipConfig* vip = newest->successorOf(*vip_);
+  if (upgraded_) {
+    // A WebSocket is a relay now: it keeps its config unless what it relays to is gone.
+    return !vip || !newest->stillHas(group_->config(), serverIndex_);
+  }
+  if (!vip) {
+    if (betweenRequests()) {
+      finish("vip_removed");  // an idle keep-alive connection: nothing to finish
+      return false;
+    }
+    vipRemoved_ = true;  // the response in flight says Connection: close, if it still can
+    return true;
+  }
+  // An idle connection moves now, so that it holds no old config; a busy one at its next
+  // request (startNextRequest()).
+  if (betweenRequests()) follow(newest, *vip);
+  return false;
+}
+
+void HttpProxySession::follow(std::shared_ptr<const WorkerConfig> newest, const VipConfig& vip) {
+  // A server connection kept for this client belongs to the old groups: it goes to the pool,
+  // which any config may draw from (it is keyed by address and TLS identity).
+  releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
+  config_ = std::move(newest);
+  vip_ = &vip;
+  defaultGroup_ = group_ = config_->groups[vip.defaultGroupIndex].get();
+  tried_ = ServerMask(static_cast<uint32_t>(group_->size()));
+  serverIndex_ = ServerGroup::kNone;
+  parser_.setPolicy(vip.request);
+  response_.setMaxFields(vip.request.maxHeaders);
+  armTimer();
 }
 
 void HttpProxySession::logRequest(int status, std::string_view end) {
   if (!worker_.accessLog().enabled()) return;
   const TimePoint now = worker_.loop().now();
   AccessLogLine& line = worker_.logLine().begin();
-  line.field("vip", vip_.name).field("service", toString(vip_.service));
+  line.field("vip", vip_->name).field("service", toString(vip_->service));
   line.field("client", peer_.toString());
   line.field("method", method_).field("host", host_).field("path", path_);
   line.field("status", static_cast<uint64_t>(status));
@@ -954,7 +999,7 @@ void HttpProxySession::logRequest(int status, std::string_view end) {
 void HttpProxySession::logHandshakeFailure(std::string_view end) {
   if (!worker_.accessLog().enabled()) return;
   AccessLogLine& line = worker_.logLine().begin();
-  line.field("vip", vip_.name).field("service", toString(vip_.service));
+  line.field("vip", vip_->name).field("service", toString(vip_->service));
   line.field("client", peer_.toString());
   line.field("duration_ms", millisBetween(acceptedAt_, worker_.loop().now()));
   const std::string_view sni = transport_->serverName();
@@ -966,15 +1011,15 @@ void HttpProxySession::logHandshakeFailure(std::string_view end) {
 
 std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadline() const {
   const bool headStarted = inEnd_ > inStart_ || requestBytes_ > 0;
-  if (!handshakeDone_) return {acceptedAt_ + vip_.clientHeaderTimeout, Deadline::kHandshake};
+  if (!handshakeDone_) return {acceptedAt_ + vip_->clientHeaderTimeout, Deadline::kHandshake};
   if (upgraded_) return {lastActivity_ + group_->config().idleTimeout, Deadline::kIdle};
   if (request_ == Request::kReadingHead) {
     // The first request's head is due client_header after accept, whether or not a byte
     // came (a connection that never speaks holds nothing for long); a later one's from its
     // first byte, and until then the connection is idle between requests.
-    if (firstRequest_) return {acceptedAt_ + vip_.clientHeaderTimeout, Deadline::kHeader};
-    return headStarted ? std::pair{requestStart_ + vip_.clientHeaderTimeout, Deadline::kHeader}
-                       : std::pair{lastActivity_ + vip_.keepAliveTimeout, Deadline::kKeepAlive};
+    if (firstRequest_) return {acceptedAt_ + vip_->clientHeaderTimeout, Deadline::kHeader};
+    return headStarted ? std::pair{requestStart_ + vip_->clientHeaderTimeout, Deadline::kHeader}
+                       : std::pair{lastActivity_ + vip_->keepAliveTimeout, Deadline::kKeepAlive};
   }
   if (upstream_ == Upstream::kConnecting || upstream_ == Upstream::kHandshaking) {
     return {requestSent_ + group_->config().connectTimeout, Deadline::kConnect};
@@ -982,10 +1027,10 @@ std::pair<TimePoint, HttpProxySession::Deadline> HttpProxySession::currentDeadli
   // A body that stops arriving, while Sluice is waiting for it (not while the server is slow
   // to take what it was sent).
   if (request_ == Request::kSendingBody && toServer_.size() - toServerSent_ < kMaxPending) {
-    return {lastClientByte_ + vip_.clientBodyTimeout, Deadline::kBody};
+    return {lastClientByte_ + vip_->clientBodyTimeout, Deadline::kBody};
   }
   if (request_ == Request::kSent && !responseHeadSeen_) {
-    return {requestSent_ + vip_.serverResponseTimeout, Deadline::kResponse};
+    return {requestSent_ + vip_->serverResponseTimeout, Deadline::kResponse};
   }
   return {lastActivity_ + group_->config().idleTimeout, Deadline::kIdle};
 }

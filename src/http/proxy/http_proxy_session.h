@@ -58,6 +58,7 @@ class HttpProxySession final : public Session {
 
   void start();
   void abort(std::string_view reason) override { finish(reason); }
+  bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
 
  private:
   struct Endpoint final : IoHandler {
@@ -107,6 +108,8 @@ class HttpProxySession final : public Session {
   void logRequest(int status, std::string_view end);
   void logHandshakeFailure(std::string_view end);
   void startNextRequest();
+  bool betweenRequests() const;
+  void follow(std::shared_ptr<const WorkerConfig> newest, const VipConfig& vip);
   // The one deadline that matters in the current phase, and what passing it means.
   enum class Deadline { kHandshake, kHeader, kKeepAlive, kConnect, kBody, kResponse, kIdle };
   std::pair<TimePoint, Deadline> currentDeadline() const;
@@ -116,8 +119,8 @@ class HttpProxySession final : public Session {
 
   Worker& worker_;
   std::shared_ptr<const WorkerConfig> config_;
-  const VipConfig& vip_;
-  ServerGroup* const defaultGroup_;
+  const VipConfig* vip_;   // of config_
+  ServerGroup* defaultGroup_;
   ServerGroup* group_;  // the current request's: the default, or a rule's route
   UniqueFd client_;
   SocketAddress peer_;
@@ -176,6 +179,7 @@ class HttpProxySession final : public Session {
   bool responseHeadSeen_ = false;   // the final (non-1xx) response head has arrived
   bool responseStarted_ = false;    // some of the response reached the client
   bool closeAfterResponse_ = false;
+  bool vipRemoved_ = false;  // a reload removed the VIP: close after the current response
   bool upgraded_ = false;  // 101: a byte relay from now on
 
   // Sluice → client.

@@ -25,7 +25,7 @@ ServerGroupConfig groupOf(std::initializer_list<bool> backups,
 
 TEST(ServerGroup, BackupsServeOnlyWhenNoPrimaryIsLeft) {
   const ServerGroupConfig config = groupOf({false, true, false});
-  ServerGroup group(config, 1);
+  ServerGroup group(config, {}, 1);
   ServerMask excluded(3);
   for (int i = 0; i < 10; ++i)
     EXPECT_NE(group.pick(excluded, ""), 1u);
@@ -39,7 +39,7 @@ TEST(ServerGroup, BackupsServeOnlyWhenNoPrimaryIsLeft) {
 
 TEST(ServerGroup, CountsOpenConnectionsForLeastConn) {
   const ServerGroupConfig config = groupOf({false, false}, BalanceAlgorithm::kLeastConn);
-  ServerGroup group(config, 1);
+  ServerGroup group(config, {}, 1);
   const ServerMask none(2);
   group.connectionOpened(0);
   group.connectionOpened(0);
@@ -50,22 +50,26 @@ TEST(ServerGroup, CountsOpenConnectionsForLeastConn) {
   EXPECT_EQ(group.activeConnections(0), 0u);
 }
 
-// A group whose servers have shared health, as the config loader gives them.
-ServerGroupConfig healthyGroupOf(std::initializer_list<bool> backups) {
-  ServerGroupConfig config = groupOf(backups);
-  for (ServerConfig& server : config.servers)
-    server.health = std::make_shared<ServerHealth>();
-  return config;
+// A group and its servers' shared health, as the health registry hands them to a snapshot.
+struct HealthyGroup {
+  ServerGroupConfig config;
+  ServerStates::Group health;
+};
+HealthyGroup healthyGroupOf(std::initializer_list<bool> backups) {
+  HealthyGroup group{groupOf(backups), {}};
+  for (size_t i = 0; i < group.config.servers.size(); ++i)
+    group.health.push_back(std::make_shared<ServerHealth>());
+  return group;
 }
 
 TEST(ServerGroup, OnlyServersThatCanTakeAConnectionArePicked) {
-  ServerGroupConfig config = healthyGroupOf({false, false, false});
+  auto [config, health] = healthyGroupOf({false, false, false});
   config.maxConnections = 2;
-  ServerGroup group(config, 1);
+  ServerGroup group(config, health, 1);
   const TimePoint now = Clock::now();
   const ServerMask none(3);
-  config.servers[0].health->setState(ServerHealth::State::kDown);
-  config.servers[1].health->setState(ServerHealth::State::kDraining);
+  health[0]->setState(ServerHealth::State::kDown);
+  health[1]->setState(ServerHealth::State::kDraining);
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(group.pick(none, "", now), 2u);
   group.connectionOpened(2);
@@ -73,16 +77,16 @@ TEST(ServerGroup, OnlyServersThatCanTakeAConnectionArePicked) {
   EXPECT_FALSE(group.available(2, now)) << "at max_connections";
   EXPECT_EQ(group.pick(none, "", now), ServerGroup::kNone);
   EXPECT_TRUE(group.allFull(now)) << "up but full: worth queueing for";
-  config.servers[2].health->setState(ServerHealth::State::kDown);
+  health[2]->setState(ServerHealth::State::kDown);
   EXPECT_FALSE(group.allFull(now)) << "nothing up: no use waiting";
 }
 
 TEST(ServerGroup, PassiveFailuresEjectForEveryWorkerUntilTheEjectionEnds) {
-  ServerGroupConfig config = healthyGroupOf({false, false});
+  auto [config, health] = healthyGroupOf({false, false});
   config.passive.consecutiveFailures = 3;
   config.passive.ejection = Millis(30000);
-  ServerGroup worker1(config, 1);
-  ServerGroup worker2(config, 2);
+  ServerGroup worker1(config, health, 1);
+  ServerGroup worker2(config, health, 2);
   const TimePoint now = Clock::now();
   EXPECT_FALSE(worker1.noteFailure(0, now));
   EXPECT_FALSE(worker1.noteFailure(0, now));
@@ -97,11 +101,11 @@ TEST(ServerGroup, PassiveFailuresEjectForEveryWorkerUntilTheEjectionEnds) {
 }
 
 TEST(ServerGroup, SlowStartRampsARecoveredServersShareUp) {
-  ServerGroupConfig config = healthyGroupOf({false, false});
+  auto [config, health] = healthyGroupOf({false, false});
   config.slowStart = Millis(10000);
-  ServerGroup group(config, 7);
-  config.servers[1].health->setState(ServerHealth::State::kDown);
-  config.servers[1].health->setState(ServerHealth::State::kUp);  // just recovered
+  ServerGroup group(config, health, 7);
+  health[1]->setState(ServerHealth::State::kDown);
+  health[1]->setState(ServerHealth::State::kUp);  // just recovered
   const TimePoint upAt = Clock::now();
   auto share = [&](Millis after) {
     const ServerMask none(2);
