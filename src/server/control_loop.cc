@@ -57,15 +57,13 @@ void reload(Runtime& runtime, const std::string& path) {
   if (!result.ok()) {
     for (const ConfigError& error : result.errors)
       logError(error.toString());
-    logError("reload rejected: " + std::to_string(result.errors.size()) +
-             " error(s) in " + path + "; revision " + std::to_string(runtime.revision()) +
-             " stays in force");
+    logError("reload rejected: " + std::to_string(result.errors.size()) + " error(s) in " + path +
+             "; revision " + std::to_string(runtime.revision()) + " stays in force");
     return;
   }
   if (std::string error; !runtime.publish(result.snapshot, error)) {
     logError(path + ": " + error);
-    logError("reload rejected; revision " + std::to_string(runtime.revision()) +
-             " stays in force");
+    logError("reload rejected; revision " + std::to_string(runtime.revision()) + " stays in force");
     return;
   }
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -13,8 +13,8 @@
 
 #include "config/config_loader.h"
 #include "core/log.h"
-#include "server/demo_origin.h"
 #include "server/control_loop.h"
+#include "server/demo_origin.h"
 #include "tls/certificate_factory.h"
 
 namespace sluice {

@@ -5,8 +5,8 @@
 
 #include "config/config_loader.h"
 #include "core/log.h"
-#include "server/demo.h"
 #include "server/control_loop.h"
+#include "server/demo.h"
 
 namespace {
 

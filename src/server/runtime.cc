@@ -52,8 +52,8 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
   revision_ = 1;
   snapshot_ = snapshot;
   for (unsigned w = 0; w < workerCount_; ++w) {
-    workers_.push_back(std::make_unique<Worker>(
-        w, workerConfig(snapshot, states, revision_, w), listenersOf(*snapshot, w), accessLog_));
+    workers_.push_back(std::make_unique<Worker>(w, workerConfig(snapshot, states, revision_, w),
+                                                listenersOf(*snapshot, w), accessLog_));
   }
   for (auto& worker : workers_) {
     threads_.emplace_back([worker = worker.get()] {

@@ -109,7 +109,8 @@ class Worker {
   class Listener;
   void onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& peer);
   void track(Session* session);
-  void adopt(std::shared_ptr<const WorkerConfig> config, const std::vector<ListenSocket>& listeners);
+  void adopt(std::shared_ptr<const WorkerConfig> config,
+             const std::vector<ListenSocket>& listeners);
   void startDrain();
   void abortAll(std::string_view reason);
   void maybeStop();

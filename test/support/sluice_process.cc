@@ -92,6 +92,27 @@ void SluiceProcess::signal(int signal) {
   ::kill(pid_, signal);
 }
 
+bool SluiceProcess::reload(const std::string& yaml, std::chrono::milliseconds timeout) {
+  auto count = [this](std::string_view what) {
+    const std::string text = stderrText();
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+      ++n;
+    return n;
+  };
+  const size_t live = count("reloaded: revision"), rejected = count("reload rejected");
+  { std::ofstream(configPath_ + ".new") << yaml; }
+  std::filesystem::rename(configPath_ + ".new", configPath_);
+  ::kill(pid_, SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (count("reloaded: revision") > live) return true;
+    if (count("reload rejected") > rejected) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 int SluiceProcess::waitExit(std::chrono::milliseconds timeout) {
   if (exitCode_ >= 0) return exitCode_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -24,6 +24,11 @@ class SluiceProcess {
   bool waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Sends `signal`.
   void signal(int signal);
+  // Replaces the config file with `yaml` (atomically, as an editor or a deploy tool does), sends
+  // SIGHUP and waits for the outcome: true when the reload went live, false when it was
+  // rejected (or nothing was logged in time).
+  bool reload(const std::string& yaml,
+              std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Waits for the process to exit and returns its exit code (128+N when killed by signal N),
   // or -1 on timeout.
   int waitExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));

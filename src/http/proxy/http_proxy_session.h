@@ -119,7 +119,7 @@ class HttpProxySession final : public Session {
 
   Worker& worker_;
   std::shared_ptr<const WorkerConfig> config_;
-  const VipConfig* vip_;   // of config_
+  const VipConfig* vip_;  // of config_
   ServerGroup* defaultGroup_;
   ServerGroup* group_;  // the current request's: the default, or a rule's route
   UniqueFd client_;
@@ -180,7 +180,7 @@ class HttpProxySession final : public Session {
   bool responseStarted_ = false;    // some of the response reached the client
   bool closeAfterResponse_ = false;
   bool vipRemoved_ = false;  // a reload removed the VIP: close after the current response
-  bool upgraded_ = false;  // 101: a byte relay from now on
+  bool upgraded_ = false;    // 101: a byte relay from now on
 
   // Sluice → client.
   std::string toClient_;
