@@ -1,13 +1,24 @@
 # The two commands: `make run` starts the demo, `make test` runs every test suite.
-.PHONY: deps build run test test-release test-asan test-fuzz fuzz bench format clean
+.PHONY: deps-run deps-test deps-bench build build-all run test test-release test-asan test-fuzz \
+	fuzz bench format clean
 
 JOBS ?= 2
 
-deps:
-	@scripts/install-deps
+# Each command installs only what it needs (scripts/install-deps: run, test or bench).
+deps-run:
+	@scripts/install-deps run
+deps-test:
+	@scripts/install-deps test
+deps-bench:
+	@scripts/install-deps bench
 
-build: deps
-	cmake --preset release
+# The binary alone (what `make run` needs), then everything with the tests and benchmarks.
+build: deps-run
+	cmake --preset release -DSLUICE_TESTS=OFF
+	cmake --build --preset release -j$(JOBS) --target sluice
+
+build-all: deps-test
+	cmake --preset release -DSLUICE_TESTS=ON
 	cmake --build --preset release -j$(JOBS)
 
 run: build
@@ -15,29 +26,29 @@ run: build
 
 test: test-release test-asan test-fuzz
 
-test-release: build
+test-release: build-all
 	ctest --preset release
 
-test-asan: deps
+test-asan: deps-test
 	cmake --preset asan
 	cmake --build --preset asan -j$(JOBS)
 	ctest --preset asan
 
 # The libFuzzer targets (clang, ASan + UBSan), each run briefly over its corpus.
-test-fuzz: deps
+test-fuzz: deps-test
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j$(JOBS)
 	ctest --preset fuzz
 
 # The same targets for longer: `make fuzz FUZZ_SECONDS=600` (two at a time, one per core).
 FUZZ_SECONDS ?= 600
-fuzz: deps
+fuzz: deps-test
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j$(JOBS)
 	SLUICE_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset fuzz
 
 # Side-by-side measurements (see bench/README.md); results land in bench/results/.
-bench: build
+bench: deps-bench build-all
 	bench/floors.sh 3
 	build/bench/tcp_throughput 1 3
 	bench/passthrough.sh 5 3

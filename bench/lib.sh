@@ -100,7 +100,7 @@ pid_list() {
 
 require_tools() {
   for tool in "$@"; do
-    command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps bench" >&2; exit 1; }
   done
 }
 

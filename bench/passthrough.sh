@@ -19,7 +19,7 @@ sluice=${SLUICE:-build/sluice}  # SLUICE=path: another build, for a before/after
 [ -x "$sluice" ] || { echo "build first: make build" >&2; exit 1; }
 require_tools haproxy nginx wrk taskset openssl
 stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
-[ -f "$stream_module" ] || { echo "missing NGINX's stream module: run scripts/install-deps" >&2; exit 1; }
+[ -f "$stream_module" ] || { echo "missing NGINX's stream module: run scripts/install-deps bench" >&2; exit 1; }
 
 start_workdir
 

@@ -5,8 +5,9 @@
 namespace sluice {
 
 ServerGroup::ServerGroup(const ServerGroupConfig& config, const ServerStates::Group& health,
-                         uint64_t seed, unsigned workers)
+                         uint64_t seed, unsigned workers, Counters counters)
     : config_(config),
+      counters_(std::move(counters)),
       local_(config.servers.size()),
       failures_(config.servers.size(), 0),
       maxPerWorker_(config.maxConnections == 0
@@ -15,6 +16,14 @@ ServerGroup::ServerGroup(const ServerGroupConfig& config, const ServerStates::Gr
       random_(seed * 0x9e3779b97f4a7c15ULL + 1) {
   for (const auto& state : health)
     health_.push_back(state.get());
+  if (!counters_.group) {
+    ownGroupCounters_ = std::make_unique<GroupCounters>();
+    ownServerCounters_.reset(new ServerCounters[config.servers.size()]);
+    counters_.group = ownGroupCounters_.get();
+    counters_.servers.clear();
+    for (size_t i = 0; i < config.servers.size(); ++i)
+      counters_.servers.push_back(&ownServerCounters_[i]);
+  }
   std::vector<BalancerServer> primaries, backups;
   for (uint32_t i = 0; i < config.servers.size(); ++i) {
     const ServerConfig& server = config.servers[i];
@@ -92,6 +101,7 @@ bool ServerGroup::noteFailure(uint32_t server, TimePoint now) {
   if (++failures_[server] < passive.consecutiveFailures) return false;
   failures_[server] = 0;
   health_[server]->ejectUntil(now + passive.ejection);
+  counters(server).ejections.add();
   return true;
 }
 

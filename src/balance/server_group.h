@@ -9,6 +9,7 @@
 #include "balance/server_mask.h"
 #include "config/config.h"
 #include "health/server_states.h"
+#include "metrics/component_counters.h"
 
 namespace sluice {
 
@@ -28,14 +29,22 @@ namespace sluice {
 // group's `consecutive_failures` it ejects the server for every worker (ServerHealth).
 //
 // Owned by one worker (inside its WorkerConfig) and used only on that worker's thread.
+// One worker's counters of a group and of each of its servers.
+struct ServerGroupCounters {
+  GroupCounters* group = nullptr;
+  std::vector<ServerCounters*> servers;  // parallel to the servers
+};
+
 class ServerGroup {
  public:
+  using Counters = ServerGroupCounters;
   static constexpr uint32_t kNone = Balancer::kNone;
 
   // `health`: the group's servers' shared states (empty: every server is always up).
+  // `counters`: where this worker counts (empty: counters of the group's own, for tests).
   // `workers`: how many workers share the group's per-server `max_connections`.
   ServerGroup(const ServerGroupConfig& config, const ServerStates::Group& health, uint64_t seed,
-              unsigned workers = 1);
+              unsigned workers = 1, Counters counters = {});
 
   const ServerGroupConfig& config() const { return config_; }
   size_t size() const { return config_.servers.size(); }
@@ -61,6 +70,9 @@ class ServerGroup {
     return tierOf(server).active[local_[server]];
   }
 
+  GroupCounters& counters() { return *counters_.group; }
+  ServerCounters& counters(uint32_t server) { return *counters_.servers[server]; }
+
  private:
   struct Tier {
     std::vector<uint32_t> members;  // group-wide server indices
@@ -78,6 +90,9 @@ class ServerGroup {
 
   const ServerGroupConfig& config_;
   std::vector<ServerHealth*> health_;  // parallel to servers, or empty
+  Counters counters_;
+  std::unique_ptr<GroupCounters> ownGroupCounters_;  // when none were given
+  std::unique_ptr<ServerCounters[]> ownServerCounters_;
   Tier primary_;
   Tier backup_;
   std::vector<uint32_t> local_;     // server index → index within its tier

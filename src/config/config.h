@@ -217,9 +217,16 @@ struct GlobalConfig {
   std::string stickySecret;
 };
 
+// `admin:`: the admin listener (metrics, health and readiness; the API later). Absent: off.
+struct AdminConfig {
+  bool enabled = false;
+  SocketAddress listen = *SocketAddress::parse("127.0.0.1:9900");
+};
+
 struct ConfigSnapshot {
   std::string sourcePath;
   GlobalConfig global;
+  AdminConfig admin;
   std::vector<CertificateConfig> certificates;
   std::vector<ServerGroupConfig> serverGroups;
   std::vector<VipConfig> vips;

@@ -87,8 +87,8 @@ void readName(Reader& r, const YAML::Node& node, const std::string& field, std::
 void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   const std::string field = "global";
   if (!r.expectMap(node, field,
-                   {"workers", "drain_timeout", "drain_spread", "access_log", "max_connections", "listen_backlog",
-                    "pipe_size", "sticky_secret"})) {
+                   {"workers", "drain_timeout", "drain_spread", "access_log", "max_connections",
+                    "listen_backlog", "pipe_size", "sticky_secret"})) {
     return;
   }
   if (auto workers = r.readString(node, field, "workers", false); workers && *workers != "auto") {
@@ -120,6 +120,19 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
     } else {
       global.pipeSize = *size;
     }
+  }
+}
+
+void readAdmin(Reader& r, const YAML::Node& node, AdminConfig& admin) {
+  admin.enabled = true;
+  if (node.IsNull()) return;  // `admin:` alone: on, on the default address
+  if (!r.expectMap(node, "admin", {"listen"})) return;
+  if (node["listen"].IsDefined()) r.readAddress(node, "admin", "listen", admin.listen);
+  const std::string ip = admin.listen.ipString();
+  if (ip.rfind("127.", 0) != 0 && ip != "::1") {
+    r.warnings().push_back("admin.listen: " + admin.listen.toString() +
+                           " is reachable from other hosts, and the admin listener has no "
+                           "authentication yet: keep it on loopback or behind a firewall");
   }
 }
 
@@ -792,6 +805,10 @@ void crossCheck(Reader& r, const YAML::Node& root, ConfigSnapshot& config) {
                 vip.listen.toString() + " is already the address of active vips[" +
                     std::to_string(it->second) + "]");
       }
+      if (config.admin.enabled && vip.listen == config.admin.listen) {
+        r.error(node["listen"], field + ".listen",
+                vip.listen.toString() + " is the admin listener's address (admin.listen)");
+      }
     }
     checkVipService(r, node, field, vip);
     // Each kind of traffic needs groups of the matching protocol.
@@ -886,9 +903,12 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
   config->sourcePath = name;
   if (!root.IsDefined() || root.IsNull()) {
     r.error(root, "", "the config is empty");
-  } else if (r.expectMap(root, "", {"global", "certificates", "server_groups", "vips"})) {
+  } else if (r.expectMap(root, "", {"global", "admin", "certificates", "server_groups", "vips"})) {
     if (const YAML::Node global = root["global"]; global.IsDefined()) {
       readGlobal(r, global, config->global);
+    }
+    if (const YAML::Node admin = root["admin"]; admin.IsDefined()) {
+      readAdmin(r, admin, config->admin);
     }
     const size_t slash = name.rfind('/');
     const std::string directory = slash == std::string::npos ? "" : name.substr(0, slash);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace sluice {
 
@@ -9,5 +10,12 @@ namespace sluice {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using Millis = std::chrono::milliseconds;
+
+// Microseconds from `from` to `to`, 0 if `to` is earlier: what the duration histograms take.
+inline uint64_t microsBetween(TimePoint from, TimePoint to) {
+  return to > from ? static_cast<uint64_t>(
+                         std::chrono::duration_cast<std::chrono::microseconds>(to - from).count())
+                   : 0;
+}
 
 }  // namespace sluice

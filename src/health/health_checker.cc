@@ -12,7 +12,6 @@
 
 #include "core/log.h"
 #include "core/units.h"
-#include "health/health_counters.h"
 #include "net/socket.h"
 #include "tls/tls_client_context.h"
 #include "tls/transport.h"
@@ -39,11 +38,12 @@ std::shared_ptr<const TlsClientContext> livenessTls() {
 class HealthChecker::Probe final : public IoHandler {
  public:
   Probe(EventLoop& loop, const ServerGroupConfig& group, const ServerConfig& server,
-        ServerHealth& health, uint64_t seed)
+        ServerHealth& health, ServerCounters& counters, uint64_t seed)
       : loop_(loop),
         group_(group),
         server_(server),
         health_(health),
+        counters_(counters),
         check_(group.health),
         random_(seed),
         next_(loop.timers(), [this] { run(); }),
@@ -209,10 +209,11 @@ class HealthChecker::Probe final : public IoHandler {
     close();
     failures_ = 0;
     ++successes_;
+    counters_.checked(true);
     ServerHealth& health = health_;
     if (health.state() == ServerHealth::State::kDown && successes_ >= check_.rise) {
       health.setState(ServerHealth::State::kUp);
-      HealthCounters::process().cameUp.fetch_add(1, std::memory_order_relaxed);
+      counters_.changedState(true);
       logInfo("server " + group_.name + "/" + server_.name +
               " is up: " + std::to_string(successes_) + " check(s) passed in a row");
     }
@@ -223,10 +224,11 @@ class HealthChecker::Probe final : public IoHandler {
     close();
     successes_ = 0;
     ++failures_;
+    counters_.checked(false);
     ServerHealth& health = health_;
     if (health.state() == ServerHealth::State::kUp && failures_ >= check_.fall) {
       health.setState(ServerHealth::State::kDown);
-      HealthCounters::process().wentDown.fetch_add(1, std::memory_order_relaxed);
+      counters_.changedState(false);
       logWarn("server " + group_.name + "/" + server_.name + " is down: " + why + " (" +
               std::to_string(failures_) + " check(s) failed in a row)");
     }
@@ -248,6 +250,7 @@ class HealthChecker::Probe final : public IoHandler {
   const ServerGroupConfig& group_;
   const ServerConfig& server_;
   ServerHealth& health_;
+  ServerCounters& counters_;
   const HealthCheckConfig& check_;
   std::shared_ptr<const TlsClientContext> tls_;
   std::mt19937_64 random_;
@@ -264,15 +267,16 @@ class HealthChecker::Probe final : public IoHandler {
 };
 
 HealthChecker::HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot,
-                             std::shared_ptr<const ServerStates> states)
-    : snapshot_(std::move(snapshot)), states_(std::move(states)) {
+                             std::shared_ptr<const ServerStates> states,
+                             std::shared_ptr<const SnapshotMetrics> metrics, unsigned writer)
+    : snapshot_(std::move(snapshot)), states_(std::move(states)), metrics_(std::move(metrics)) {
   uint64_t seed = 0x5eed;
   for (size_t g = 0; g < snapshot_->serverGroups.size(); ++g) {
     const ServerGroupConfig& group = snapshot_->serverGroups[g];
     if (group.health.type == HealthCheckConfig::Type::kNone) continue;
     for (size_t s = 0; s < group.servers.size(); ++s) {
-      probes_.push_back(
-          std::make_unique<Probe>(loop_, group, group.servers[s], states_->of(g, s), ++seed));
+      probes_.push_back(std::make_unique<Probe>(loop_, group, group.servers[s], states_->of(g, s),
+                                                metrics_->servers[g][s]->of(writer), ++seed));
     }
   }
 }

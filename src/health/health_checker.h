@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "health/server_states.h"
+#include "metrics/metrics_registry.h"
 
 namespace sluice {
 
@@ -24,8 +25,10 @@ class HealthChecker {
  public:
   // Probes the servers of `snapshot`, writing their `states`. A reload replaces the checker
   // with one for the new snapshot; the states, handed on by the HealthRegistry, carry over.
+  // It counts checks and state changes in its own copy (`writer`) of the servers' counters.
   HealthChecker(std::shared_ptr<const ConfigSnapshot> snapshot,
-                std::shared_ptr<const ServerStates> states);
+                std::shared_ptr<const ServerStates> states,
+                std::shared_ptr<const SnapshotMetrics> metrics, unsigned writer);
   ~HealthChecker();  // stops the thread
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -38,6 +41,7 @@ class HealthChecker {
 
   std::shared_ptr<const ConfigSnapshot> snapshot_;
   std::shared_ptr<const ServerStates> states_;
+  std::shared_ptr<const SnapshotMetrics> metrics_;
   EventLoop loop_;
   std::vector<std::unique_ptr<Probe>> probes_;
   std::thread thread_;

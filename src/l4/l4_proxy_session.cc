@@ -25,6 +25,7 @@ L4ProxySession::L4ProxySession(Worker& worker, std::shared_ptr<const WorkerConfi
     : worker_(worker),
       config_(std::move(config)),
       vip_(vip),
+      counters_(config_->vipCounters(vip)),
       client_(std::move(client)),
       peer_(peer),
       timer_(worker.loop().timers(), [this] { onTimer(); }),
@@ -75,13 +76,13 @@ void L4ProxySession::peek() {
         if (route()) beginConnecting();
         return;
       case ClientHelloPeek::Status::kNotTls:
-        worker_.counters().notTls.fetch_add(1, std::memory_order_relaxed);
+        counters_.peek(PeekResult::kNotTls);
         break;
       case ClientHelloPeek::Status::kMalformed:
-        worker_.counters().malformedClientHello.fetch_add(1, std::memory_order_relaxed);
+        counters_.peek(PeekResult::kMalformed);
         break;
       case ClientHelloPeek::Status::kTooLarge:
-        worker_.counters().clientHelloTooLarge.fetch_add(1, std::memory_order_relaxed);
+        counters_.peek(PeekResult::kTooLarge);
         break;
     }
     finish(ClientHelloPeek::toString(status));
@@ -96,16 +97,18 @@ bool L4ProxySession::route() {
   if (vip_.mixesModes()) {
     const size_t routed = info.sni.empty() ? SniRouter::kNoRoute : vip_.sniRouter->route(info.sni);
     if (routed == SniRouter::kNoRoute) {
+      counters_.peek(PeekResult::kTerminated);
       handOffToTermination();
       return false;
     }
+    counters_.peek(PeekResult::kRouted);
     group_ = config_->groups[routed].get();
     return true;
   }
   size_t group = vip_.defaultGroupIndex;
   if (info.sni.empty()) {
     if (vip_.noSni == NoSniPolicy::kReject) {
-      worker_.counters().noSni.fetch_add(1, std::memory_order_relaxed);
+      counters_.peek(PeekResult::kNoSni);
       finish("no_sni");
       return false;
     }
@@ -113,10 +116,11 @@ bool L4ProxySession::route() {
     group = routed;
   }
   if (group == kNoGroup) {
-    worker_.counters().noRoute.fetch_add(1, std::memory_order_relaxed);
+    counters_.peek(PeekResult::kNoRoute);
     finish("no_route");
     return false;
   }
+  counters_.peek(PeekResult::kRouted);
   group_ = config_->groups[group].get();
   return true;
 }
@@ -155,6 +159,8 @@ void L4ProxySession::connectNext() {
     tried_.insert(serverIndex_);
     ++attempts_;
     group_->connectionOpened(serverIndex_);
+    group_->counters(serverIndex_).connections.add();
+    connectStarted_ = worker_.loop().now();
     server_ = connectTcp(group.servers[serverIndex_].address);
     if (!server_.valid() || !worker_.loop().add(server_.get(), kRelayEvents, &serverEndpoint_)) {
       onConnectFailed(errno);  // refused at once (e.g. out of ports): try the next server
@@ -166,7 +172,7 @@ void L4ProxySession::connectNext() {
 }
 
 void L4ProxySession::onConnectFailed(int error) {
-  worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+  group_->counters(serverIndex_).connectFailures.add();
   lastConnectError_ = error;
   if (group_->noteFailure(serverIndex_, worker_.loop().now())) {
     worker_.reportEjection(group_->config(), serverIndex_, std::strerror(error));
@@ -185,6 +191,8 @@ void L4ProxySession::closeServer() {
 void L4ProxySession::onConnected() {
   const ServerGroupConfig& group = group_->config();
   group_->noteSuccess(serverIndex_);
+  group_->counters().connectDuration.observeMicros(
+      microsBetween(connectStarted_, worker_.loop().now()));
   if (group.proxyProtocol != ProxyProtocol::kOff) {
     const SocketAddress vipAddress = localAddress(client_.get());
     if (group.proxyProtocol == ProxyProtocol::kV1) {
@@ -279,7 +287,10 @@ void L4ProxySession::pump(bool fromClient, uint32_t events) {
           ? relay_->pump()
           : relay_->onEvent(fromClient ? SpliceRelay::Side::kClient : SpliceRelay::Side::kServer,
                             events);
-  if (relay_->takeActivity()) lastActivity_ = worker_.loop().now();
+  if (relay_->takeActivity()) {
+    lastActivity_ = worker_.loop().now();
+    countRelayedBytes();
+  }
   switch (state) {
     case SpliceRelay::State::kActive:
       return;
@@ -303,7 +314,7 @@ void L4ProxySession::onTimer() {
     case Phase::kClosed:
       return;
     case Phase::kPeeking:
-      worker_.counters().peekTimeouts.fetch_add(1, std::memory_order_relaxed);
+      counters_.peek(PeekResult::kTimeout);
       finish("peek_timeout");
       return;
     case Phase::kConnecting:
@@ -361,9 +372,21 @@ bool L4ProxySession::configPublished(const std::shared_ptr<const WorkerConfig>& 
   return serverIndex_ != ServerGroup::kNone && !newest->stillHas(group_->config(), serverIndex_);
 }
 
+// Counted as they move, not at the close: a long download shows in the metrics while it runs.
+void L4ProxySession::countRelayedBytes() {
+  const uint64_t in = peeked_ + relay_->bytesFromClient();
+  const uint64_t out = relay_->bytesFromServer();
+  counters_.bytesIn.add(in - countedIn_);
+  counters_.bytesOut.add(out - countedOut_);
+  countedIn_ = in;
+  countedOut_ = out;
+}
+
 void L4ProxySession::finish(std::string_view end, int error) {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  if (relay_) countRelayedBytes();
+  counters_.closedAs(end);
   timer_.cancel();
   if (worker_.accessLog().enabled()) writeAccessLog(end, error);
   relay_.reset();

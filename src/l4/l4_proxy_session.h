@@ -9,6 +9,7 @@
 #include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
+#include "metrics/component_counters.h"
 #include "net/address.h"
 #include "net/socket.h"
 #include "net/splice_relay.h"
@@ -57,6 +58,7 @@ class L4ProxySession final : public Session {
   enum class Phase { kPeeking, kConnecting, kSendingPrefix, kRelaying, kClosed };
 
   void onIo(bool fromClient, uint32_t events);
+  void countRelayedBytes();
   void peek();
   bool route();
   void handOffToTermination();
@@ -77,6 +79,10 @@ class L4ProxySession final : public Session {
   std::shared_ptr<const WorkerConfig> config_;
   const VipConfig& vip_;
   ServerGroup* group_ = nullptr;
+  VipCounters& counters_;   // this worker's, of the VIP
+  uint64_t countedIn_ = 0;  // relayed bytes already added to the counters
+  uint64_t countedOut_ = 0;
+  TimePoint connectStarted_;
   UniqueFd client_;
   UniqueFd server_;
   SocketAddress peer_;

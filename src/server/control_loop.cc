@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstring>
@@ -9,52 +11,52 @@
 #include "config/config_loader.h"
 #include "core/log.h"
 #include "core/units.h"
-#include "health/health_counters.h"
+#include "server/admin_server.h"
 #include "server/runtime.h"
 #include "tls/session_ticket_keys.h"
 
 namespace sluice {
 namespace {
 
-// One line of every worker's counters added up, for the log at exit.
-std::string summariseCounters(const std::vector<std::unique_ptr<Worker>>& workers) {
-  struct Total {
-    const char* name;
-    std::atomic<uint64_t> WorkerCounters::*counter;
-  };
-  static constexpr Total kTotals[] = {
-      {"accepted", &WorkerCounters::accepted},
-      {"rejected_over_limit", &WorkerCounters::rejectedOverLimit},
-      {"connect_failures", &WorkerCounters::connectFailures},
-      {"server_tls_failures", &WorkerCounters::serverTlsFailures},
-      {"tls_handshake_failures", &WorkerCounters::tlsHandshakeFailures},
-      {"tls_handshake_timeouts", &WorkerCounters::tlsHandshakeTimeouts},
-      {"not_tls", &WorkerCounters::notTls},
-      {"malformed_client_hello", &WorkerCounters::malformedClientHello},
-      {"client_hello_too_large", &WorkerCounters::clientHelloTooLarge},
-      {"peek_timeouts", &WorkerCounters::peekTimeouts},
-      {"no_sni", &WorkerCounters::noSni},
-      {"no_route", &WorkerCounters::noRoute},
-  };
-  std::string line;
-  for (const Total& total : kTotals) {
-    uint64_t sum = 0;
-    for (const auto& worker : workers) {
-      sum += (worker->counters().*total.counter).load(std::memory_order_relaxed);
-    }
-    line.append(line.empty() ? "" : " ").append(total.name).append("=").append(std::to_string(sum));
+// The totals at exit, from the same counters /metrics shows.
+std::string summariseCounters(const MetricsRegistry& metrics) {
+  const MetricsRegistry::Totals totals = metrics.totals();
+  std::string line = "accepted=" + std::to_string(totals.accepted) +
+                     " requests=" + std::to_string(totals.requests) + " closed:";
+  for (unsigned r = 0; r < kCloseResults; ++r) {
+    if (totals.closed[r] == 0) continue;
+    line.append(" ").append(toString(static_cast<CloseResult>(r))).append("=");
+    line.append(std::to_string(totals.closed[r]));
   }
+  line.append(" servers_down=").append(std::to_string(totals.serversDown));
+  line.append(" servers_up=").append(std::to_string(totals.serversUp));
+  line.append(" ejections=").append(std::to_string(totals.ejections));
   return line;
+}
+
+// Tells systemd (Type=notify) that a reload started; READY=1 follows when it is over, whatever
+// its outcome. A no-op when not run by systemd.
+void notifyReloading() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t micros =
+      static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+  sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(micros)).c_str());
 }
 
 // SIGHUP: the file again, validated whole; published only when every check passes.
 void reload(Runtime& runtime, const std::string& path) {
   const auto started = std::chrono::steady_clock::now();
   logInfo("SIGHUP: reloading " + path);
+  notifyReloading();
+  struct Ready {
+    ~Ready() { sd_notify(0, "READY=1"); }
+  } ready;
   ConfigLoadResult result = loadConfigFile(path);
   for (const std::string& warning : result.warnings)
     logWarn(path + ": " + warning);
   if (!result.ok()) {
+    runtime.countInvalidReload();
     for (const ConfigError& error : result.errors)
       logError(error.toString());
     logError("reload rejected: " + std::to_string(result.errors.size()) + " error(s) in " + path +
@@ -105,8 +107,20 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
     logInfo("vip " + vip.name + " (" + toString(vip.service) + ") listening on " +
             vip.listen.toString() + " -> group " + vip.defaultGroup);
   }
+  AdminServer admin(runtime);
+  if (snapshot->admin.enabled) {
+    if (!admin.start(snapshot->admin.listen, error)) {
+      logError(error);
+      runtime.drain();
+      runtime.closeNow();
+      return 1;
+    }
+    logInfo("admin listening on " + snapshot->admin.listen.toString() +
+            " (/metrics, /healthz, /readyz)");
+  }
   logInfo("ready: " + std::to_string(runtime.workers().size()) + " worker(s), config " +
           snapshot->sourcePath);
+  sd_notify(0, "READY=1");
 
   // Session-ticket keys rotate twice a day; a ticket stays valid across one rotation.
   constexpr auto kTicketKeyRotation = std::chrono::hours(12);
@@ -141,6 +155,7 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
       draining = true;
       logInfo(std::string(strsignal(sig)) + ": draining, open connections have up to " +
               formatDuration(runtime.snapshot()->global.drainTimeout) + " to finish");
+      sd_notify(0, "STOPPING=1");
       runtime.drain();
     } else {
       logInfo(std::string(strsignal(sig)) + " again: closing open connections now");
@@ -148,11 +163,7 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
     }
   }
   runtime.join();
-  const HealthCounters& health = HealthCounters::process();
-  logInfo("stopped; totals: " + summariseCounters(runtime.workers()) +
-          " servers_down=" + std::to_string(health.wentDown.load()) +
-          " servers_up=" + std::to_string(health.cameUp.load()) +
-          " ejections=" + std::to_string(health.ejections.load()));
+  logInfo("stopped; totals: " + summariseCounters(runtime.metrics()));
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <chrono>
 #include <condition_variable>
 
 #include "core/log.h"
@@ -12,8 +13,9 @@ namespace {
 
 // Settings read once at start: a reload that changes one is refused with this reason, rather
 // than half applied.
-std::string restartOnlyChange(const GlobalConfig& running, unsigned runningWorkers,
+std::string restartOnlyChange(const ConfigSnapshot& runningConfig, unsigned runningWorkers,
                               const ConfigSnapshot& next) {
+  const GlobalConfig& running = runningConfig.global;
   auto refuse = [](const std::string& key, const std::string& was, const std::string& is) {
     return "global." + key + " changes only at a restart (running: " + was + ", file: " + is + ")";
   };
@@ -26,6 +28,12 @@ std::string restartOnlyChange(const GlobalConfig& running, unsigned runningWorke
   if (next.global.pipeSize != running.pipeSize) {
     return refuse("pipe_size", std::to_string(running.pipeSize),
                   std::to_string(next.global.pipeSize));
+  }
+  const AdminConfig& admin = runningConfig.admin;
+  if (next.admin.enabled != admin.enabled || !(next.admin.listen == admin.listen)) {
+    auto where = [](const AdminConfig& a) { return a.enabled ? a.listen.toString() : "off"; };
+    return "admin.listen changes only at a restart (running: " + where(admin) +
+           ", file: " + where(next.admin) + ")";
   }
   return "";
 }
@@ -48,11 +56,17 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
     return false;
   }
   listening_ = std::move(added);
+  metrics_ = std::make_unique<MetricsRegistry>(workerCount_);
   const auto states = health_.statesFor(*snapshot);
-  revision_ = 1;
-  snapshot_ = snapshot;
+  const auto metrics = metrics_->metricsFor(*snapshot);
+  {
+    std::lock_guard lock(mutex_);
+    revision_ = 1;
+    snapshot_ = snapshot;
+    states_ = states;
+  }
   for (unsigned w = 0; w < workerCount_; ++w) {
-    workers_.push_back(std::make_unique<Worker>(w, workerConfig(snapshot, states, revision_, w),
+    workers_.push_back(std::make_unique<Worker>(w, workerConfig(snapshot, states, metrics, 1, w),
                                                 listenersOf(*snapshot, w), accessLog_));
   }
   for (auto& worker : workers_) {
@@ -61,31 +75,36 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
       worker->run();
     });
   }
-  checker_ = std::make_unique<HealthChecker>(snapshot, states);
+  checker_ = std::make_unique<HealthChecker>(snapshot, states, metrics, metrics_->healthWriter());
   checker_->start();
   return true;
 }
 
 bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::string& error) {
-  if (std::string why = restartOnlyChange(snapshot_->global, workerCount_, *snapshot);
-      !why.empty()) {
+  if (std::string why = restartOnlyChange(*snapshot_, workerCount_, *snapshot); !why.empty()) {
     error = why;
+    reloads_[kRefused].add();
     return false;
   }
   std::map<std::string, Sockets> added;
-  if (!bindNewAddresses(*snapshot, added, error)) return false;  // `added` closes them
+  if (!bindNewAddresses(*snapshot, added, error)) {
+    reloads_[kRefused].add();
+    return false;  // `added` closes them
+  }
   // From here nothing can fail.
   for (auto& [address, sockets] : added)
     listening_.emplace(address, std::move(sockets));
   const auto states = health_.statesFor(*snapshot);
+  const auto metrics = metrics_->metricsFor(*snapshot);
   uint64_t revision;
   {
     std::lock_guard lock(mutex_);
     revision = ++revision_;
     snapshot_ = snapshot;
+    states_ = states;
   }
   onEveryWorker([&](Worker& worker, std::function<void()> done) {
-    worker.publish(workerConfig(snapshot, states, revision, worker.id()),
+    worker.publish(workerConfig(snapshot, states, metrics, revision, worker.id()),
                    listenersOf(*snapshot, worker.id()), std::move(done));
   });
   // No worker watches the sockets of addresses that went away any more: close them.
@@ -100,8 +119,13 @@ bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::strin
       it = listening_.erase(it);
     }
   }
-  checker_ = std::make_unique<HealthChecker>(snapshot, states);
+  checker_ = std::make_unique<HealthChecker>(snapshot, states, metrics, metrics_->healthWriter());
   checker_->start();
+  reloads_[kOk].add();
+  lastReloadMillis_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count(),
+                          std::memory_order_relaxed);
   return true;
 }
 
@@ -144,8 +168,10 @@ std::vector<ListenSocket> Runtime::listenersOf(const ConfigSnapshot& snapshot,
 
 std::shared_ptr<const WorkerConfig> Runtime::workerConfig(
     const std::shared_ptr<const ConfigSnapshot>& snapshot,
-    const std::shared_ptr<const ServerStates>& states, uint64_t revision, unsigned worker) const {
-  return std::make_shared<WorkerConfig>(snapshot, states, revision, worker);
+    const std::shared_ptr<const ServerStates>& states,
+    const std::shared_ptr<const SnapshotMetrics>& metrics, uint64_t revision,
+    unsigned worker) const {
+  return std::make_shared<WorkerConfig>(snapshot, states, metrics, revision, worker);
 }
 
 void Runtime::onEveryWorker(const std::function<void(Worker&, std::function<void()>)>& step) {
@@ -163,6 +189,7 @@ void Runtime::onEveryWorker(const std::function<void(Worker&, std::function<void
 }
 
 void Runtime::drain() {
+  draining_.store(true, std::memory_order_relaxed);
   onEveryWorker([](Worker& worker, std::function<void()> done) { worker.drain(std::move(done)); });
   listening_.clear();  // no worker watches them now: new connections are refused
   checker_.reset();
@@ -194,6 +221,22 @@ uint64_t Runtime::revision() const {
 std::shared_ptr<const ConfigSnapshot> Runtime::snapshot() const {
   std::lock_guard lock(mutex_);
   return snapshot_;
+}
+
+std::shared_ptr<const ServerStates> Runtime::serverStates() const {
+  std::lock_guard lock(mutex_);
+  return states_;
+}
+
+double Runtime::lastReloadSeconds() const {
+  return static_cast<double>(lastReloadMillis_.load(std::memory_order_relaxed)) / 1000.0;
+}
+
+uint64_t Runtime::drainingConnections() const {
+  uint64_t total = 0;
+  for (const auto& worker : workers_)
+    total += worker->drainingSessions();
+  return total;
 }
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "config/config.h"
 #include "health/health_checker.h"
 #include "health/health_registry.h"
+#include "metrics/metrics_registry.h"
 #include "net/socket.h"
 #include "server/access_log.h"
 #include "server/worker.h"
@@ -53,9 +55,22 @@ class Runtime {
   bool finished() const;
   void join();  // waits for every worker thread to end
 
+  // A reload that did not get as far as publish(): the file was invalid.
+  void countInvalidReload() { reloads_[kInvalid].add(); }
+
   // Thread-safe.
   uint64_t revision() const;
   std::shared_ptr<const ConfigSnapshot> snapshot() const;
+  std::shared_ptr<const ServerStates> serverStates() const;
+  const MetricsRegistry& metrics() const { return *metrics_; }
+  // Reloads by outcome (kReloadResults), and when the last one went live (0: none yet).
+  enum ReloadResult { kOk, kInvalid, kRefused };
+  static constexpr const char* kReloadResults[] = {"ok", "invalid", "refused"};
+  uint64_t reloads(ReloadResult result) const { return reloads_[result].read(); }
+  double lastReloadSeconds() const;  // Unix time
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // Connections a reload left draining, over every worker.
+  uint64_t drainingConnections() const;
 
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
 
@@ -68,7 +83,9 @@ class Runtime {
   std::vector<ListenSocket> listenersOf(const ConfigSnapshot& snapshot, unsigned worker) const;
   std::shared_ptr<const WorkerConfig> workerConfig(
       const std::shared_ptr<const ConfigSnapshot>& snapshot,
-      const std::shared_ptr<const ServerStates>& states, uint64_t revision, unsigned worker) const;
+      const std::shared_ptr<const ServerStates>& states,
+      const std::shared_ptr<const SnapshotMetrics>& metrics, uint64_t revision,
+      unsigned worker) const;
   // Runs `step` for every worker and waits until each has called the completion it is given.
   void onEveryWorker(const std::function<void(Worker&, std::function<void()>)>& step);
 
@@ -76,7 +93,12 @@ class Runtime {
   unsigned workerCount_ = 0;
   mutable std::mutex mutex_;  // guards snapshot_ and revision_ for readers on other threads
   std::shared_ptr<const ConfigSnapshot> snapshot_;
+  std::shared_ptr<const ServerStates> states_;
   uint64_t revision_ = 0;
+  std::unique_ptr<MetricsRegistry> metrics_;
+  Counter reloads_[3];
+  std::atomic<int64_t> lastReloadMillis_{0};
+  std::atomic<bool> draining_{false};
   std::map<std::string, Sockets> listening_;  // by address
   HealthRegistry health_;
   std::unique_ptr<HealthChecker> checker_;

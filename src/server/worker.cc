@@ -10,7 +10,6 @@
 
 #include "core/log.h"
 #include "core/units.h"
-#include "health/health_counters.h"
 #include "http/proxy/http_proxy_session.h"
 #include "l4/l4_proxy_session.h"
 
@@ -181,10 +180,11 @@ void Worker::maybeStop() {
 }
 
 void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& peer) {
-  counters_.accepted.fetch_add(1, std::memory_order_relaxed);
   const VipConfig& vip = config_->snapshot->vips[vipIndex];
+  VipCounters& counters = config_->vipCounters(vipIndex);
+  counters.accepted.add();
   if (sessions_.size() >= maxSessions_) {
-    counters_.rejectedOverLimit.fetch_add(1, std::memory_order_relaxed);
+    counters.closedAs("max_connections");
     accessLog_.write(logLine_.begin()
                          .field("vip", vip.name)
                          .field("client", peer.toString())
@@ -215,7 +215,6 @@ void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const 
 }
 
 void Worker::reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why) {
-  HealthCounters::process().ejections.fetch_add(1, std::memory_order_relaxed);
   logWarn("server " + group.name + "/" + group.servers[server].name + " ejected for " +
           formatDuration(group.passive.ejection) + ": " +
           std::to_string(group.passive.consecutiveFailures) +

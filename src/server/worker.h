@@ -26,26 +26,6 @@ struct ListenSocket {
   int fd = -1;
 };
 
-// Counters of one worker, written only by it and read by the control thread (relaxed atomics:
-// an approximate snapshot is all a metrics reader needs, and no data-path lock is taken).
-struct WorkerCounters {
-  std::atomic<uint64_t> accepted{0};
-  std::atomic<uint64_t> rejectedOverLimit{0};
-  std::atomic<uint64_t> connectFailures{0};
-  // Server TLS handshakes that failed (certificate not verified, protocol error).
-  std::atomic<uint64_t> serverTlsFailures{0};
-  // Client TLS handshakes on terminating VIPs that failed or did not finish in time.
-  std::atomic<uint64_t> tlsHandshakeFailures{0};
-  std::atomic<uint64_t> tlsHandshakeTimeouts{0};
-  // https-passthrough peek outcomes that close the connection.
-  std::atomic<uint64_t> notTls{0};
-  std::atomic<uint64_t> malformedClientHello{0};
-  std::atomic<uint64_t> clientHelloTooLarge{0};
-  std::atomic<uint64_t> peekTimeouts{0};
-  std::atomic<uint64_t> noSni{0};
-  std::atomic<uint64_t> noRoute{0};
-};
-
 // One data-plane thread: its own event loop, its own SO_REUSEPORT listening sockets, sessions,
 // pipes and balancing state. Nothing on it is shared with another worker.
 //
@@ -87,7 +67,6 @@ class Worker {
   BackendSessionCache& backendSessions() { return backendSessions_; }
   const AccessLog& accessLog() const { return accessLog_; }
   AccessLogLine& logLine() { return logLine_; }
-  WorkerCounters& counters() { return counters_; }
   // The config new connections and requests get (the newest published).
   const std::shared_ptr<const WorkerConfig>& config() const { return config_; }
   // Connections draining because a reload removed what they serve.
@@ -99,7 +78,7 @@ class Worker {
                         UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked = {},
                         size_t length = 0);
 
-  // Logs and counts that real traffic just ejected `server` (passive health).
+  // Logs that real traffic just ejected `server` (passive health; the group counted it).
   void reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why);
 
   // Called by a session when it ends; the session is destroyed after the current batch.
@@ -125,7 +104,6 @@ class Worker {
   BackendSessionCache backendSessions_;
   const AccessLog& accessLog_;
   AccessLogLine logLine_;
-  WorkerCounters counters_;
   std::shared_ptr<const WorkerConfig> config_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<Session*> sessions_;

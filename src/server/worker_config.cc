@@ -3,13 +3,22 @@
 namespace sluice {
 
 WorkerConfig::WorkerConfig(std::shared_ptr<const ConfigSnapshot> snap,
-                           std::shared_ptr<const ServerStates> serverStates, uint64_t rev,
+                           std::shared_ptr<const ServerStates> serverStates,
+                           std::shared_ptr<const SnapshotMetrics> counters, uint64_t rev,
                            unsigned workerId)
-    : snapshot(std::move(snap)), states(std::move(serverStates)), revision(rev) {
+    : snapshot(std::move(snap)),
+      states(std::move(serverStates)),
+      metrics(std::move(counters)),
+      revision(rev),
+      worker(workerId) {
   groups.reserve(snapshot->serverGroups.size());
   for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
+    ServerGroup::Counters counters{&groupCounters(g), {}};
+    for (size_t s = 0; s < snapshot->serverGroups[g].servers.size(); ++s)
+      counters.servers.push_back(&serverCounters(g, s));
     groups.push_back(std::make_unique<ServerGroup>(snapshot->serverGroups[g], states->groups[g],
-                                                   workerId, snapshot->workerCount()));
+                                                   workerId, snapshot->workerCount(),
+                                                   std::move(counters)));
     groupsByName_.emplace(snapshot->serverGroups[g].name, g);
   }
   for (size_t v = 0; v < snapshot->vips.size(); ++v)

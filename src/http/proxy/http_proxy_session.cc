@@ -43,6 +43,7 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
     : worker_(worker),
       config_(std::move(config)),
       vip_(&vip),
+      counters_(&config_->vipCounters(vip)),
       defaultGroup_(config_->groups[vip.defaultGroupIndex].get()),
       group_(defaultGroup_),
       client_(std::move(client)),
@@ -143,7 +144,7 @@ void HttpProxySession::progress() {
     handshakeDone_ = transport_->handshake();
     if (!handshakeDone_) {
       if (transport_->failed()) {
-        worker_.counters().tlsHandshakeFailures.fetch_add(1, std::memory_order_relaxed);
+        counters_->tls(TlsOutcome::kFailed);
         logHandshakeFailure("tls_handshake_failed");
         finish("tls_handshake_failed");
       } else {
@@ -152,6 +153,7 @@ void HttpProxySession::progress() {
       }
       return;
     }
+    if (transport_->tls()) countHandshake();
     if (peeked_.data && transport_->peekedBytesConsumed()) {
       worker_.buffers().release(std::move(peeked_));
       peeked_ = {};
@@ -218,6 +220,7 @@ bool HttpProxySession::readClient() {
     return true;
   }
   lastClientByte_ = lastActivity_;
+  counters_->bytesIn.add(static_cast<uint64_t>(n));
   if (request_ == Request::kReadingHead && inStart_ == inEnd_ && inStart_ == 0) {
     requestStart_ = lastActivity_;  // the first byte of a new request
   }
@@ -471,6 +474,8 @@ void HttpProxySession::connectNext(uint32_t chosen) {
 // A new TCP connection to the chosen server, registered with the loop (the connect completes
 // later: checkConnected()).
 bool HttpProxySession::openConnection() {
+  group_->counters(serverIndex_).connections.add();
+  connectStarted_ = worker_.loop().now();
   server_.fd = connectTcp(group_->config().servers[serverIndex_].address);
   serverWatchesWritable_ = true;
   return server_.fd.valid() && worker_.loop().add(server_.fd.get(), kAllEvents, &serverEndpoint_);
@@ -478,7 +483,7 @@ bool HttpProxySession::openConnection() {
 
 void HttpProxySession::noteConnectFailure(std::string_view why) {
   lastConnectError_.assign(why);
-  worker_.counters().connectFailures.fetch_add(1, std::memory_order_relaxed);
+  group_->counters(serverIndex_).connectFailures.add();
   noteServerFailure(why);
 }
 
@@ -529,6 +534,8 @@ bool HttpProxySession::checkConnected() {
     connectNext();
     return true;
   }
+  group_->counters().connectDuration.observeMicros(
+      microsBetween(connectStarted_, worker_.loop().now()));
   const ServerGroupConfig& group = group_->config();
   if (!group.tlsContext) {
     server_.transport = Transport(server_.fd.get());
@@ -560,7 +567,7 @@ bool HttpProxySession::handshakeUpstream() {
     return true;
   }
   if (!server_.transport.failed()) return false;
-  worker_.counters().serverTlsFailures.fetch_add(1, std::memory_order_relaxed);
+  group_->counters(serverIndex_).tlsFailures.add();
   noteConnectFailure(server_.transport.error());
   releaseUpstream(false);
   connectNext();
@@ -851,6 +858,7 @@ bool HttpProxySession::writeClient() {
     return false;
   }
   toClientSent_ += static_cast<size_t>(n);
+  counters_->bytesOut.add(static_cast<uint64_t>(n));
   lastActivity_ = worker_.loop().now();
   if (toClientSent_ == toClient_.size()) {
     toClient_.clear();
@@ -926,6 +934,16 @@ void HttpProxySession::startNextRequest() {
   }
 }
 
+void HttpProxySession::countHandshake() {
+  const std::string_view version = transport_->tlsVersion();
+  const bool resumed = transport_->resumed();
+  if (version == "TLSv1.3") {
+    counters_->tls(resumed ? TlsOutcome::kTls13Resumed : TlsOutcome::kTls13);
+  } else {
+    counters_->tls(resumed ? TlsOutcome::kTls12Resumed : TlsOutcome::kTls12);
+  }
+}
+
 // Nothing of a request has arrived or is buffered, and nothing is owed to the client.
 bool HttpProxySession::betweenRequests() const {
   return request_ == Request::kReadingHead && inStart_ == inEnd_ && !upgraded_ &&
@@ -959,6 +977,7 @@ void HttpProxySession::follow(std::shared_ptr<const WorkerConfig> newest, const 
   releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
   config_ = std::move(newest);
   vip_ = &vip;
+  counters_ = &config_->vipCounters(vip);
   defaultGroup_ = group_ = config_->groups[vip.defaultGroupIndex].get();
   tried_ = ServerMask(static_cast<uint32_t>(group_->size()));
   serverIndex_ = ServerGroup::kNone;
@@ -968,8 +987,9 @@ void HttpProxySession::follow(std::shared_ptr<const WorkerConfig> newest, const 
 }
 
 void HttpProxySession::logRequest(int status, std::string_view end) {
-  if (!worker_.accessLog().enabled()) return;
   const TimePoint now = worker_.loop().now();
+  if (status != 0) counters_->answered(status, microsBetween(requestStart_, now));
+  if (!worker_.accessLog().enabled()) return;
   AccessLogLine& line = worker_.logLine().begin();
   line.field("vip", vip_->name).field("service", toString(vip_->service));
   line.field("client", peer_.toString());
@@ -1055,7 +1075,7 @@ void HttpProxySession::onTimer() {
   }
   switch (what) {
     case Deadline::kHandshake:
-      worker_.counters().tlsHandshakeTimeouts.fetch_add(1, std::memory_order_relaxed);
+      counters_->tls(TlsOutcome::kTimedOut);
       logHandshakeFailure("tls_handshake_timeout");
       finish("tls_handshake_timeout");
       return;
@@ -1094,6 +1114,7 @@ void HttpProxySession::finish(std::string_view end) {
   const bool requestInFlight = request_ == Request::kSendingBody || request_ == Request::kSent;
   if (requestInFlight && !upgraded_) logRequest(status_, end);
   closed_ = true;
+  counters_->closedAs(end);
   timer_.cancel();
   resume_.cancel();
   queued_.cancel();

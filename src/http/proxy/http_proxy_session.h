@@ -12,6 +12,7 @@
 #include "http/http1/response_parser.h"
 #include "http/proxy/client_response.h"
 #include "http/proxy/upstream_pool.h"
+#include "metrics/component_counters.h"
 #include "net/address.h"
 #include "net/socket.h"
 #include "rules/rule.h"
@@ -108,6 +109,7 @@ class HttpProxySession final : public Session {
   void logRequest(int status, std::string_view end);
   void logHandshakeFailure(std::string_view end);
   void startNextRequest();
+  void countHandshake();
   bool betweenRequests() const;
   void follow(std::shared_ptr<const WorkerConfig> newest, const VipConfig& vip);
   // The one deadline that matters in the current phase, and what passing it means.
@@ -119,7 +121,8 @@ class HttpProxySession final : public Session {
 
   Worker& worker_;
   std::shared_ptr<const WorkerConfig> config_;
-  const VipConfig* vip_;  // of config_
+  const VipConfig* vip_;   // of config_
+  VipCounters* counters_;  // this worker's, of the VIP
   ServerGroup* defaultGroup_;
   ServerGroup* group_;  // the current request's: the default, or a rule's route
   UniqueFd client_;
@@ -205,6 +208,7 @@ class HttpProxySession final : public Session {
   bool firstRequest_ = true;  // no request has completed on this connection yet
   TimePoint responseHeadAt_;
   TimePoint requestSent_;
+  TimePoint connectStarted_;
   TimePoint lastActivity_;
   TimePoint lastClientByte_;  // for timeouts.client_body
   TimePoint armedAt_;

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "net/address.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace sluice {
+
+class Runtime;
+
+// The admin listener (`admin: {listen: ...}`), on its own thread, off the data path: it reads
+// the Runtime and never touches a worker's memory.
+//   GET /metrics   the Prometheus text format (metrics_page.h)
+//   GET /healthz   200 while the process runs its control loop
+//   GET /readyz    200 while it serves traffic; 503 once it drains (a load balancer in front of
+//                  Sluice, or Kubernetes, stops sending new connections)
+//
+// HTTP is cpp-httplib's (Debian's libcpp-httplib-dev): a small, well-kept server whose
+// thread-per-request model suits a low-rate admin port; the data path never uses it.
+class AdminServer {
+ public:
+  explicit AdminServer(const Runtime& runtime);
+  ~AdminServer();  // stops serving and joins the thread
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // Binds `address` now (a port in use is a start-up error, `error` says so) and serves on its
+  // own thread.
+  bool start(const SocketAddress& address, std::string& error);
+
+ private:
+  const Runtime& runtime_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace sluice
