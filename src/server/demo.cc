@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -29,6 +30,7 @@ constexpr const char* kDemoConfig = R"(global:
   drain_timeout: 5s
   access_log: stdout
   sticky_secret: "demo only: set your own, the same on every node"
+admin: {listen: 127.0.0.1:19900}
 certificates:
   - {name: shop, cert: "@DIR@/shop.pem", key: "@DIR@/shop.key"}
 server_groups:
@@ -168,9 +170,15 @@ void printTryCommands(const std::string& dir, const std::string& ca) {
       "  openssl s_client -connect 127.0.0.1:18446 -servername shop.demo.test -CAfile %s "
       "</dev/null | grep -E '^subject='\n"
       "\n"
+      "  # the admin listener: Prometheus metrics, liveness and readiness\n"
+      "  curl -s http://127.0.0.1:19900/metrics | grep sluice_requests_total\n"
+      "\n"
+      "  # the config is %s/sluice.yaml: edit it, then reload without dropping a connection\n"
+      "  kill -HUP %d\n"
+      "\n"
       "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n",
       ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), dir.c_str(), dir.c_str(), ca.c_str(),
-      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str());
+      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), dir.c_str(), static_cast<int>(::getpid()));
   std::fflush(stdout);
 }
 
@@ -192,6 +200,13 @@ class DemoDirectory {
 };
 
 }  // namespace
+
+std::string demoConfig(const std::string& directory) {
+  std::string text = kDemoConfig;
+  for (size_t at; (at = text.find("@DIR@")) != std::string::npos;)
+    text.replace(at, 5, directory);
+  return text;
+}
 
 int runDemo() {
   DemoDirectory directory;
@@ -237,11 +252,10 @@ int runDemo() {
     logError(e.what());
     return 1;
   }
-  std::string text = kDemoConfig;
-  for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) {
-    text.replace(at, 5, directory.path());
-  }
-  ConfigLoadResult config = loadConfigText(text, "<demo config>");
+  // The config goes to a file, so that an operator can edit it and reload (SIGHUP).
+  const std::string path = directory.path() + "/sluice.yaml";
+  std::ofstream(path) << demoConfig(directory.path());
+  ConfigLoadResult config = loadConfigFile(path);
   if (!config.ok()) {
     for (const ConfigError& e : config.errors)
       logError(e.toString());

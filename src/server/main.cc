@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", configPath, "YAML config file")->required();
   CLI::App* demo = app.add_subcommand(
       "demo", "Start demo origins and Sluice in front of them, and print commands to try");
+  bool printConfig = false;
+  demo->add_flag("--print-config", printConfig,
+                 "Print the demo's config (YAML) and exit; its certificates are made at start");
 
   try {
     app.parse(argc, argv);
@@ -64,6 +67,13 @@ int main(int argc, char** argv) {
     if (!snapshot) return 1;
     std::printf("%s: ok (%zu VIPs, %zu server groups)\n", configPath.c_str(), snapshot->vips.size(),
                 snapshot->serverGroups.size());
+    return 0;
+  }
+  if (*demo && printConfig) {
+    std::printf(
+        "# The config `sluice demo` runs. Its certificates are made at start in a\n"
+        "# temporary directory, shown here as /tmp/sluice-demo.\n%s",
+        sluice::demoConfig("/tmp/sluice-demo").c_str());
     return 0;
   }
   if (*demo) return sluice::runDemo();

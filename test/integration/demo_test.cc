@@ -21,14 +21,14 @@ TEST(Demo, EveryPrintedCommandWorks) {
   std::vector<std::string> commands;
   std::istringstream lines(demo.stdoutText());
   for (std::string line; std::getline(lines, line);) {
-    for (const char* tool : {"  curl ", "  printf ", "  openssl "}) {
+    for (const char* tool : {"  curl ", "  printf ", "  openssl ", "  kill "}) {
       if (line.rfind(tool, 0) == 0) commands.push_back(line);
     }
   }
   ASSERT_GE(commands.size(), 5u) << demo.stdoutText();
 
   int tcp = 0, passthrough = 0, offload = 0, http = 0, bridge = 0, mixed = 0, denied = 0,
-      sticky = 0;
+      sticky = 0, metrics = 0, reload = 0;
   for (const std::string& command : commands) {
     std::string output;
     EXPECT_EQ(runCommand(command, output), 0) << command << "\n" << output;
@@ -69,6 +69,18 @@ TEST(Demo, EveryPrintedCommandWorks) {
       EXPECT_NE(output.find(subject), std::string::npos) << command << "\n" << output;
       ++mixed;
     }
+    if (command.find("19900/metrics") != std::string::npos) {
+      EXPECT_NE(output.find("sluice_requests_total{vip=\"demo-offload\",code_class=\"2xx\"}"),
+                std::string::npos)
+          << output;
+      ++metrics;
+    }
+    if (command.rfind("  kill -HUP ", 0) == 0) {
+      EXPECT_TRUE(eventually(
+          [&] { return demo.stderrText().find("reloaded: revision 2") != std::string::npos; }, 10s))
+          << demo.stderrText();
+      ++reload;
+    }
     if (command.find("18443") != std::string::npos) {
       const bool reached = output.find("HTTPS with its own certificate") != std::string::npos ||
                            output.find("issuer=CN = Sluice Demo CA") != std::string::npos;
@@ -84,8 +96,27 @@ TEST(Demo, EveryPrintedCommandWorks) {
   EXPECT_GE(passthrough, 3);
   EXPECT_GE(offload, 1);
   EXPECT_GE(http, 1);
+  EXPECT_EQ(metrics, 1);
+  EXPECT_EQ(reload, 1);
   demo.signal(SIGINT);
   EXPECT_EQ(demo.waitExit(), 0) << demo.stderrText();
+}
+
+TEST(Demo, PrintConfigShowsTheYamlItRunsAndItPassesCheck) {
+  SluiceProcess print(std::vector<std::string>{"demo", "--print-config"});
+  ASSERT_EQ(print.waitExit(), 0);
+  const std::string yaml = print.stdoutText();
+  EXPECT_NE(yaml.find("service: https-passthrough"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("admin: {listen: 127.0.0.1:19900}"), std::string::npos);
+  // Valid as it stands but for the certificates made at start: check parses it and names only
+  // those files.
+  SluiceProcess check(yaml, "check");
+  EXPECT_EQ(check.waitExit(), 1);
+  std::istringstream errors(check.stderrText());
+  for (std::string line; std::getline(errors, line);) {
+    if (line.find("error(s)") != std::string::npos) continue;
+    EXPECT_NE(line.find("/tmp/sluice-demo/"), std::string::npos) << line;
+  }
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -461,6 +463,39 @@ TEST_F(ReloadTest, TlsSessionsResumeAcrossAReloadAndARenewedCertificateIsServed)
   runCommand("echo | " + client + "2>/dev/null | openssl x509 -noout -serial", served);
   runCommand("openssl x509 -in " + renewed.cert + " -noout -serial", expected);
   EXPECT_EQ(served, expected) << "a new handshake gets the renewed certificate";
+}
+
+// systemd's Type=notify protocol (packaging/sluice.service), with the test as the service
+// manager: a datagram socket named by NOTIFY_SOCKET.
+TEST_F(ReloadTest, SystemdIsToldReadyReloadingAndStopping) {
+  const std::string path = "/tmp/sluice-notify-" + std::to_string(::getpid());
+  ::unlink(path.c_str());
+  const int socket = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(socket, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  auto next = [&] {
+    pollfd ready{socket, POLLIN, 0};
+    if (::poll(&ready, 1, 10000) != 1) return std::string("(nothing)");
+    char message[512];
+    const ssize_t n = ::recv(socket, message, sizeof message, 0);
+    return std::string(message, n > 0 ? static_cast<size_t>(n) : 0);
+  };
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  SluiceProcess sluice(config(a_, "a"));
+  ::unsetenv("NOTIFY_SOCKET");
+  EXPECT_EQ(next(), "READY=1");
+  ASSERT_TRUE(sluice.waitReady());
+  sluice.signal(SIGHUP);
+  const std::string reloading = next();
+  EXPECT_EQ(reloading.rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0u) << reloading;
+  EXPECT_EQ(next(), "READY=1") << "after the reload, whatever its outcome";
+  sluice.signal(SIGTERM);
+  EXPECT_EQ(next(), "STOPPING=1");
+  EXPECT_EQ(sluice.waitExit(), 0);
+  ::close(socket);
+  ::unlink(path.c_str());
 }
 
 }  // namespace
