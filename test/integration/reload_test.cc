@@ -246,6 +246,20 @@ TEST_F(ReloadTest, NoConnectionIsRefusedOrFailedWhileTheConfigIsReloadedTwentyTi
       }
     });
   }
+  // And one keep-alive connection that must never be told to close, nor be closed.
+  std::atomic<int> keptAlive{0}, cut{0};
+  clients.emplace_back([&] {
+    const int fd = connectLocal(web_);
+    for (int i = 0; i < 5000 && !stop.load(); ++i) {
+      const Response response = request(fd, "/echo");
+      if (response.status != 200 || response.header("Connection") == "close") {
+        cut.fetch_add(1);
+        break;
+      }
+      keptAlive.fetch_add(1);
+    }
+    ::close(fd);
+  });
   const uint16_t extra = freePort();
   for (int i = 0; i < 20; ++i) {
     // Alternate the group's server and add and remove a second VIP each time.
@@ -259,6 +273,8 @@ TEST_F(ReloadTest, NoConnectionIsRefusedOrFailedWhileTheConfigIsReloadedTwentyTi
   EXPECT_EQ(failed.load(), 0) << "of " << ok.load() + failed.load() << " requests";
   EXPECT_GT(ok.load(), 20);
   EXPECT_EQ(seen, (std::set<std::string>{"a", "b"}));
+  EXPECT_EQ(cut.load(), 0) << "after " << keptAlive.load() << " requests on one connection";
+  EXPECT_GT(keptAlive.load(), 20);
 }
 
 TEST_F(ReloadTest, RelaysKeepTheirConfigAndOnlyConnectionsOfARemovedVipDrain) {

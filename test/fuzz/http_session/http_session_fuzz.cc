@@ -25,6 +25,7 @@
 
 #include "config/config_loader.h"
 #include "health/health_registry.h"
+#include "metrics/metrics_registry.h"
 #include "http/http1/request_parser.h"
 #include "server/access_log.h"
 #include "server/worker.h"
@@ -107,7 +108,8 @@ struct Harness {
     const ConfigLoadResult loaded = loadConfigText(yaml, "fuzz.yaml");
     check(loaded.ok());
     snapshot = loaded.snapshot;
-    config = std::make_shared<WorkerConfig>(snapshot, registry.statesFor(*snapshot), 1, 0);
+    config = std::make_shared<WorkerConfig>(snapshot, registry.statesFor(*snapshot),
+                                            metrics.metricsFor(*snapshot), 1, 0);
     worker = std::make_unique<Worker>(0, config, std::vector<ListenSocket>{}, accessLog);
     reference = snapshot->vips[0].request;
     // What a server may be sent has room for the fields Sluice adds.
@@ -119,6 +121,7 @@ struct Harness {
   int origin = -1;
   AccessLog accessLog;  // off
   HealthRegistry registry;
+  MetricsRegistry metrics{1};
   std::shared_ptr<const ConfigSnapshot> snapshot;
   std::shared_ptr<const WorkerConfig> config;
   std::unique_ptr<Worker> worker;
