@@ -55,6 +55,7 @@ bench: deps-bench build-all
 	bench/proxies.sh 4 3
 	bench/rules.sh 4 3
 	bench/failover.sh 9
+	bench/reload.sh 20 10
 	bench/memory.sh 5000 3
 	bench/micro.sh 0.5
 

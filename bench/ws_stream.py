@@ -8,6 +8,7 @@ carries bytes both ways for as long as the benchmark runs, checked end to end.
                                       "survived BYTES" when every byte came back intact, or
                                       "broken after BYTES: WHY" (exit 1)
 """
+import base64
 import hashlib
 import socket
 import sys
@@ -31,8 +32,13 @@ def serve(conn):
         if not data:
             return
         head += data
+    key = b""
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"sec-websocket-key:"):
+            key = line.split(b":", 1)[1].strip()
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
     conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
-                 b"Upgrade: websocket\r\n\r\n")
+                 b"Upgrade: websocket\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
     rest = head.split(b"\r\n\r\n", 1)[1]
     if rest:
         conn.sendall(rest)
@@ -46,8 +52,10 @@ def serve(conn):
 
 def client(port, seconds):
     conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+    # A well-formed WebSocket handshake (HAProxy refuses an upgrade without the key).
     conn.sendall(b"GET /ws HTTP/1.1\r\nHost: bench.example.test\r\nConnection: Upgrade\r\n"
-                 b"Upgrade: websocket\r\n\r\n")
+                 b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
     head = b""
     while b"\r\n\r\n" not in head:
         data = conn.recv(4096)

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <set>
 
 #include "core/log.h"
 #include "server/worker_config.h"
@@ -108,11 +109,12 @@ bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::strin
                    listenersOf(*snapshot, worker.id()), std::move(done));
   });
   // No worker watches the sockets of addresses that went away any more: close them.
+  std::set<std::string> served;
+  for (const VipConfig& vip : snapshot->vips) {
+    if (vip.active) served.insert(vip.listen.toString());
+  }
   for (auto it = listening_.begin(); it != listening_.end();) {
-    bool served = false;
-    for (const VipConfig& vip : snapshot->vips)
-      served |= vip.active && vip.listen.toString() == it->first;
-    if (served) {
+    if (served.count(it->first)) {
       ++it;
     } else {
       logInfo("stopped listening on " + it->first);
