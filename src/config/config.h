@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -217,10 +218,24 @@ struct GlobalConfig {
   std::string stickySecret;
 };
 
-// `admin:`: the admin listener (metrics, health and readiness; the API later). Absent: off.
+// One `admin.tokens` entry: who may use the admin API, and for what. Only the token's SHA-256
+// is in the config (`sluice token` makes a token and its line).
+struct AdminToken {
+  std::string name;  // in the audit log
+  enum class Role { kRead, kAdmin } role = Role::kRead;
+  std::array<unsigned char, 32> sha256{};
+};
+
+// `admin:`: the admin listener (metrics, health and readiness, the API). Absent: off.
 struct AdminConfig {
   bool enabled = false;
   SocketAddress listen = *SocketAddress::parse("127.0.0.1:9900");
+  std::vector<AdminToken> tokens;
+  // Host header values the listener answers besides its own address and localhost (against DNS
+  // rebinding: a page elsewhere cannot make a browser talk to it under another name).
+  std::vector<std::string> allowedHosts;
+  std::string auditLog;   // JSON lines, one per write; resolved against the config's directory
+  std::string stateFile;  // live operations (drained, disabled servers), kept across restarts
 };
 
 struct ConfigSnapshot {

@@ -123,16 +123,86 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   }
 }
 
-void readAdmin(Reader& r, const YAML::Node& node, AdminConfig& admin) {
+bool parseSha256Hex(const std::string& text, std::array<unsigned char, 32>& out) {
+  if (text.size() != 64) return false;
+  for (size_t i = 0; i < 32; ++i) {
+    unsigned value = 0;
+    for (size_t j = 0; j < 2; ++j) {
+      const char c = text[i * 2 + j];
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+      if (digit < 0) return false;
+      value = value * 16 + static_cast<unsigned>(digit);
+    }
+    out[i] = static_cast<unsigned char>(value);
+  }
+  return true;
+}
+
+constexpr Names<AdminToken::Role> kRoles = {{"read", AdminToken::Role::kRead},
+                                            {"admin", AdminToken::Role::kAdmin}};
+
+void readAdmin(Reader& r, const YAML::Node& node, const std::string& directory,
+               AdminConfig& admin) {
   admin.enabled = true;
   if (node.IsNull()) return;  // `admin:` alone: on, on the default address
-  if (!r.expectMap(node, "admin", {"listen"})) return;
+  if (!r.expectMap(node, "admin",
+                   {"listen", "tokens", "allowed_hosts", "audit_log", "state_file"})) {
+    return;
+  }
   if (node["listen"].IsDefined()) r.readAddress(node, "admin", "listen", admin.listen);
   const std::string ip = admin.listen.ipString();
-  if (ip.rfind("127.", 0) != 0 && ip != "::1") {
-    r.warnings().push_back("admin.listen: " + admin.listen.toString() +
-                           " is reachable from other hosts, and the admin listener has no "
-                           "authentication yet: keep it on loopback or behind a firewall");
+  const bool loopback = ip.rfind("127.", 0) == 0 || ip == "::1";
+  if (const YAML::Node tokens = node["tokens"]; tokens.IsDefined()) {
+    if (!tokens.IsSequence()) {
+      r.error(tokens, "admin.tokens", "expected a list of {name, role, sha256}");
+    } else {
+      std::set<std::string> names;
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        const std::string field = Reader::index("admin.tokens", i);
+        if (!r.expectMap(tokens[i], field, {"name", "role", "sha256"})) continue;
+        AdminToken token;
+        readName(r, tokens[i], field, token.name);
+        if (!names.insert(token.name).second) {
+          r.error(tokens[i]["name"], field + ".name",
+                  "'" + token.name + "' is already a token's name");
+        }
+        r.readEnum(tokens[i], field, "role", kRoles, token.role);
+        if (auto hash = r.readString(tokens[i], field, "sha256", true);
+            hash && !parseSha256Hex(*hash, token.sha256)) {
+          r.error(tokens[i]["sha256"], field + ".sha256",
+                  "must be the token's SHA-256 as 64 hex digits (`sluice token` prints it)");
+        }
+        admin.tokens.push_back(token);
+      }
+    }
+  }
+  if (const YAML::Node hosts = node["allowed_hosts"]; hosts.IsDefined()) {
+    if (!hosts.IsSequence()) {
+      r.error(hosts, "admin.allowed_hosts", "expected a list of host names");
+    } else {
+      for (const auto& host : hosts) {
+        std::string name = host.Scalar();
+        for (char& c : name)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        admin.allowedHosts.push_back(name);
+      }
+    }
+  }
+  auto resolve = [&](const std::string& path) {
+    return path.empty() || path.front() == '/' || directory.empty() ? path : directory + "/" + path;
+  };
+  if (auto audit = r.readString(node, "admin", "audit_log", false))
+    admin.auditLog = resolve(*audit);
+  if (auto state = r.readString(node, "admin", "state_file", false))
+    admin.stateFile = resolve(*state);
+  if (!loopback && admin.tokens.empty()) {
+    r.error(node["listen"], "admin.listen",
+            admin.listen.toString() +
+                " is reachable from other hosts: the admin API needs "
+                "admin.tokens there (`sluice token` makes one)");
   }
 }
 
@@ -907,11 +977,16 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
     if (const YAML::Node global = root["global"]; global.IsDefined()) {
       readGlobal(r, global, config->global);
     }
-    if (const YAML::Node admin = root["admin"]; admin.IsDefined()) {
-      readAdmin(r, admin, config->admin);
-    }
     const size_t slash = name.rfind('/');
     const std::string directory = slash == std::string::npos ? "" : name.substr(0, slash);
+    if (const YAML::Node admin = root["admin"]; admin.IsDefined()) {
+      readAdmin(r, admin, directory, config->admin);
+    }
+    // Where the API keeps what it must not lose, by default beside the config file.
+    const std::string base =
+        name.size() > 5 && name.ends_with(".yaml") ? name.substr(0, name.size() - 5) : name;
+    if (config->admin.stateFile.empty()) config->admin.stateFile = base + ".state.json";
+    if (config->admin.auditLog.empty()) config->admin.auditLog = base + ".audit.jsonl";
     if (const YAML::Node certificates = root["certificates"]; certificates.IsDefined()) {
       readCertificates(r, certificates, directory, *config);
     }

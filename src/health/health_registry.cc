@@ -23,12 +23,48 @@ std::shared_ptr<const ServerStates> HealthRegistry::statesFor(const ConfigSnapsh
                                                                    : ServerHealth::State::kUp);
       }
       entry.drain = server.drain;
+      if (auto op = operations_.find(group.name + "/" + server.name); op != operations_.end()) {
+        entry.health->setState(op->second == Operation::kDrain ? ServerHealth::State::kDraining
+                                                               : ServerHealth::State::kDisabled);
+      }
       out.push_back(entry.health);
       kept.emplace(std::move(key), std::move(entry));
     }
   }
   entries_ = std::move(kept);
   return states;
+}
+
+void HealthRegistry::setOperation(const std::string& group, const std::string& server,
+                                  Operation operation, ServerHealth& health, bool configDrain) {
+  const std::string key = group + "/" + server;
+  switch (operation) {
+    case Operation::kEnable:
+      operations_.erase(key);
+      // Back to what the config says; health checks take it down again if it is not well.
+      health.setState(configDrain ? ServerHealth::State::kDraining : ServerHealth::State::kUp);
+      return;
+    case Operation::kDrain:
+      operations_[key] = operation;
+      health.setState(ServerHealth::State::kDraining);
+      return;
+    case Operation::kDisable:
+      operations_[key] = operation;
+      health.setState(ServerHealth::State::kDisabled);
+      return;
+  }
+}
+
+const char* HealthRegistry::toString(Operation operation) {
+  switch (operation) {
+    case Operation::kEnable:
+      return "enable";
+    case Operation::kDrain:
+      return "drain";
+    case Operation::kDisable:
+      return "disable";
+  }
+  return "?";
 }
 
 }  // namespace sluice

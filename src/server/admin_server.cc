@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "server/admin/admin_api.h"
+#include "server/admin/problem.h"
 #include "server/metrics_page.h"
 #include "server/runtime.h"
 
@@ -13,9 +15,13 @@ namespace {
 // Requests at once: a scraper, a probe and an operator's curl are plenty.
 constexpr size_t kAdminThreads = 4;
 
+bool isWrite(const httplib::Request& request) {
+  return request.method != "GET" && request.method != "HEAD";
+}
+
 }  // namespace
 
-AdminServer::AdminServer(const Runtime& runtime)
+AdminServer::AdminServer(Runtime& runtime)
     : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
 
 AdminServer::~AdminServer() {
@@ -38,6 +44,54 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
   server.set_write_timeout(5, 0);
   server.set_keep_alive_timeout(5);
   server.set_payload_max_length(64 * 1024);
+
+  // Before any route: the Host header, then (for the API) the token and its role.
+  server.set_pre_routing_handler([this](const httplib::Request& request,
+                                        httplib::Response& response) {
+    const AdminConfig& admin = runtime_.snapshot()->admin;
+    if (!access_.hostAllowed(admin, request.get_header_value("Host"))) {
+      sendProblem(response, 403, "Host not allowed",
+                  "this listener answers to its own address, localhost and admin.allowed_hosts");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (request.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112, 6.3), as
+    // `curl -X POST URL` sends it; httplib 0.11 would wait for one until the read timeout. The
+    // body is read after this handler, so saying so here is enough (the Request is httplib's
+    // own, mutable object, handed to us as const).
+    if (!request.has_header("Content-Length") && !request.has_header("Transfer-Encoding")) {
+      const_cast<httplib::Request&>(request).set_header("Content-Length", "0");
+    }
+    const ApiAccess::Verdict verdict = access_.check(
+        admin, request.get_header_value("Authorization"), request.remote_addr, isWrite(request));
+    if (verdict.status != 200) {
+      static const std::map<int, std::string> kTitles = {
+          {401, "Unauthorized"}, {403, "Forbidden"}, {429, "Too many failed attempts"}};
+      sendProblem(response, verdict.status, kTitles.at(verdict.status), verdict.reason);
+      if (verdict.status == 401) response.set_header("WWW-Authenticate", "Bearer");
+      if (verdict.status == 429) response.set_header("Retry-After", "60");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // After every answer: each write attempt to the API goes to the audit log, allowed or not.
+  server.set_post_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        if (request.path.rfind("/api/", 0) != 0 || !isWrite(request)) return;
+        const AdminConfig& admin = runtime_.snapshot()->admin;
+        audit_.record(
+            admin.auditLog,
+            {access_.tokenName(admin, request.get_header_value("Authorization")),
+             request.remote_addr, request.method, request.path, request.body, response.status});
+      });
+  // Unknown API paths and methods answer as the API's other errors do.
+  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (request.path.rfind("/api/", 0) == 0 && response.body.empty()) {
+      sendProblem(response, response.status, response.status == 404 ? "Not found" : "Error",
+                  request.method + " " + request.path + " is not part of the API");
+    }
+  });
+  addAdminApi(server, runtime_);
 
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(renderMetrics(runtime_), "text/plain; version=0.0.4; charset=utf-8");

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "net/address.h"
+#include "server/admin/api_access.h"
+#include "server/admin/audit_log.h"
 
 namespace httplib {
 class Server;
@@ -20,12 +22,15 @@ class Runtime;
 //   GET /healthz   200 while the process runs its control loop
 //   GET /readyz    200 while it serves traffic; 503 once it drains (a load balancer in front of
 //                  Sluice, or Kubernetes, stops sending new connections)
+//   /api/v1/...    the admin API (admin/admin_api.h), behind tokens and roles (ApiAccess);
+//                  every write attempt is audited (AuditLog)
+// Every request's Host header must name the listener (ApiAccess::hostAllowed()).
 //
 // HTTP is cpp-httplib's (Debian's libcpp-httplib-dev): a small, well-kept server whose
 // thread-per-request model suits a low-rate admin port; the data path never uses it.
 class AdminServer {
  public:
-  explicit AdminServer(const Runtime& runtime);
+  explicit AdminServer(Runtime& runtime);
   ~AdminServer();  // stops serving and joins the thread
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -35,7 +40,9 @@ class AdminServer {
   bool start(const SocketAddress& address, std::string& error);
 
  private:
-  const Runtime& runtime_;
+  Runtime& runtime_;
+  ApiAccess access_;
+  AuditLog audit_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -1,9 +1,13 @@
 // The sluice command: run, check, demo.
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "config/config_loader.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "server/control_loop.h"
 #include "server/demo.h"
@@ -44,6 +48,13 @@ int main(int argc, char** argv) {
   demo->add_flag("--print-config", printConfig,
                  "Print the demo's config (YAML) and exit; its certificates are made at start");
 
+  CLI::App* token = app.add_subcommand(
+      "token", "Make an admin API token: print it once, and the admin.tokens line to add");
+  std::string tokenName = "ops", tokenRole = "admin";
+  token->add_option("--name", tokenName, "The token's name, in the audit log");
+  token->add_option("--role", tokenRole, "admin (read and write) or read")
+      ->check(CLI::IsMember({"admin", "read"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -67,6 +78,33 @@ int main(int argc, char** argv) {
     if (!snapshot) return 1;
     std::printf("%s: ok (%zu VIPs, %zu server groups)\n", configPath.c_str(), snapshot->vips.size(),
                 snapshot->serverGroups.size());
+    return 0;
+  }
+  if (*token) {
+    // 32 random bytes, base64url: what a client sends; only its SHA-256 goes in the config.
+    unsigned char random[32];
+    if (RAND_bytes(random, sizeof random) != 1) {
+      std::fprintf(stderr, "sluice: no random bytes for a token\n");
+      return 1;
+    }
+    static const char* kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string text;
+    for (size_t i = 0; i < sizeof random; i += 3) {
+      const unsigned v = (random[i] << 16) | ((i + 1 < sizeof random ? random[i + 1] : 0) << 8) |
+                         (i + 2 < sizeof random ? random[i + 2] : 0);
+      const size_t chars = i + 2 < sizeof random ? 4 : i + 1 < sizeof random ? 3 : 2;
+      for (size_t c = 0; c < chars; ++c)
+        text.push_back(kAlphabet[(v >> (18 - 6 * c)) & 63]);
+    }
+    unsigned char digest[32];
+    unsigned length = 0;
+    EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+    const std::string hex = sluice::hexOf(digest, sizeof digest);
+    std::printf(
+        "token (shown once; send it as Authorization: Bearer TOKEN):\n  %s\n\n"
+        "add under admin.tokens:\n  - {name: %s, role: %s, sha256: %s}\n",
+        text.c_str(), tokenName.c_str(), tokenRole.c_str(), hex.c_str());
     return 0;
   }
   if (*demo && printConfig) {

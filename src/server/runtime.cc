@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "server/admin/state_file.h"
 #include "server/worker_config.h"
 
 namespace sluice {
@@ -51,6 +52,16 @@ Runtime::~Runtime() {
 bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
   workerCount_ = snapshot->workerCount();
   std::string error;
+  LiveOperations operations;
+  if (!loadLiveOperations(snapshot->admin.stateFile, operations, error)) {
+    logError("admin.state_file: " + error);
+    return false;
+  }
+  if (!operations.empty()) {
+    logInfo(std::to_string(operations.size()) + " live operation(s) restored from " +
+            snapshot->admin.stateFile);
+  }
+  health_.restoreOperations(std::move(operations));
   std::map<std::string, Sockets> added;
   if (!bindNewAddresses(*snapshot, added, error)) {
     logError(error);
@@ -82,6 +93,7 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
 }
 
 bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::string& error) {
+  std::lock_guard control(controlMutex_);
   if (std::string why = restartOnlyChange(*snapshot_, workerCount_, *snapshot); !why.empty()) {
     error = why;
     reloads_[kRefused].add();
@@ -129,6 +141,31 @@ bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::strin
                               .count(),
                           std::memory_order_relaxed);
   return true;
+}
+
+Runtime::OperationResult Runtime::operateServer(const std::string& group, const std::string& server,
+                                                HealthRegistry::Operation operation,
+                                                std::string& error) {
+  std::lock_guard control(controlMutex_);
+  const auto snapshot = this->snapshot();
+  const auto states = serverStates();
+  for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
+    const ServerGroupConfig& config = snapshot->serverGroups[g];
+    if (config.name != group) continue;
+    for (size_t s = 0; s < config.servers.size(); ++s) {
+      if (config.servers[s].name != server) continue;
+      health_.setOperation(group, server, operation, states->of(g, s), config.servers[s].drain);
+      logInfo("server " + group + "/" + server + ": " + HealthRegistry::toString(operation) +
+              " (admin API)");
+      if (!saveLiveOperations(snapshot->admin.stateFile, health_.operations(), error)) {
+        logError("admin.state_file: " + error);
+        return OperationResult::kNotSaved;
+      }
+      return OperationResult::kDone;
+    }
+  }
+  error = "no server '" + server + "' in group '" + group + "'";
+  return OperationResult::kNoSuchServer;
 }
 
 bool Runtime::bindNewAddresses(const ConfigSnapshot& snapshot,

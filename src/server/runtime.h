@@ -55,6 +55,14 @@ class Runtime {
   bool finished() const;
   void join();  // waits for every worker thread to end
 
+  // An operator's live operation on a server (admin API): effective at once on every worker,
+  // kept across reloads and, in admin.state_file, across restarts. Thread-safe. False when the
+  // current config has no such server (`error` says so; nothing changes) or the state file
+  // cannot be written (the operation is in force, `error` says it will not survive a restart).
+  enum class OperationResult { kDone, kNoSuchServer, kNotSaved };
+  OperationResult operateServer(const std::string& group, const std::string& server,
+                                HealthRegistry::Operation operation, std::string& error);
+
   // A reload that did not get as far as publish(): the file was invalid.
   void countInvalidReload() { reloads_[kInvalid].add(); }
 
@@ -91,6 +99,7 @@ class Runtime {
 
   const AccessLog& accessLog_;
   unsigned workerCount_ = 0;
+  std::mutex controlMutex_;   // one publish() or live operation at a time
   mutable std::mutex mutex_;  // guards snapshot_ and revision_ for readers on other threads
   std::shared_ptr<const ConfigSnapshot> snapshot_;
   std::shared_ptr<const ServerStates> states_;

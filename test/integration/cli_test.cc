@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/sluice_process.h"
+#include "support/tls_support.h"
 
 namespace sluice::test {
 namespace {
@@ -75,6 +76,22 @@ TEST(Cli, MissingFileIsNamed) {
   EXPECT_EQ(run.waitExit(), 1);
   EXPECT_NE(run.stderrText().find(run.configPath() + ": the config is empty"), std::string::npos)
       << run.stderrText();
+}
+
+TEST(Cli, TokenPrintsATokenOnceAndTheLineWithItsSha256) {
+  SluiceProcess token(std::vector<std::string>{"token", "--name", "grafana", "--role", "read"});
+  ASSERT_EQ(token.waitExit(), 0) << token.stderrText();
+  const std::string out = token.stdoutText();
+  const size_t at = out.find("\n  ") + 3;
+  const std::string secret = out.substr(at, out.find('\n', at) - at);
+  EXPECT_GE(secret.size(), 43u) << "32 random bytes";
+  std::string expected;
+  runCommand("printf %s '" + secret + "' | sha256sum | cut -d' ' -f1", expected);
+  expected.pop_back();
+  EXPECT_NE(out.find("- {name: grafana, role: read, sha256: " + expected + "}"), std::string::npos)
+      << out;
+  SluiceProcess bad(std::vector<std::string>{"token", "--role", "root"});
+  EXPECT_EQ(bad.waitExit(), 2);
 }
 
 }  // namespace

@@ -617,3 +617,39 @@ TEST(ConfigLoader, MissingFileIsNamed) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(ConfigLoaderAdmin, TokensRolesHostsAndFilesAreRead) {
+  const std::string hash(64, 'a');
+  const ConfigLoadResult result = loadConfigText(
+      "admin:\n  listen: 127.0.0.1:9901\n  tokens:\n    - {name: ops, role: admin, sha256: " +
+          hash + "}\n    - {name: ro, role: read, sha256: " + hash +
+          "}\n  allowed_hosts: [LB.Example.Com]\n  audit_log: audit.jsonl\n" + withLines(""),
+      "/etc/sluice/sluice.yaml");
+  ASSERT_TRUE(result.ok()) << result.errors[0].toString();
+  const AdminConfig& admin = result.snapshot->admin;
+  ASSERT_EQ(admin.tokens.size(), 2u);
+  EXPECT_EQ(admin.tokens[0].role, AdminToken::Role::kAdmin);
+  EXPECT_EQ(admin.tokens[1].role, AdminToken::Role::kRead);
+  EXPECT_EQ(admin.tokens[0].sha256[0], 0xaa);
+  EXPECT_EQ(admin.allowedHosts, std::vector<std::string>{"lb.example.com"});
+  EXPECT_EQ(admin.auditLog, "/etc/sluice/audit.jsonl") << "relative to the config file";
+  EXPECT_EQ(admin.stateFile, "/etc/sluice/sluice.state.json") << "beside the config by default";
+}
+
+TEST(ConfigLoaderAdmin, BadTokensAndAnOpenListenerWithoutTokensAreErrors) {
+  EXPECT_TRUE(hasError(
+      errorsOf("admin:\n  tokens: [{name: ops, role: root, sha256: abc}]\n" + withLines("")),
+      "admin.tokens[0].role: 'root' is not one of"));
+  EXPECT_TRUE(hasError(
+      errorsOf("admin:\n  tokens: [{name: ops, role: admin, sha256: abc}]\n" + withLines("")),
+      "admin.tokens[0].sha256: must be the token's SHA-256 as 64 hex digits"));
+  EXPECT_TRUE(hasError(errorsOf("admin: {listen: 0.0.0.0:9900}\n" + withLines("")),
+                       "admin.listen: 0.0.0.0:9900 is reachable from other hosts: the admin API "
+                       "needs admin.tokens there"));
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,137 @@
+#include "server/admin/admin_api.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/admin/api_views.h"
+#include "server/admin/problem.h"
+#include "server/runtime.h"
+
+namespace sluice {
+namespace {
+
+using json = nlohmann::json;
+
+void sendJson(const httplib::Request& request, httplib::Response& response, const json& body) {
+  const std::string etag = etagOf(body);
+  response.set_header("ETag", etag);
+  response.set_header("Cache-Control", "no-store");
+  if (request.get_header_value("If-None-Match") == etag) {
+    response.status = 304;
+    return;
+  }
+  response.set_content(body.dump(2) + "\n", "application/json");
+}
+
+}  // namespace
+
+void addAdminApi(httplib::Server& server, Runtime& runtime) {
+  server.Get("/api/v1/status",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               sendJson(request, response,
+                        {{"version", SLUICE_VERSION},
+                         {"revision", runtime.revision()},
+                         {"config", snapshot->sourcePath},
+                         {"workers", runtime.workers().size()},
+                         {"vips", snapshot->vips.size()},
+                         {"server_groups", snapshot->serverGroups.size()},
+                         {"draining", runtime.draining()},
+                         {"pending_changes", 0}});
+             });
+
+  server.Get("/api/v1/vips",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               json vips = json::array();
+               for (const VipConfig& vip : snapshot->vips)
+                 vips.push_back(vipView(*snapshot, vip));
+               sendJson(request, response, {{"vips", vips}});
+             });
+  server.Get(R"(/api/v1/vips/([^/]+))",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               for (const VipConfig& vip : snapshot->vips) {
+                 if (vip.name == request.matches[1])
+                   return sendJson(request, response, vipView(*snapshot, vip));
+               }
+               sendProblem(response, 404, "No such VIP",
+                           "no VIP is named '" + std::string(request.matches[1]) + "'");
+             });
+
+  server.Get("/api/v1/server_groups",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               const auto states = runtime.serverStates();
+               json groups = json::array();
+               for (size_t g = 0; g < snapshot->serverGroups.size(); ++g)
+                 groups.push_back(groupView(*snapshot, *states, g));
+               sendJson(request, response, {{"server_groups", groups}});
+             });
+  server.Get(R"(/api/v1/server_groups/([^/]+))",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               const auto states = runtime.serverStates();
+               for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
+                 if (snapshot->serverGroups[g].name == request.matches[1]) {
+                   return sendJson(request, response, groupView(*snapshot, *states, g));
+                 }
+               }
+               sendProblem(response, 404, "No such server group",
+                           "no server group is named '" + std::string(request.matches[1]) + "'");
+             });
+
+  server.Get("/api/v1/certificates",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               json certificates = json::array();
+               for (const CertificateConfig& cert : snapshot->certificates)
+                 certificates.push_back(certificateView(*snapshot, cert));
+               sendJson(request, response, {{"certificates", certificates}});
+             });
+  server.Get(R"(/api/v1/certificates/([^/]+))",
+             [&runtime](const httplib::Request& request, httplib::Response& response) {
+               const auto snapshot = runtime.snapshot();
+               for (const CertificateConfig& cert : snapshot->certificates) {
+                 if (cert.name == request.matches[1]) {
+                   return sendJson(request, response, certificateView(*snapshot, cert));
+                 }
+               }
+               sendProblem(response, 404, "No such certificate",
+                           "no certificate is named '" + std::string(request.matches[1]) + "'");
+             });
+
+  server.Get(
+      "/api/v1/health", [&runtime](const httplib::Request& request, httplib::Response& response) {
+        sendJson(request, response, healthView(*runtime.snapshot(), *runtime.serverStates()));
+      });
+
+  server.Post(R"(/api/v1/server_groups/([^/]+)/servers/([^/]+)/(drain|enable|disable))",
+              [&runtime](const httplib::Request& request, httplib::Response& response) {
+                const std::string group = request.matches[1], name = request.matches[2];
+                const std::string verb = request.matches[3];
+                const auto operation = verb == "drain"    ? HealthRegistry::Operation::kDrain
+                                       : verb == "enable" ? HealthRegistry::Operation::kEnable
+                                                          : HealthRegistry::Operation::kDisable;
+                std::string error;
+                switch (runtime.operateServer(group, name, operation, error)) {
+                  case Runtime::OperationResult::kNoSuchServer:
+                    return sendProblem(response, 404, "No such server", error);
+                  case Runtime::OperationResult::kNotSaved:
+                    return sendProblem(response, 500, "The operation is in force but not saved",
+                                       error + ": it will not survive a restart");
+                  case Runtime::OperationResult::kDone:
+                    break;
+                }
+                const auto snapshot = runtime.snapshot();
+                const auto states = runtime.serverStates();
+                for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
+                  if (snapshot->serverGroups[g].name == group) {
+                    return sendJson(request, response, groupView(*snapshot, *states, g));
+                  }
+                }
+              });
+}
+
+}  // namespace sluice

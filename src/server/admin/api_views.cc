@@ -1,0 +1,169 @@
+#include "server/admin/api_views.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "core/hex.h"
+
+namespace sluice {
+namespace {
+
+using json = nlohmann::json;
+
+std::string durationText(Millis value) {
+  const auto ms = value.count();
+  if (ms % 3600000 == 0 && ms > 0) return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0 && ms > 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string utc(const ASN1_TIME* time) {
+  std::tm parts{};
+  if (ASN1_TIME_to_tm(time, &parts) != 1) return "";
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+}  // namespace
+
+json vipView(const ConfigSnapshot& snapshot, const VipConfig& vip) {
+  (void)snapshot;
+  json view = {{"name", vip.name},
+               {"listen", vip.listen.toString()},
+               {"service", toString(vip.service)},
+               {"active", vip.active}};
+  if (!vip.defaultGroup.empty()) view["default_group"] = vip.defaultGroup;
+  if (!vip.certificates.empty()) view["certificates"] = vip.certificates;
+  if (!vip.sniRoutes.empty()) {
+    json routes = json::array();
+    for (const SniRoute& route : vip.sniRoutes) {
+      json entry = {{"sni", route.sni}, {"group", route.group}};
+      if (vip.terminatesTls()) entry["mode"] = "passthrough";
+      routes.push_back(entry);
+    }
+    view["sni_routes"] = routes;
+  }
+  if (vip.isHttp()) {
+    view["limits"] = {{"max_header_bytes", vip.request.maxHeaderBytes},
+                      {"max_headers", vip.request.maxHeaders},
+                      {"max_body", vip.request.maxBody}};
+    view["timeouts"] = {{"client_header", durationText(vip.clientHeaderTimeout)},
+                        {"client_body", durationText(vip.clientBodyTimeout)},
+                        {"server_response", durationText(vip.serverResponseTimeout)},
+                        {"keep_alive", durationText(vip.keepAliveTimeout)}};
+    if (vip.redirectHttps.enabled) {
+      view["redirect_https"] = {{"port", vip.redirectHttps.port},
+                                {"status", vip.redirectHttps.status}};
+    }
+    if (vip.hsts.enabled) {
+      view["hsts"] = {{"max_age", vip.hsts.maxAge},
+                      {"include_subdomains", vip.hsts.includeSubdomains}};
+    }
+    json rules = json::array();
+    if (vip.rules) {
+      for (const Rule& rule : vip.rules->rules)
+        rules.push_back({{"name", rule.name}});
+    }
+    view["rules"] = rules;
+  } else {
+    view["limits"] = {{"client_hello_max", vip.clientHelloMax}};
+    view["timeouts"] = {{"peek", durationText(vip.peekTimeout)}};
+  }
+  return view;
+}
+
+json groupView(const ConfigSnapshot& snapshot, const ServerStates& states, size_t g) {
+  const ServerGroupConfig& group = snapshot.serverGroups[g];
+  json servers = json::array();
+  const TimePoint now = Clock::now();
+  for (size_t s = 0; s < group.servers.size(); ++s) {
+    const ServerConfig& server = group.servers[s];
+    const ServerHealth& health = states.of(g, s);
+    servers.push_back({{"name", server.name},
+                       {"address", server.address.toString()},
+                       {"weight", server.weight},
+                       {"backup", server.backup},
+                       {"drain", server.drain},
+                       {"state", ServerHealth::toString(health.state())},
+                       {"ejected", health.ejected(now)}});
+  }
+  json view = {{"name", group.name},
+               {"protocol", toString(group.protocol)},
+               {"balance", toString(group.balance)},
+               {"retries", group.retries},
+               {"timeouts",
+                {{"connect", durationText(group.connectTimeout)},
+                 {"idle", durationText(group.idleTimeout)}}},
+               {"servers", servers}};
+  if (group.health.type != HealthCheckConfig::Type::kNone) {
+    static constexpr const char* kTypes[] = {"none", "tcp", "http", "https", "tls"};
+    view["health"] = {{"type", kTypes[static_cast<int>(group.health.type)]},
+                      {"interval", durationText(group.health.interval)},
+                      {"timeout", durationText(group.health.timeout)},
+                      {"rise", group.health.rise},
+                      {"fall", group.health.fall}};
+  }
+  if (group.sticky.enabled) view["sticky"] = {{"cookie", {{"name", group.sticky.name}}}};
+  return view;
+}
+
+json certificateView(const ConfigSnapshot& snapshot, const CertificateConfig& cert) {
+  json view = {{"name", cert.name}};
+  json usedBy = json::array();
+  for (const VipConfig& vip : snapshot.vips) {
+    for (const std::string& name : vip.certificates) {
+      if (name == cert.name) usedBy.push_back(vip.name);
+    }
+  }
+  view["used_by"] = usedBy;
+  if (!cert.loaded || !cert.loaded->leaf) return view;
+  X509* leaf = cert.loaded->leaf.get();
+  char subject[512];
+  X509_NAME_oneline(X509_get_subject_name(leaf), subject, sizeof subject);
+  view["subject"] = subject;
+  view["names"] = cert.loaded->dnsNames;
+  view["not_after"] = utc(X509_get0_notAfter(leaf));
+  view["key_type"] = cert.loaded->keyType == Certificate::KeyType::kEcdsa ? "ecdsa"
+                     : cert.loaded->keyType == Certificate::KeyType::kRsa ? "rsa"
+                                                                          : "other";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  X509_digest(leaf, EVP_sha256(), digest, &length);
+  view["sha256"] = hexOf(digest, length, ":");
+  return view;
+}
+
+json healthView(const ConfigSnapshot& snapshot, const ServerStates& states) {
+  json groups = json::array();
+  const TimePoint now = Clock::now();
+  for (size_t g = 0; g < snapshot.serverGroups.size(); ++g) {
+    const ServerGroupConfig& group = snapshot.serverGroups[g];
+    json servers = json::array();
+    for (size_t s = 0; s < group.servers.size(); ++s) {
+      const ServerHealth& health = states.of(g, s);
+      servers.push_back({{"name", group.servers[s].name},
+                         {"state", ServerHealth::toString(health.state())},
+                         {"routable", health.routable(now)},
+                         {"ejected", health.ejected(now)}});
+    }
+    groups.push_back({{"name", group.name},
+                      {"checked", group.health.type != HealthCheckConfig::Type::kNone},
+                      {"servers", servers}});
+  }
+  return {{"server_groups", groups}};
+}
+
+std::string etagOf(const json& representation) {
+  const std::string text = representation.dump();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  return "\"" + hexOf(digest, 12) + "\"";
+}
+
+}  // namespace sluice

@@ -1,0 +1,262 @@
+// The admin API end to end, with curl as the client: tokens and roles, the Host check, the read
+// resources, and live server operations that survive a reload and a restart, each write in the
+// audit log.
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "support/http_origin.h"
+#include "support/net_helpers.h"
+#include "support/sluice_process.h"
+#include "support/test_origin.h"
+#include "support/tls_support.h"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+const std::string kAdminToken = "admin-token-for-the-api-test-0001";
+const std::string kReadToken = "read-token-for-the-api-test-00002";
+
+std::string sha256Hex(const std::string& text) {
+  unsigned char digest[32];
+  unsigned length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  char two[3];
+  for (unsigned char byte : digest) {
+    std::snprintf(two, sizeof two, "%02x", byte);
+    hex += two;
+  }
+  return hex;
+}
+
+struct Reply {
+  int status = 0;
+  std::string headers;
+  std::string body;
+  json parsed() const { return json::parse(body, nullptr, false); }
+};
+
+class AdminApiTest : public ::testing::Test {
+ protected:
+  AdminApiTest() : a_(httpOrigin("a")), b_(httpOrigin("b")) {}
+
+  // `adminExtra`: more admin keys, e.g. state_file.
+  std::string config(bool tokens = true, const std::string& adminExtra = "") {
+    const CertFactory::Issued& cert = this->cert();
+    std::string admin = "admin:\n  listen: 127.0.0.1:" + std::to_string(admin_) + "\n" + adminExtra;
+    if (tokens) {
+      admin += "  tokens:\n    - {name: ops, role: admin, sha256: " + sha256Hex(kAdminToken) +
+               "}\n    - {name: grafana, role: read, sha256: " + sha256Hex(kReadToken) + "}\n";
+    }
+    return admin +
+           "global: {workers: 2}\n"
+           "certificates:\n  - {name: shop, cert: " +
+           cert.cert + ", key: " + cert.key +
+           "}\n"
+           "server_groups:\n"
+           "  - {name: web, protocol: http, servers: [{name: a, address: " +
+           a_.address() + "}, {name: b, address: " + b_.address() +
+           "}]}\n"
+           "vips:\n"
+           "  - {name: web, listen: 127.0.0.1:" +
+           std::to_string(web_) +
+           ", service: http, default_group: web}\n"
+           "  - {name: shop, listen: 127.0.0.1:" +
+           std::to_string(shop_) +
+           ", service: https-offload, certificates: [shop], default_group: web}\n";
+  }
+  static const CertFactory::Issued& cert() {
+    static const CertFactory::Issued issued = CertFactory::instance().issue({"shop.test"});
+    return issued;
+  }
+
+  // curl against the admin listener: METHOD PATH with `token` (none when empty) and `flags`.
+  Reply call(const std::string& method, const std::string& path, const std::string& token = "",
+             const std::string& flags = "") {
+    std::string out;
+    runCommand("curl -sS -i --max-time 5 -X " + method + " " + flags +
+                   (token.empty() ? "" : " -H 'Authorization: Bearer " + token + "'") +
+                   " http://127.0.0.1:" + std::to_string(admin_) + path,
+               out);
+    Reply reply;
+    const size_t split = out.find("\r\n\r\n");
+    reply.headers = out.substr(0, split);
+    reply.body = split == std::string::npos ? "" : out.substr(split + 4);
+    if (out.rfind("HTTP/1.1 ", 0) == 0) reply.status = std::stoi(out.substr(9, 3));
+    return reply;
+  }
+
+  // The origins that answer `n` new requests through the web VIP.
+  std::set<std::string> origins(int n) {
+    std::set<std::string> seen;
+    for (int i = 0; i < n; ++i) {
+      std::string out;
+      runCommand("curl -sS -i --max-time 5 http://127.0.0.1:" + std::to_string(web_) + "/echo",
+                 out);
+      const size_t at = out.find("X-Origin: ");
+      if (at != std::string::npos) seen.insert(out.substr(at + 10, 1));
+    }
+    return seen;
+  }
+
+  uint16_t admin_ = freePort();
+  uint16_t web_ = freePort();
+  uint16_t shop_ = freePort();
+  TestOrigin a_, b_;
+};
+
+TEST_F(AdminApiTest, ResourcesReadAsTheConfigWithLiveStateAndNeverAKey) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  Reply status = call("GET", "/api/v1/status", kReadToken);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.parsed()["revision"], 1);
+  EXPECT_EQ(status.parsed()["pending_changes"], 0);
+
+  const Reply vips = call("GET", "/api/v1/vips", kReadToken);
+  ASSERT_EQ(vips.status, 200);
+  EXPECT_EQ(vips.parsed()["vips"].size(), 2u);
+  const Reply shop = call("GET", "/api/v1/vips/shop", kReadToken);
+  EXPECT_EQ(shop.parsed()["service"], "https-offload");
+  EXPECT_EQ(shop.parsed()["certificates"], json::array({"shop"}));
+  EXPECT_EQ(shop.parsed()["listen"], "127.0.0.1:" + std::to_string(shop_));
+
+  const Reply group = call("GET", "/api/v1/server_groups/web", kReadToken);
+  ASSERT_EQ(group.status, 200);
+  EXPECT_EQ(group.parsed()["servers"][0]["state"], "up");
+
+  const Reply certificate = call("GET", "/api/v1/certificates/shop", kReadToken);
+  ASSERT_EQ(certificate.status, 200);
+  const json view = certificate.parsed();
+  EXPECT_EQ(view["names"], json::array({"shop.test"}));
+  EXPECT_EQ(view["key_type"], "ecdsa");
+  EXPECT_EQ(view["used_by"], json::array({"shop"}));
+  EXPECT_EQ(view["sha256"].get<std::string>().size(), 95u) << "32 bytes as aa:bb:...";
+  EXPECT_FALSE(view["not_after"].get<std::string>().empty());
+  EXPECT_EQ(certificate.body.find("PRIVATE"), std::string::npos);
+  EXPECT_EQ(certificate.body.find(cert().key), std::string::npos) << "not even the key's path";
+
+  // An unchanged representation is not sent again.
+  const std::string etag = [&] {
+    const size_t at = shop.headers.find("ETag: ");
+    return shop.headers.substr(at + 6, shop.headers.find("\r\n", at) - at - 6);
+  }();
+  EXPECT_EQ(call("GET", "/api/v1/vips/shop", kReadToken, "-H 'If-None-Match: " + etag + "'").status,
+            304);
+
+  const Reply missing = call("GET", "/api/v1/vips/nope", kReadToken);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.headers.find("Content-Type: application/problem+json"), std::string::npos);
+  EXPECT_EQ(missing.parsed()["detail"], "no VIP is named 'nope'");
+  EXPECT_EQ(call("GET", "/api/v1/nothing-here", kReadToken).status, 404);
+}
+
+TEST_F(AdminApiTest, TokensRolesAndTheHostHeaderDecideWhoMayDoWhat) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const Reply none = call("GET", "/api/v1/status");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.headers.find("WWW-Authenticate: Bearer"), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/status", "not-a-token").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/status", "", "-H 'Authorization: Basic b3BzOm9wcw=='").status,
+            401);
+  EXPECT_EQ(call("GET", "/api/v1/status", kAdminToken).status, 200);
+  const Reply readOnly = call("POST", "/api/v1/server_groups/web/servers/a/drain", kReadToken);
+  EXPECT_EQ(readOnly.status, 403);
+  EXPECT_EQ(readOnly.parsed()["detail"],
+            "token 'grafana' has role read: it cannot change anything");
+  // A page elsewhere that rebinds its name to 127.0.0.1 is refused, metrics included.
+  EXPECT_EQ(call("GET", "/api/v1/status", kAdminToken, "-H 'Host: evil.example'").status, 403);
+  EXPECT_EQ(call("GET", "/metrics", "", "-H 'Host: evil.example'").status, 403);
+  EXPECT_EQ(call("GET", "/metrics").status, 200) << "metrics need no token";
+  // Guessing is cut short: after 10 failures in a minute, even a good token waits.
+  for (int i = 0; i < 10; ++i)
+    call("GET", "/api/v1/status", "guess-" + std::to_string(i));
+  const Reply limited = call("GET", "/api/v1/status", kAdminToken);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_NE(limited.headers.find("Retry-After: 60"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, WithoutTokensOnLoopbackTheApiIsReadOnly) {
+  SluiceProcess sluice(config(false));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  EXPECT_EQ(call("GET", "/api/v1/status").status, 200);
+  const Reply write = call("POST", "/api/v1/server_groups/web/servers/a/drain");
+  EXPECT_EQ(write.status, 401);
+  EXPECT_EQ(write.parsed()["detail"], "no admin.tokens are configured: the API is read-only");
+}
+
+TEST_F(AdminApiTest, ADrainedServerStaysDrainedAcrossReloadAndRestartUntilEnabled) {
+  // The state and audit files outlive each process, as /var/lib and /var/log would.
+  const std::string dir = "/tmp/sluice-admin-state-" + std::to_string(admin_);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string state = dir + "/state.json", audit = dir + "/audit.jsonl";
+  const std::string yaml =
+      config(true, "  state_file: " + state + "\n  audit_log: " + audit + "\n");
+  {
+    SluiceProcess sluice(yaml);
+    ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+    EXPECT_EQ(origins(10), (std::set<std::string>{"a", "b"}));
+    const Reply drained = call("POST", "/api/v1/server_groups/web/servers/a/drain", kAdminToken);
+    ASSERT_EQ(drained.status, 200) << drained.body;
+    EXPECT_EQ(drained.parsed()["servers"][0]["state"], "draining");
+    EXPECT_EQ(origins(10), (std::set<std::string>{"b"})) << "at once, on every worker";
+    EXPECT_EQ(call("POST", "/api/v1/server_groups/web/servers/zz/drain", kAdminToken).status, 404);
+    ASSERT_TRUE(sluice.reload(yaml));
+    EXPECT_EQ(origins(10), (std::set<std::string>{"b"})) << "a reload keeps it";
+    sluice.signal(SIGTERM);
+    EXPECT_EQ(sluice.waitExit(), 0);
+  }
+  SluiceProcess restarted(yaml);
+  ASSERT_TRUE(restarted.waitReady()) << restarted.stderrText();
+  EXPECT_NE(restarted.stderrText().find("1 live operation(s) restored from " + state),
+            std::string::npos);
+  EXPECT_EQ(origins(10), (std::set<std::string>{"b"})) << "and so does a restart";
+  const Reply enabled = call("POST", "/api/v1/server_groups/web/servers/a/enable", kAdminToken);
+  EXPECT_EQ(enabled.parsed()["servers"][0]["state"], "up");
+  EXPECT_EQ(origins(10), (std::set<std::string>{"a", "b"}));
+
+  // Every write attempt was audited, across both processes.
+  std::vector<json> lines;
+  std::ifstream records(audit);
+  for (std::string line; std::getline(records, line);)
+    lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["token"], "ops");
+  EXPECT_EQ(lines[0]["method"], "POST");
+  EXPECT_EQ(lines[0]["path"], "/api/v1/server_groups/web/servers/a/drain");
+  EXPECT_EQ(lines[0]["status"], 200);
+  EXPECT_EQ(lines[1]["status"], 404);
+  EXPECT_EQ(lines[2]["path"], "/api/v1/server_groups/web/servers/a/enable");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(AdminApiTest, AWriteRefusedForItsRoleIsAuditedToo) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  EXPECT_EQ(call("POST", "/api/v1/server_groups/web/servers/a/disable", kReadToken).status, 403);
+  const std::string audit =
+      std::filesystem::path(sluice.configPath()).parent_path().string() + "/sluice.audit.jsonl";
+  std::ifstream in(audit);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line)) << "no audit record";
+  const json record = json::parse(line);
+  EXPECT_EQ(record["token"], "grafana");
+  EXPECT_EQ(record["status"], 403);
+  EXPECT_EQ(record["client"], "127.0.0.1");
+}
+
+}  // namespace
+}  // namespace sluice::test
