@@ -153,6 +153,18 @@ void MetricsRegistry::render(PrometheusText& out) const {
   }
 }
 
+uint64_t MetricsRegistry::activeConnections(const std::string& vip) const {
+  std::lock_guard lock(mutex_);
+  const auto found = vips_.find(vip);
+  if (found == vips_.end()) return 0;
+  const uint64_t accepted =
+      sum(*found->second, [](const VipCounters& c) { return c.accepted.read(); });
+  uint64_t closed = 0;
+  for (unsigned r = 0; r < kCloseResults; ++r)
+    closed += sum(*found->second, [r](const VipCounters& c) { return c.closed[r].read(); });
+  return accepted > closed ? accepted - closed : 0;
+}
+
 MetricsRegistry::Totals MetricsRegistry::totals() const {
   std::lock_guard lock(mutex_);
   Totals totals;

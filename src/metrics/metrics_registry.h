@@ -54,6 +54,9 @@ class MetricsRegistry {
   // Every VIP, group and server family, summed over writers, into `out`.
   void render(PrometheusText& out) const;
 
+  // Client connections open now on the VIP named `vip` (0 for a name it does not know).
+  uint64_t activeConnections(const std::string& vip) const;
+
   // Totals over every VIP, for the exit line: accepted connections and each close result.
   struct Totals {
     uint64_t accepted = 0;

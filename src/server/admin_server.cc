@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "server/admin/admin_api.h"
+#include "server/admin/config_api.h"
 #include "server/admin/problem.h"
 #include "server/metrics_page.h"
 #include "server/runtime.h"
@@ -91,7 +92,14 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
                   request.method + " " + request.path + " is not part of the API");
     }
   });
-  addAdminApi(server, runtime_);
+  // The staged config, kept beside the state file: NAME.draft.json.
+  const auto snapshot = runtime_.snapshot();
+  std::string base = snapshot->admin.stateFile;
+  if (base.ends_with(".json")) base.resize(base.size() - 5);
+  editor_ = std::make_unique<ConfigEditor>(
+      runtime_, std::make_unique<FileConfigStore>(snapshot->sourcePath), base + ".draft.json");
+  addAdminApi(server, runtime_, *editor_);
+  addConfigApi(server, *editor_, access_, runtime_);
 
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(renderMetrics(runtime_), "text/plain; version=0.0.4; charset=utf-8");

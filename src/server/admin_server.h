@@ -7,6 +7,7 @@
 #include "net/address.h"
 #include "server/admin/api_access.h"
 #include "server/admin/audit_log.h"
+#include "server/admin/config_editor.h"
 
 namespace httplib {
 class Server;
@@ -43,6 +44,7 @@ class AdminServer {
   Runtime& runtime_;
   ApiAccess access_;
   AuditLog audit_;
+  std::unique_ptr<ConfigEditor> editor_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "support/http_origin.h"
 #include "support/net_helpers.h"
@@ -256,6 +258,170 @@ TEST_F(AdminApiTest, AWriteRefusedForItsRoleIsAuditedToo) {
   EXPECT_EQ(record["token"], "grafana");
   EXPECT_EQ(record["status"], 403);
   EXPECT_EQ(record["client"], "127.0.0.1");
+}
+
+// The seeds' workflow through the API, under keep-alive load: an offload VIP takes a passthrough
+// VIP's address, the passthrough VIP is unticked, the banner counts 2 changes, apply, and the
+// address is offloaded.
+TEST_F(AdminApiTest, TheSeedsSwitchIsStagedReviewedAndAppliedWithoutAFailedRequest) {
+  auto stats = std::make_shared<TlsOriginStats>();
+  TestOrigin backend(
+      tlsWrapped(httpOrigin("tls-backend"), CertFactory::instance().issue({"shop.test"}), stats));
+  const uint16_t port = freePort();
+  std::string yaml = config();
+  yaml.replace(yaml.find("vips:\n"), 6,
+               "  - {name: tls, protocol: tcp, servers: [{name: t1, address: " + backend.address() +
+                   "}]}\nvips:\n  - {name: shop-pass, listen: 127.0.0.1:" + std::to_string(port) +
+                   ", service: https-passthrough, default_group: tls}\n");
+  SluiceProcess sluice(yaml);
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+
+  // A keep-alive client on the web VIP the whole time.
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::thread load([&] {
+    const int fd = connectLocal(web_);
+    for (int i = 0; i < 100000 && !stop; ++i) {
+      writeAll(fd, "GET /echo HTTP/1.1\r\nHost: web\r\n\r\n");
+      const std::string head = readUntil(fd, "\r\n\r\n", 5000ms);
+      const size_t at = head.find("Content-Length: ");
+      if (head.rfind("HTTP/1.1 200", 0) != 0 || at == std::string::npos) {
+        ++failed;
+        break;
+      }
+      std::string body(std::stoul(head.substr(at + 16)), '\0');
+      size_t got = 0;
+      while (got < body.size()) {
+        const ssize_t n = ::recv(fd, body.data() + got, body.size() - got, 0);
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      ++answered;
+    }
+    ::close(fd);
+  });
+
+  const std::string offload =
+      "{\"name\": \"shop\", \"listen\": \"127.0.0.1:" + std::to_string(port) +
+      "\", \"service\": \"https-offload\", \"certificates\": [\"shop\"], "
+      "\"default_group\": \"web\"}";
+  // The running VIP named shop is renamed first: the draft must stay valid at every step.
+  Reply renamed = call("DELETE", "/api/v1/vips/shop", kAdminToken);
+  ASSERT_EQ(renamed.status, 204) << renamed.body;
+  Reply created = call("POST", "/api/v1/vips", kAdminToken, "-d '" + offload + "'");
+  EXPECT_EQ(created.status, 422) << "same address as the active passthrough VIP: " << created.body;
+  EXPECT_NE(created.body.find("\"pointer\": \"/vips/shop/listen\""), std::string::npos)
+      << created.body;
+  Reply unticked = call("PATCH", "/api/v1/vips/shop-pass", kAdminToken, "-d '{\"active\": false}'");
+  ASSERT_EQ(unticked.status, 200) << unticked.body;
+  EXPECT_EQ(unticked.parsed()["service"], "https-passthrough") << "a merge patch keeps the rest";
+  created = call("POST", "/api/v1/vips", kAdminToken, "-d '" + offload + "'");
+  ASSERT_EQ(created.status, 201) << created.body;
+
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 2);
+  const Reply changes = call("GET", "/api/v1/changes", kReadToken);
+  ASSERT_EQ(changes.status, 200);
+  const json review = changes.parsed();
+  EXPECT_EQ(review["pending"], 2);
+  EXPECT_EQ(review["valid"], true) << review.dump();
+  bool passthroughDrains = false;
+  for (const json& vip : review["impact"]) {
+    if (vip["vip"] == "shop-pass") {
+      passthroughDrains = vip["effect"].get<std::string>().find("drain") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(passthroughDrains) << review["impact"].dump();
+  EXPECT_NE(review["draft_yaml"].get<std::string>().find("service: https-offload"),
+            std::string::npos);
+  const std::string etag = [&] {
+    const size_t at = changes.headers.find("ETag: ");
+    return changes.headers.substr(at + 6, changes.headers.find("\r\n", at) - at - 6);
+  }();
+  EXPECT_EQ(call("POST", "/api/v1/apply", kAdminToken, "-H 'If-Match: \"stale\"'").status, 412);
+  EXPECT_EQ(call("POST", "/api/v1/apply", kReadToken, "-H 'If-Match: " + etag + "'").status, 403);
+  const Reply applied =
+      call("POST", "/api/v1/apply", kAdminToken,
+           "-H 'If-Match: " + etag + "' -d '{\"comment\": \"offload the shop\"}'");
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  EXPECT_EQ(applied.parsed()["revision"], 2);
+
+  const std::string answer = tlsExchange(
+      port, "shop.test", "GET /echo HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(answer.find("X-Forwarded-Proto: https"), std::string::npos) << answer;
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 0);
+  // The file says what runs.
+  std::ifstream file(sluice.configPath());
+  const std::string written((std::istreambuf_iterator<char>(file)), {});
+  EXPECT_EQ(written.rfind("# Written by the Sluice admin API", 0), 0u);
+  SluiceProcess check(written, "check");
+  EXPECT_EQ(check.waitExit(), 0) << check.stderrText();
+
+  stop = true;
+  load.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(answered.load(), 0);
+}
+
+TEST_F(AdminApiTest, AHandEditOrAReloadUnderTheDraftIsA409AndNothingIsOverwritten) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  ASSERT_EQ(call("PATCH", "/api/v1/vips/web", kAdminToken, "-d '{\"active\": false}'").status, 200);
+  auto etagOf = [&] {
+    const Reply changes = call("GET", "/api/v1/changes", kReadToken);
+    const size_t at = changes.headers.find("ETag: ");
+    return changes.headers.substr(at + 6, changes.headers.find("\r\n", at) - at - 6);
+  };
+  // Someone edits the file by hand.
+  std::string edited = config() + "# edited by hand\n";
+  { std::ofstream(sluice.configPath()) << edited; }
+  const Reply conflict =
+      call("POST", "/api/v1/apply", kAdminToken, "-H 'If-Match: " + etagOf() + "'");
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
+  EXPECT_NE(conflict.parsed()["detail"].get<std::string>().find("changed on disk"),
+            std::string::npos);
+  {
+    std::ifstream in(sluice.configPath());
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), edited) << "not overwritten";
+  }
+  // Then reloads it: the draft was made on the revision before.
+  ASSERT_TRUE(sluice.reload(edited));
+  const Reply stale = call("POST", "/api/v1/apply", kAdminToken, "-H 'If-Match: " + etagOf() + "'");
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_NE(stale.parsed()["detail"].get<std::string>().find("reloaded"), std::string::npos);
+  EXPECT_EQ(call("DELETE", "/api/v1/changes", kAdminToken).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 0);
+}
+
+TEST_F(AdminApiTest, AStaleEntryTagIs412AndTheDraftSurvivesARestart) {
+  const std::string dir = "/tmp/sluice-admin-draft-" + std::to_string(admin_);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/sluice.yaml";
+  std::ofstream(path) << config();
+  {
+    SluiceProcess sluice(std::vector<std::string>{"run", "-c", path});
+    ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+    const Reply read = call("GET", "/api/v1/vips/web", kReadToken);
+    const size_t at = read.headers.find("ETag: ");
+    const std::string etag = read.headers.substr(at + 6, read.headers.find("\r\n", at) - at - 6);
+    ASSERT_EQ(call("PATCH", "/api/v1/vips/web", kAdminToken,
+                   "-H 'If-Match: " + etag + "' -d '{\"timeouts\": {\"keep_alive\": \"5s\"}}'")
+                  .status,
+              200);
+    const Reply stale = call("PATCH", "/api/v1/vips/web", kAdminToken,
+                             "-H 'If-Match: " + etag + "' -d '{\"active\": false}'");
+    EXPECT_EQ(stale.status, 412) << "the entry changed since it was read";
+    EXPECT_EQ(call("GET", "/api/v1/vips/nope", kReadToken).status, 404);
+    EXPECT_EQ(call("POST", "/api/v1/vips", kAdminToken, "-d 'not json'").status, 400);
+    sluice.signal(SIGTERM);
+    sluice.waitExit();
+  }
+  SluiceProcess restarted(std::vector<std::string>{"run", "-c", path});
+  ASSERT_TRUE(restarted.waitReady()) << restarted.stderrText();
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 1)
+      << "staged work is kept";
+  EXPECT_EQ(call("GET", "/api/v1/vips/web", kReadToken).parsed()["timeouts"]["keep_alive"], "5s");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/admin/api_views.h"
+#include "server/admin/config_editor.h"
 #include "server/admin/problem.h"
 #include "server/runtime.h"
 
@@ -26,9 +27,9 @@ void sendJson(const httplib::Request& request, httplib::Response& response, cons
 
 }  // namespace
 
-void addAdminApi(httplib::Server& server, Runtime& runtime) {
+void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor) {
   server.Get("/api/v1/status",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
+             [&runtime, &editor](const httplib::Request& request, httplib::Response& response) {
                const auto snapshot = runtime.snapshot();
                sendJson(request, response,
                         {{"version", SLUICE_VERSION},
@@ -38,48 +39,7 @@ void addAdminApi(httplib::Server& server, Runtime& runtime) {
                          {"vips", snapshot->vips.size()},
                          {"server_groups", snapshot->serverGroups.size()},
                          {"draining", runtime.draining()},
-                         {"pending_changes", 0}});
-             });
-
-  server.Get("/api/v1/vips",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               json vips = json::array();
-               for (const VipConfig& vip : snapshot->vips)
-                 vips.push_back(vipView(*snapshot, vip));
-               sendJson(request, response, {{"vips", vips}});
-             });
-  server.Get(R"(/api/v1/vips/([^/]+))",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               for (const VipConfig& vip : snapshot->vips) {
-                 if (vip.name == request.matches[1])
-                   return sendJson(request, response, vipView(*snapshot, vip));
-               }
-               sendProblem(response, 404, "No such VIP",
-                           "no VIP is named '" + std::string(request.matches[1]) + "'");
-             });
-
-  server.Get("/api/v1/server_groups",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               const auto states = runtime.serverStates();
-               json groups = json::array();
-               for (size_t g = 0; g < snapshot->serverGroups.size(); ++g)
-                 groups.push_back(groupView(*snapshot, *states, g));
-               sendJson(request, response, {{"server_groups", groups}});
-             });
-  server.Get(R"(/api/v1/server_groups/([^/]+))",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               const auto states = runtime.serverStates();
-               for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
-                 if (snapshot->serverGroups[g].name == request.matches[1]) {
-                   return sendJson(request, response, groupView(*snapshot, *states, g));
-                 }
-               }
-               sendProblem(response, 404, "No such server group",
-                           "no server group is named '" + std::string(request.matches[1]) + "'");
+                         {"pending_changes", editor.pendingChanges()}});
              });
 
   server.Get("/api/v1/certificates",

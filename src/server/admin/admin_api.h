@@ -6,21 +6,19 @@ class Server;
 
 namespace sluice {
 
-class ApiAccess;
-class AuditLog;
+class ConfigEditor;
 class Runtime;
 
 // The admin API's routes under /api/v1, on the admin listener's HTTP server. JSON in the YAML
 // schema's names; errors as application/problem+json.
-//   GET  /api/v1/status                       the revision in force, workers, draining
-//   GET  /api/v1/vips[/NAME]                  VIPs
-//   GET  /api/v1/server_groups[/NAME]         groups, their servers and each server's state
-//   GET  /api/v1/certificates[/NAME]          certificates (never a key)
+//   GET  /api/v1/status                       the revision in force, workers, draining, pending
+//   GET  /api/v1/certificates[/NAME]          certificates in force (never a key)
 //   GET  /api/v1/health                       every server's state
 //   POST /api/v1/server_groups/G/servers/S/{drain,enable,disable}
 //                                             live operations: at once, audited, kept across
 //                                             reloads and restarts (admin.state_file)
-// Access (tokens, roles, Host) is checked before any route runs (AdminServer).
-void addAdminApi(httplib::Server& server, Runtime& runtime);
+// The staged config (VIPs, groups, changes, apply) is config_api.h's. Access (tokens, roles,
+// Host) is checked before any route runs (AdminServer).
+void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor);
 
 }  // namespace sluice

@@ -1,0 +1,144 @@
+#include "server/admin/config_api.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/admin/api_access.h"
+#include "server/admin/config_document.h"
+#include "server/admin/config_editor.h"
+#include "server/admin/problem.h"
+#include "server/runtime.h"
+
+namespace sluice {
+namespace {
+
+using json = nlohmann::json;
+
+void send(httplib::Response& response, const ConfigEditor::Answer& answer) {
+  response.status = answer.status;
+  response.set_header("Cache-Control", "no-store");
+  if (!answer.etag.empty()) response.set_header("ETag", answer.etag);
+  if (answer.status == 204 || answer.body.is_null()) return;
+  response.set_content(answer.body.dump(2) + "\n",
+                       answer.status >= 400 ? "application/problem+json" : "application/json");
+}
+
+// The request's JSON body, or an answer saying it is not one.
+bool body(const httplib::Request& request, httplib::Response& response, json& out) {
+  out = json::parse(request.body, nullptr, false);
+  if (out.is_discarded()) {
+    sendProblem(response, 400, "Bad request", "the body is not JSON");
+    return false;
+  }
+  return true;
+}
+
+// A group's servers with their live state beside their config (the ETag stays the config's).
+void addServerStates(const Runtime& runtime, json& group) {
+  const auto snapshot = runtime.snapshot();
+  const auto states = runtime.serverStates();
+  if (!group.is_object() || !group.contains("servers") || !group["servers"].is_array()) return;
+  for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
+    const ServerGroupConfig& config = snapshot->serverGroups[g];
+    if (config.name != group.value("name", "")) continue;
+    for (json& server : group["servers"]) {
+      for (size_t s = 0; s < config.servers.size(); ++s) {
+        if (server.is_object() && config.servers[s].name == server.value("name", "")) {
+          server["state"] = ServerHealth::toString(states->of(g, s).state());
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess& access,
+                  const Runtime& runtime) {
+  const std::string readable = "(vips|server_groups)";
+  const std::string sections = "(vips|server_groups|certificates)";
+  server.Get("/api/v1/" + readable + "$",
+             [&editor, &runtime](const httplib::Request& request, httplib::Response& response) {
+               auto answer = editor.list(request.matches[1]);
+               if (request.matches[1] == "server_groups") {
+                 for (json& group : answer.body["server_groups"])
+                   addServerStates(runtime, group);
+               }
+               send(response, answer);
+             });
+  server.Post("/api/v1/" + sections + "$",
+              [&editor](const httplib::Request& request, httplib::Response& response) {
+                json entry;
+                if (body(request, response, entry))
+                  send(response, editor.create(request.matches[1], entry));
+              });
+  const std::string item = "/api/v1/" + sections + "/([^/]+)$";
+  server.Get(
+      "/api/v1/" + readable + "/([^/]+)$",
+      [&editor, &runtime](const httplib::Request& request, httplib::Response& response) {
+        auto answer = editor.get(request.matches[1], request.matches[2]);
+        if (answer.status == 200 && request.get_header_value("If-None-Match") == answer.etag) {
+          response.status = 304;
+          response.set_header("ETag", answer.etag);
+          return;
+        }
+        if (answer.status == 200 && request.matches[1] == "server_groups") {
+          addServerStates(runtime, answer.body);
+        }
+        send(response, answer);
+      });
+  server.Put(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    json entry;
+    if (body(request, response, entry)) {
+      send(response, editor.replace(request.matches[1], request.matches[2], entry,
+                                    request.get_header_value("If-Match")));
+    }
+  });
+  server.Patch(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    json patch;
+    if (body(request, response, patch)) {
+      send(response, editor.patch(request.matches[1], request.matches[2], patch,
+                                  request.get_header_value("If-Match")));
+    }
+  });
+  server.Delete(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    send(response, editor.remove(request.matches[1], request.matches[2],
+                                 request.get_header_value("If-Match")));
+  });
+
+  server.Get("/api/v1/config",
+             [&editor](const httplib::Request& request, httplib::Response& response) {
+               const auto answer = editor.document(request.has_param("draft"));
+               if (request.get_header_value("Accept").find("yaml") != std::string::npos) {
+                 response.set_header("ETag", answer.etag);
+                 response.set_content(documentToYaml(answer.body), "application/yaml");
+                 return;
+               }
+               send(response, answer);
+             });
+  server.Get("/api/v1/changes", [&editor](const httplib::Request&, httplib::Response& response) {
+    send(response, editor.changes());
+  });
+  server.Delete("/api/v1/changes", [&editor](const httplib::Request&, httplib::Response& response) {
+    send(response, editor.discard());
+  });
+  server.Post("/api/v1/changes/validate",
+              [&editor](const httplib::Request&, httplib::Response& response) {
+                send(response, editor.validate());
+              });
+  server.Post("/api/v1/apply", [&editor, &access, &runtime](const httplib::Request& request,
+                                                            httplib::Response& response) {
+    json options =
+        request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
+    if (options.is_discarded() || !options.is_object()) {
+      return sendProblem(response, 400, "Bad request", "the body is not a JSON object");
+    }
+    const std::string who =
+        access.tokenName(runtime.snapshot()->admin, request.get_header_value("Authorization"));
+    send(response,
+         editor.apply(request.get_header_value("If-Match"), who, options.value("comment", "")));
+  });
+}
+
+}  // namespace sluice

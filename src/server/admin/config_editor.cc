@@ -1,0 +1,497 @@
+#include "server/admin/config_editor.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/config_loader.h"
+#include "core/log.h"
+#include "server/admin/api_views.h"
+#include "server/admin/config_document.h"
+#include "server/runtime.h"
+
+namespace sluice {
+namespace {
+
+using json = nlohmann::json;
+
+// "vips" → "VIP", as messages name one entry.
+std::string noun(const std::string& section) {
+  if (section == "vips") return "VIP";
+  if (section == "server_groups") return "server group";
+  if (section == "certificates") return "certificate";
+  return section;
+}
+
+bool isNamedSection(const std::string& section) {
+  for (const char* named : kNamedSections) {
+    if (section == named) return true;
+  }
+  return false;
+}
+
+// The entries of a named section, by name.
+std::map<std::string, json> byName(const json& document, const std::string& section) {
+  std::map<std::string, json> out;
+  if (!document.contains(section) || !document[section].is_array()) return out;
+  for (const json& entry : document[section]) {
+    if (entry.is_object() && entry.contains("name") && entry["name"].is_string()) {
+      out[entry["name"].get<std::string>()] = entry;
+    }
+  }
+  return out;
+}
+
+// A loader field ("vips[2].certificates[0]") as a JSON pointer into the document, naming named
+// entries by name: "/vips/shop/certificates/0".
+std::string pointerOf(const std::string& field, const json& document) {
+  std::string pointer;
+  std::string rest = field;
+  bool first = true;
+  while (!rest.empty()) {
+    const size_t dot = rest.find('.');
+    std::string part = rest.substr(0, dot);
+    rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
+    const size_t bracket = part.find('[');
+    const std::string key = part.substr(0, bracket);
+    if (!key.empty()) pointer += "/" + key;
+    if (bracket != std::string::npos) {
+      const std::string index = part.substr(bracket + 1, part.find(']') - bracket - 1);
+      std::string step = index;
+      if (first && isNamedSection(key) && document.contains(key) && document[key].is_array()) {
+        const size_t i = std::stoul(index);
+        if (i < document[key].size() && document[key][i].contains("name")) {
+          step = document[key][i]["name"].get<std::string>();
+        }
+      }
+      pointer += "/" + step;
+    }
+    first = false;
+  }
+  return pointer.empty() ? "/" : pointer;
+}
+
+}  // namespace
+
+ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
+                           std::string draftPath)
+    : runtime_(runtime), store_(std::move(store)), draftPath_(std::move(draftPath)) {
+  path_ = runtime_.snapshot()->sourcePath;
+  ConfigStore::Version version;
+  std::string error;
+  if (store_->load(version, error)) {
+    live_ = yamlToDocument(version.text, error);
+    liveId_ = version.id;
+  }
+  if (live_.is_null()) live_ = json::object();
+  liveRevision_ = runtime_.revision();
+  draft_ = live_;
+  draftBase_ = liveRevision_;
+  // A draft kept from before a restart, if it was made on the file as it is now.
+  std::ifstream in(draftPath_);
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  const json kept = json::parse(text.str(), nullptr, false);
+  if (!kept.is_discarded() && kept.value("base", "") == liveId_ && kept.contains("document")) {
+    draft_ = kept["document"];
+    logInfo("admin API: the draft kept in " + draftPath_ + " is back (" +
+            std::to_string(countChanges()) + " change(s) pending)");
+  } else {
+    logWarn("admin API: the draft in " + draftPath_ +
+            " was made on another version of the config file: set aside");
+    std::filesystem::rename(draftPath_, draftPath_ + ".stale");
+  }
+}
+
+ConfigEditor::Answer ConfigEditor::problem(int status, const std::string& title,
+                                           const std::string& detail, json errors) {
+  Answer answer;
+  answer.status = status;
+  answer.body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  if (!errors.is_null()) answer.body["errors"] = errors;
+  return answer;
+}
+
+// A SIGHUP reload (or a hand edit followed by one) moved the running config: read it again. A
+// draft with nothing in it follows; one with changes stays, and apply() will refuse it.
+void ConfigEditor::refreshLive() {
+  if (runtime_.revision() == liveRevision_) return;
+  ConfigStore::Version version;
+  std::string error;
+  if (!store_->load(version, error)) return;
+  const bool pending = countChanges() > 0;
+  json document = yamlToDocument(version.text, error);
+  if (document.is_null()) return;
+  live_ = document;
+  liveId_ = version.id;
+  liveRevision_ = runtime_.revision();
+  if (!pending) {
+    draft_ = live_;
+    draftBase_ = liveRevision_;
+  }
+}
+
+ConfigEditor::Validation ConfigEditor::check(const json& document) const {
+  Validation validation;
+  const ConfigLoadResult result = loadConfigText(documentToYaml(document), path_);
+  validation.ok = result.ok();
+  for (const ConfigError& error : result.errors) {
+    validation.errors.push_back({{"pointer", pointerOf(error.field, document)},
+                                 {"field", error.field},
+                                 {"message", error.message}});
+  }
+  return validation;
+}
+
+std::string ConfigEditor::draftEtag() const {
+  return etagOf(json{{"base", draftBase_}, {"document", draft_}});
+}
+
+void ConfigEditor::saveDraft() const {
+  if (countChanges() == 0) {
+    std::filesystem::remove(draftPath_);
+    return;
+  }
+  const std::string temporary = draftPath_ + ".new";
+  {
+    std::ofstream out(temporary);
+    out << json{{"base", liveId_}, {"document", draft_}}.dump(2) << "\n";
+    if (!out) {
+      logError("admin API: cannot save the draft to " + draftPath_);
+      return;
+    }
+  }
+  std::filesystem::rename(temporary, draftPath_);
+}
+
+json ConfigEditor::diff() const {
+  json resources = json::array();
+  for (const char* section : kNamedSections) {
+    const auto before = byName(live_, section), after = byName(draft_, section);
+    std::set<std::string> names;
+    for (const auto& [name, entry] : before)
+      names.insert(name);
+    for (const auto& [name, entry] : after)
+      names.insert(name);
+    for (const std::string& name : names) {
+      const bool was = before.count(name), is = after.count(name);
+      if (was && is && before.at(name) == after.at(name)) continue;
+      resources.push_back({{"section", section},
+                           {"name", name},
+                           {"change", !was  ? "added"
+                                      : !is ? "removed"
+                                            : "changed"}});
+    }
+  }
+  for (const auto& [key, value] : draft_.items()) {
+    if (isNamedSection(key)) continue;
+    if (!live_.contains(key) || live_[key] != value) {
+      resources.push_back(
+          {{"section", key}, {"change", live_.contains(key) ? "changed" : "added"}});
+    }
+  }
+  for (const auto& [key, value] : live_.items()) {
+    if (!isNamedSection(key) && !draft_.contains(key)) {
+      resources.push_back({{"section", key}, {"change", "removed"}});
+    }
+  }
+  return resources;
+}
+
+size_t ConfigEditor::countChanges() const {
+  return diff().size();
+}
+
+size_t ConfigEditor::pendingChanges() {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  return countChanges();
+}
+
+ConfigEditor::Answer ConfigEditor::list(const std::string& section) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  json entries = draft_.contains(section) ? draft_[section] : json::array();
+  Answer answer;
+  answer.body = {{section, entries}};
+  answer.etag = etagOf(answer.body);
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::get(const std::string& section, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  const auto entries = byName(draft_, section);
+  const auto found = entries.find(name);
+  if (found == entries.end()) {
+    return problem(404, "Not found", "no " + noun(section) + " is named '" + name + "'");
+  }
+  Answer answer;
+  answer.body = found->second;
+  answer.etag = etagOf(answer.body);
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::commitDraft(json next, int status, const json& shown) {
+  const Validation validation = check(next);
+  if (!validation.ok) {
+    return problem(422, "The change would make the config invalid",
+                   validation.errors[0]["pointer"].get<std::string>() + ": " +
+                       validation.errors[0]["message"].get<std::string>(),
+                   validation.errors);
+  }
+  if (countChanges() == 0) draftBase_ = liveRevision_;  // a fresh draft starts from what runs
+  draft_ = std::move(next);
+  saveDraft();
+  Answer answer;
+  answer.status = status;
+  answer.body = shown;
+  answer.etag = shown.is_null() ? "" : etagOf(shown);
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::create(const std::string& section, const json& entry) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) {
+    return problem(400, "Bad request", "expected a JSON object with a \"name\"");
+  }
+  const std::string name = entry["name"];
+  if (byName(draft_, section).count(name)) {
+    return problem(409, "Conflict", "a " + noun(section) + " is already named '" + name + "'");
+  }
+  json next = draft_;
+  if (!next.contains(section) || !next[section].is_array()) next[section] = json::array();
+  next[section].push_back(entry);
+  return commitDraft(std::move(next), 201, entry);
+}
+
+ConfigEditor::Answer ConfigEditor::replace(const std::string& section, const std::string& name,
+                                           const json& entry, const std::string& ifMatch) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  if (!entry.is_object()) return problem(400, "Bad request", "expected a JSON object");
+  json next = draft_;
+  if (next.contains(section) && next[section].is_array()) {
+    for (json& current : next[section]) {
+      if (!current.is_object() || current.value("name", "") != name) continue;
+      if (!ifMatch.empty() && ifMatch != etagOf(current)) {
+        return problem(412, "Precondition failed",
+                       "'" + name + "' changed since it was read: read it again");
+      }
+      json replacement = entry;
+      if (replacement.contains("name") && replacement["name"] != name) {
+        return problem(400, "Bad request", "the body's name differs from the URL's");
+      }
+      replacement["name"] = name;
+      current = replacement;
+      return commitDraft(std::move(next), 200, replacement);
+    }
+  }
+  return problem(404, "Not found", "no " + noun(section) + " is named '" + name + "'");
+}
+
+ConfigEditor::Answer ConfigEditor::patch(const std::string& section, const std::string& name,
+                                         const json& mergePatch, const std::string& ifMatch) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  if (!mergePatch.is_object()) return problem(400, "Bad request", "expected a JSON merge patch");
+  if (mergePatch.contains("name") && mergePatch["name"] != name) {
+    return problem(400, "Bad request", "a patch cannot rename: create, then delete");
+  }
+  json next = draft_;
+  if (next.contains(section) && next[section].is_array()) {
+    for (json& current : next[section]) {
+      if (!current.is_object() || current.value("name", "") != name) continue;
+      if (!ifMatch.empty() && ifMatch != etagOf(current)) {
+        return problem(412, "Precondition failed",
+                       "'" + name + "' changed since it was read: read it again");
+      }
+      current.merge_patch(mergePatch);  // RFC 7386: fields not sent are kept
+      const json shown = current;
+      return commitDraft(std::move(next), 200, shown);
+    }
+  }
+  return problem(404, "Not found", "no " + noun(section) + " is named '" + name + "'");
+}
+
+ConfigEditor::Answer ConfigEditor::remove(const std::string& section, const std::string& name,
+                                          const std::string& ifMatch) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  json next = draft_;
+  if (next.contains(section) && next[section].is_array()) {
+    auto& entries = next[section];
+    for (auto it = entries.begin(); it != entries.end(); ++it) {
+      if (!it->is_object() || it->value("name", "") != name) continue;
+      if (!ifMatch.empty() && ifMatch != etagOf(*it)) {
+        return problem(412, "Precondition failed",
+                       "'" + name + "' changed since it was read: read it again");
+      }
+      entries.erase(it);
+      return commitDraft(std::move(next), 204, nullptr);
+    }
+  }
+  return problem(404, "Not found", "no " + noun(section) + " is named '" + name + "'");
+}
+
+ConfigEditor::Answer ConfigEditor::document(bool draft) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  Answer answer;
+  answer.body = draft ? draft_ : live_;
+  answer.etag = draft ? draftEtag() : etagOf(live_);
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::changes() {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  const json resources = diff();
+  const Validation validation = check(draft_);
+  // What each VIP's change does to the connections open on it now.
+  json impact = json::array();
+  const auto before = byName(live_, "vips"), after = byName(draft_, "vips");
+  std::set<std::string> names;
+  for (const auto& [name, entry] : before)
+    names.insert(name);
+  for (const auto& [name, entry] : after)
+    names.insert(name);
+  for (const std::string& name : names) {
+    const bool was = before.count(name), is = after.count(name);
+    const std::string change = !was                                ? "added"
+                               : !is                               ? "removed"
+                               : before.at(name) == after.at(name) ? "unchanged"
+                                                                   : "changed";
+    const uint64_t open = runtime_.metrics().activeConnections(name);
+    const json& old = was ? before.at(name) : after.at(name);
+    const std::string service = old.value("service", "");
+    const bool http = service == "http" || service == "https-offload" || service == "https-bridge";
+    const bool gone =
+        !is || (was && (after.at(name).value("active", true) == false ||
+                        after.at(name).value("service", "") != service ||
+                        after.at(name).value("listen", "") != old.value("listen", "")));
+    std::string effect;
+    if (change == "added") {
+      effect = "starts listening";
+    } else if (change == "unchanged") {
+      effect = "nothing changes";
+    } else if (gone) {
+      effect = std::to_string(open) +
+               " connection(s) drain: each may finish until "
+               "global.drain_timeout";
+    } else if (http) {
+      effect = std::to_string(open) +
+               " HTTP connection(s) move at their next request; upgraded ones stay on the old "
+               "revision until they close";
+    } else {
+      effect = std::to_string(open) + " connection(s) stay on the old revision until they close";
+    }
+    impact.push_back(
+        {{"vip", name}, {"change", change}, {"connections", open}, {"effect", effect}});
+  }
+  Answer answer;
+  answer.body = {{"pending", resources.size()},
+                 {"stale", resources.size() > 0 && draftBase_ != liveRevision_},
+                 {"resources", resources},
+                 {"valid", validation.ok},
+                 {"errors", validation.errors},
+                 {"impact", impact},
+                 {"live_yaml", documentToYaml(live_)},
+                 {"draft_yaml", documentToYaml(draft_)}};
+  answer.etag = draftEtag();
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::validate() {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  const Validation validation = check(draft_);
+  Answer answer;
+  answer.body = {{"valid", validation.ok}, {"errors", validation.errors}};
+  answer.etag = draftEtag();
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::discard() {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  draft_ = live_;
+  draftBase_ = liveRevision_;
+  saveDraft();
+  Answer answer;
+  answer.status = 204;
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::apply(const std::string& ifMatch, const std::string& who,
+                                         const std::string& comment) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  if (ifMatch.empty()) {
+    return problem(428, "Precondition required",
+                   "apply needs If-Match: the ETag of the changes you reviewed (GET /changes)");
+  }
+  if (ifMatch != draftEtag()) {
+    return problem(412, "Precondition failed",
+                   "the draft changed since you reviewed it: GET /changes again");
+  }
+  if (countChanges() == 0) return problem(409, "Conflict", "no changes are pending");
+  if (draftBase_ != liveRevision_) {
+    return problem(409, "Conflict",
+                   "the running config was reloaded (revision " + std::to_string(liveRevision_) +
+                       ") since this draft was started from revision " +
+                       std::to_string(draftBase_) + ": discard it, or restage the changes");
+  }
+  ConfigStore::Version current;
+  std::string error;
+  if (!store_->load(current, error)) return problem(500, "Cannot read the config", error);
+  if (current.id != liveId_) {
+    return problem(409, "Conflict",
+                   path_ +
+                       " changed on disk since it was loaded: reload it (SIGHUP) or discard "
+                       "the draft; nothing was overwritten");
+  }
+  const std::string text = documentToYaml(draft_);
+  const ConfigLoadResult loaded = loadConfigText(text, path_);
+  if (!loaded.ok()) {
+    const Validation validation = check(draft_);
+    return problem(
+        422, "The draft is not a valid config",
+        validation.errors.empty() ? "" : validation.errors[0]["message"].get<std::string>(),
+        validation.errors);
+  }
+  const auto previous = runtime_.snapshot();
+  if (!runtime_.publish(loaded.snapshot, error)) {
+    return problem(422, "The draft cannot be put live", error);
+  }
+  std::string newId;
+  const ConfigStore::Swap swap = store_->compareAndSwap(liveId_, text, newId, error);
+  if (swap != ConfigStore::Swap::kDone) {
+    // The file and the running config must never disagree: back to what the file says.
+    std::string ignored;
+    runtime_.publish(previous, ignored);
+    liveRevision_ = runtime_.revision();
+    draftBase_ = liveRevision_;
+    return swap == ConfigStore::Swap::kConflict
+               ? problem(409, "Conflict", path_ + " changed on disk while applying: rolled back")
+               : problem(500, "The config file could not be written: rolled back", error);
+  }
+  const uint64_t revision = runtime_.revision();
+  logInfo("admin API: revision " + std::to_string(revision) + " applied by " + who +
+          (comment.empty() ? "" : " (" + comment + ")"));
+  const json resources = diff();
+  live_ = draft_;
+  liveId_ = newId;
+  liveRevision_ = revision;
+  draftBase_ = revision;
+  saveDraft();
+  Answer answer;
+  answer.body = {{"revision", revision}, {"applied", resources}, {"by", who}};
+  return answer;
+}
+
+}  // namespace sluice

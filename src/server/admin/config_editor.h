@@ -1,0 +1,86 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "server/admin/config_store.h"
+
+namespace sluice {
+
+class Runtime;
+
+// The admin API's model of the config, as the cloud panels have it: one shared draft that
+// every write changes, a diff of the draft against what runs, and one apply that puts it live.
+//
+// The draft is the live document until the first write; it is kept in a file (admin.state_file
+// with .draft), so a restart keeps staged work. Writes never touch the running config. apply():
+// the draft must be the one the caller reviewed (If-Match), the file unchanged since it was read,
+// and no SIGHUP reload in between (else 409); it is validated exactly as `sluice check` does,
+// published to every worker, then written to the store; if the write fails, the previous
+// snapshot is published again, so the file and the running config never disagree.
+//
+// Thread-safe: one mutex, taken by each call.
+class ConfigEditor {
+ public:
+  using json = nlohmann::json;
+
+  // An answer for the API: a status, and its JSON body (a problem's fields when >= 400).
+  struct Answer {
+    int status = 200;
+    json body;
+    std::string etag;  // of the representation, when there is one
+  };
+
+  ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store, std::string draftPath);
+
+  // Named resources: section is "vips", "server_groups" or "certificates".
+  Answer list(const std::string& section);
+  Answer get(const std::string& section, const std::string& name);
+  Answer create(const std::string& section, const json& entry);
+  Answer replace(const std::string& section, const std::string& name, const json& entry,
+                 const std::string& ifMatch);
+  Answer patch(const std::string& section, const std::string& name, const json& mergePatch,
+               const std::string& ifMatch);
+  Answer remove(const std::string& section, const std::string& name, const std::string& ifMatch);
+
+  // The whole document: the live one, or the draft.
+  Answer document(bool draft);
+  Answer changes();
+  Answer validate();
+  Answer discard();
+  Answer apply(const std::string& ifMatch, const std::string& who, const std::string& comment);
+
+  // Changes pending in the draft (the console's banner), for /status.
+  size_t pendingChanges();
+
+ private:
+  struct Validation {
+    bool ok = false;
+    json errors = json::array();  // [{pointer, message}]
+  };
+
+  void refreshLive();
+  Validation check(const json& document) const;
+  json diff() const;
+  size_t countChanges() const;
+  Answer commitDraft(json next, int status, const json& shown);
+  std::string draftEtag() const;
+  void saveDraft() const;
+  static Answer problem(int status, const std::string& title, const std::string& detail,
+                        json errors = nullptr);
+
+  Runtime& runtime_;
+  std::unique_ptr<ConfigStore> store_;
+  std::string draftPath_;
+  std::string path_;  // the config file's name, for validation (relative paths resolve from it)
+  std::mutex mutex_;
+  json live_;
+  std::string liveId_;
+  uint64_t liveRevision_ = 0;
+  json draft_;
+  uint64_t draftBase_ = 0;  // the live revision the draft was started from
+};
+
+}  // namespace sluice
