@@ -424,5 +424,47 @@ TEST_F(AdminApiTest, AStaleEntryTagIs412AndTheDraftSurvivesARestart) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(AdminApiTest, EveryAppliedVersionIsKeptAndOneCanBeRestored) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  auto apply = [&](const std::string& comment) {
+    const Reply changes = call("GET", "/api/v1/changes", kReadToken);
+    const size_t at = changes.headers.find("ETag: ");
+    const std::string etag =
+        changes.headers.substr(at + 6, changes.headers.find("\r\n", at) - at - 6);
+    return call("POST", "/api/v1/apply", kAdminToken,
+                "-H 'If-Match: " + etag + "' -d '{\"comment\": \"" + comment + "\"}'");
+  };
+  ASSERT_EQ(call("PATCH", "/api/v1/vips/web", kAdminToken,
+                 "-d '{\"timeouts\": {\"keep_alive\": \"5s\"}}'")
+                .status,
+            200);
+  ASSERT_EQ(apply("shorter keep-alive").status, 200);
+
+  const json history = call("GET", "/api/v1/revisions", kReadToken).parsed()["revisions"];
+  ASSERT_EQ(history.size(), 2u) << history.dump();
+  EXPECT_EQ(history[0]["revision"], 2) << "newest first";
+  EXPECT_EQ(history[0]["by"], "ops");
+  EXPECT_EQ(history[0]["comment"], "shorter keep-alive");
+  EXPECT_EQ(history[0]["changes"][0]["name"], "web");
+  EXPECT_EQ(history[1]["by"], "file");
+  const json diff = call("GET", "/api/v1/revisions/1/diff/2", kReadToken).parsed();
+  EXPECT_EQ(diff["resources"],
+            json::array({{{"section", "vips"}, {"name", "web"}, {"change", "changed"}}}));
+  EXPECT_NE(call("GET", "/api/v1/revisions/1", kReadToken)
+                .parsed()["yaml"]
+                .get<std::string>()
+                .find("name: web"),
+            std::string::npos);
+
+  const Reply restored = call("POST", "/api/v1/revisions/1/restore", kAdminToken);
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  EXPECT_EQ(restored.parsed()["pending"], 1);
+  ASSERT_EQ(apply("back to 1").status, 200);
+  EXPECT_FALSE(call("GET", "/api/v1/vips/web", kReadToken).parsed().contains("timeouts"));
+  EXPECT_EQ(call("GET", "/api/v1/revisions", kReadToken).parsed()["revisions"].size(), 3u);
+  EXPECT_EQ(call("GET", "/api/v1/revisions/99", kReadToken).status, 404);
+}
+
 }  // namespace
 }  // namespace sluice::test

@@ -127,6 +127,22 @@ void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess
               [&editor](const httplib::Request&, httplib::Response& response) {
                 send(response, editor.validate());
               });
+  server.Get("/api/v1/revisions", [&editor](const httplib::Request&, httplib::Response& response) {
+    send(response, editor.revisions());
+  });
+  server.Get(R"(/api/v1/revisions/(\d+))",
+             [&editor](const httplib::Request& request, httplib::Response& response) {
+               send(response, editor.revision(std::stoull(request.matches[1])));
+             });
+  server.Get(R"(/api/v1/revisions/(\d+)/diff/(\d+))",
+             [&editor](const httplib::Request& request, httplib::Response& response) {
+               send(response, editor.revisionDiff(std::stoull(request.matches[1]),
+                                                  std::stoull(request.matches[2])));
+             });
+  server.Post(R"(/api/v1/revisions/(\d+)/restore)",
+              [&editor](const httplib::Request& request, httplib::Response& response) {
+                send(response, editor.restore(std::stoull(request.matches[1])));
+              });
   server.Post("/api/v1/apply", [&editor, &access, &runtime](const httplib::Request& request,
                                                             httplib::Response& response) {
     json options =

@@ -1,5 +1,7 @@
 #include "server/admin/config_editor.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -76,8 +78,11 @@ std::string pointerOf(const std::string& field, const json& document) {
 }  // namespace
 
 ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
-                           std::string draftPath)
-    : runtime_(runtime), store_(std::move(store)), draftPath_(std::move(draftPath)) {
+                           std::string draftPath, std::string historyDir)
+    : runtime_(runtime),
+      store_(std::move(store)),
+      draftPath_(std::move(draftPath)),
+      historyDir_(std::move(historyDir)) {
   path_ = runtime_.snapshot()->sourcePath;
   ConfigStore::Version version;
   std::string error;
@@ -87,6 +92,7 @@ ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
   }
   if (live_.is_null()) live_ = json::object();
   liveRevision_ = runtime_.revision();
+  recordRevision(version.text, "file", "running at start", json::array());
   draft_ = live_;
   draftBase_ = liveRevision_;
   // A draft kept from before a restart, if it was made on the file as it is now.
@@ -125,6 +131,7 @@ void ConfigEditor::refreshLive() {
   const bool pending = countChanges() > 0;
   json document = yamlToDocument(version.text, error);
   if (document.is_null()) return;
+  recordRevision(version.text, "file", "reloaded (SIGHUP)", diffDocuments(live_, document));
   live_ = document;
   liveId_ = version.id;
   liveRevision_ = runtime_.revision();
@@ -168,9 +175,13 @@ void ConfigEditor::saveDraft() const {
 }
 
 json ConfigEditor::diff() const {
+  return diffDocuments(live_, draft_);
+}
+
+json ConfigEditor::diffDocuments(const json& from, const json& to) {
   json resources = json::array();
   for (const char* section : kNamedSections) {
-    const auto before = byName(live_, section), after = byName(draft_, section);
+    const auto before = byName(from, section), after = byName(to, section);
     std::set<std::string> names;
     for (const auto& [name, entry] : before)
       names.insert(name);
@@ -186,15 +197,14 @@ json ConfigEditor::diff() const {
                                             : "changed"}});
     }
   }
-  for (const auto& [key, value] : draft_.items()) {
+  for (const auto& [key, value] : to.items()) {
     if (isNamedSection(key)) continue;
-    if (!live_.contains(key) || live_[key] != value) {
-      resources.push_back(
-          {{"section", key}, {"change", live_.contains(key) ? "changed" : "added"}});
+    if (!from.contains(key) || from[key] != value) {
+      resources.push_back({{"section", key}, {"change", from.contains(key) ? "changed" : "added"}});
     }
   }
-  for (const auto& [key, value] : live_.items()) {
-    if (!isNamedSection(key) && !draft_.contains(key)) {
+  for (const auto& [key, value] : from.items()) {
+    if (!isNamedSection(key) && !to.contains(key)) {
       resources.push_back({{"section", key}, {"change", "removed"}});
     }
   }
@@ -481,6 +491,7 @@ ConfigEditor::Answer ConfigEditor::apply(const std::string& ifMatch, const std::
                : problem(500, "The config file could not be written: rolled back", error);
   }
   const uint64_t revision = runtime_.revision();
+  recordRevision(text, who, comment, diff());
   logInfo("admin API: revision " + std::to_string(revision) + " applied by " + who +
           (comment.empty() ? "" : " (" + comment + ")"));
   const json resources = diff();
@@ -491,6 +502,119 @@ ConfigEditor::Answer ConfigEditor::apply(const std::string& ifMatch, const std::
   saveDraft();
   Answer answer;
   answer.body = {{"revision", revision}, {"applied", resources}, {"by", who}};
+  return answer;
+}
+
+// History files: NUMBER.yaml (the text) and NUMBER.json (who, when, comment, changes, the
+// version id). A version already recorded last is not recorded again.
+void ConfigEditor::recordRevision(const std::string& text, const std::string& by,
+                                  const std::string& comment, const json& changes) {
+  std::error_code failed;
+  std::filesystem::create_directories(historyDir_, failed);
+  uint64_t last = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(historyDir_, failed)) {
+    if (entry.path().extension() == ".json") {
+      last = std::max<uint64_t>(last, std::strtoull(entry.path().stem().c_str(), nullptr, 10));
+    }
+  }
+  json meta;
+  std::string previous;
+  if (last > 0 && readRevision(last, meta, previous) && previous == text) return;
+  char now[32];
+  const size_t length = formatUtcNow(now);
+  const uint64_t number = last + 1;
+  const std::string base = historyDir_ + "/" + std::to_string(number);
+  std::ofstream(base + ".yaml") << text;
+  std::ofstream(base + ".json") << json{{"revision", number},
+                                        {"running_as", runtime_.revision()},
+                                        {"by", by},
+                                        {"at", std::string(now, length)},
+                                        {"comment", comment},
+                                        {"changes", changes},
+                                        {"version", versionIdOf(text)}}
+                                       .dump(2)
+                                << "\n";
+  if (failed) logWarn("admin API: cannot keep the history in " + historyDir_);
+}
+
+bool ConfigEditor::readRevision(uint64_t number, json& meta, std::string& text) const {
+  const std::string base = historyDir_ + "/" + std::to_string(number);
+  std::ifstream metaFile(base + ".json"), textFile(base + ".yaml");
+  if (!metaFile || !textFile) return false;
+  std::stringstream metaText, yaml;
+  metaText << metaFile.rdbuf();
+  yaml << textFile.rdbuf();
+  meta = json::parse(metaText.str(), nullptr, false);
+  text = yaml.str();
+  return !meta.is_discarded();
+}
+
+ConfigEditor::Answer ConfigEditor::revisions() {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  std::vector<uint64_t> numbers;
+  std::error_code failed;
+  for (const auto& entry : std::filesystem::directory_iterator(historyDir_, failed)) {
+    if (entry.path().extension() == ".json") {
+      numbers.push_back(std::strtoull(entry.path().stem().c_str(), nullptr, 10));
+    }
+  }
+  std::sort(numbers.rbegin(), numbers.rend());  // newest first
+  json list = json::array();
+  for (uint64_t number : numbers) {
+    json meta;
+    std::string text;
+    if (readRevision(number, meta, text)) list.push_back(meta);
+  }
+  Answer answer;
+  answer.body = {{"revisions", list}};
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::revision(uint64_t number) {
+  std::lock_guard lock(mutex_);
+  json meta;
+  std::string text;
+  if (!readRevision(number, meta, text)) {
+    return problem(404, "Not found", "no revision " + std::to_string(number) + " is kept");
+  }
+  meta["yaml"] = text;
+  Answer answer;
+  answer.body = meta;
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::revisionDiff(uint64_t from, uint64_t to) {
+  std::lock_guard lock(mutex_);
+  json fromMeta, toMeta;
+  std::string fromText, toText, error;
+  if (!readRevision(from, fromMeta, fromText) || !readRevision(to, toMeta, toText)) {
+    return problem(
+        404, "Not found",
+        "revisions " + std::to_string(from) + " and " + std::to_string(to) + " are not both kept");
+  }
+  Answer answer;
+  answer.body = {
+      {"from", from},
+      {"to", to},
+      {"resources", diffDocuments(yamlToDocument(fromText, error), yamlToDocument(toText, error))}};
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::restore(uint64_t number) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  json meta;
+  std::string text, error;
+  if (!readRevision(number, meta, text)) {
+    return problem(404, "Not found", "no revision " + std::to_string(number) + " is kept");
+  }
+  json document = yamlToDocument(text, error);
+  if (document.is_null()) return problem(500, "The revision cannot be read", error);
+  Answer answer = commitDraft(std::move(document), 200, nullptr);
+  if (answer.status != 200) return answer;
+  answer.body = {{"restored", number}, {"pending", countChanges()}};
+  answer.etag = draftEtag();
   return answer;
 }
 

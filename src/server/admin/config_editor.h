@@ -33,7 +33,9 @@ class ConfigEditor {
     std::string etag;  // of the representation, when there is one
   };
 
-  ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store, std::string draftPath);
+  // `draftPath`: where the draft is kept; `historyDir`: where every version that ran is kept.
+  ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store, std::string draftPath,
+               std::string historyDir);
 
   // Named resources: section is "vips", "server_groups" or "certificates".
   Answer list(const std::string& section);
@@ -52,6 +54,14 @@ class ConfigEditor {
   Answer discard();
   Answer apply(const std::string& ifMatch, const std::string& who, const std::string& comment);
 
+  // History: every version of the config that went live (at start, by SIGHUP, by apply), each
+  // with who, when, comment and what changed; numbered from 1, across restarts.
+  Answer revisions();
+  Answer revision(uint64_t number);
+  Answer revisionDiff(uint64_t from, uint64_t to);
+  // Stages revision `number` as the draft (apply puts it live).
+  Answer restore(uint64_t number);
+
   // Changes pending in the draft (the console's banner), for /status.
   size_t pendingChanges();
 
@@ -64,6 +74,10 @@ class ConfigEditor {
   void refreshLive();
   Validation check(const json& document) const;
   json diff() const;
+  static json diffDocuments(const json& from, const json& to);
+  void recordRevision(const std::string& text, const std::string& by, const std::string& comment,
+                      const json& changes);
+  bool readRevision(uint64_t number, json& meta, std::string& text) const;
   size_t countChanges() const;
   Answer commitDraft(json next, int status, const json& shown);
   std::string draftEtag() const;
@@ -74,6 +88,7 @@ class ConfigEditor {
   Runtime& runtime_;
   std::unique_ptr<ConfigStore> store_;
   std::string draftPath_;
+  std::string historyDir_;
   std::string path_;  // the config file's name, for validation (relative paths resolve from it)
   std::mutex mutex_;
   json live_;
