@@ -96,9 +96,9 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
   const auto snapshot = runtime_.snapshot();
   std::string base = snapshot->admin.stateFile;
   if (base.ends_with(".json")) base.resize(base.size() - 5);
-  editor_ = std::make_unique<ConfigEditor>(runtime_,
-                                           std::make_unique<FileConfigStore>(snapshot->sourcePath),
-                                           base + ".draft.json", base + ".history");
+  editor_ = std::make_unique<ConfigEditor>(
+      runtime_, std::make_unique<FileConfigStore>(snapshot->sourcePath), base + ".draft.json",
+      base + ".history", base + ".certs");
   addAdminApi(server, runtime_, *editor_);
   addConfigApi(server, *editor_, access_, runtime_);
 

@@ -99,6 +99,20 @@ class AdminApiTest : public ::testing::Test {
     return reply;
   }
 
+  // call() with a JSON body (sent from a file: PEM text needs no shell quoting).
+  Reply callJson(const std::string& method, const std::string& path, const std::string& token,
+                 const json& body, const std::string& flags = "") {
+    const std::string file = "/tmp/sluice-api-body-" + std::to_string(admin_) + ".json";
+    std::ofstream(file) << body.dump();
+    Reply reply = call(method, path, token, "--data-binary @" + file + " " + flags);
+    std::filesystem::remove(file);
+    return reply;
+  }
+  static std::string readText(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+
   // The origins that answer `n` new requests through the web VIP.
   std::set<std::string> origins(int n) {
     std::set<std::string> seen;
@@ -301,9 +315,27 @@ TEST_F(AdminApiTest, TheSeedsSwitchIsStagedReviewedAndAppliedWithoutAFailedReque
     ::close(fd);
   });
 
+  // The operator uploads the shop's certificate (PEM chain and key); a key of another
+  // certificate is refused, naming the field.
+  const CertFactory::Issued uploaded = CertFactory::instance().issue({"shop.test"});
+  const CertFactory::Issued other = CertFactory::instance().issue({"other.test"});
+  Reply mismatch = callJson("POST", "/api/v1/certificates", kAdminToken,
+                            {{"name", "shop-2026"},
+                             {"cert_pem", readText(uploaded.cert)},
+                             {"key_pem", readText(other.key)}});
+  EXPECT_EQ(mismatch.status, 422) << mismatch.body;
+  EXPECT_NE(mismatch.body.find("/certificates/shop-2026/"), std::string::npos) << mismatch.body;
+  Reply upload = callJson("POST", "/api/v1/certificates", kAdminToken,
+                          {{"name", "shop-2026"},
+                           {"cert_pem", readText(uploaded.cert)},
+                           {"key_pem", readText(uploaded.key)}});
+  ASSERT_EQ(upload.status, 201) << upload.body;
+  EXPECT_EQ(upload.parsed()["names"], json::array({"shop.test"}));
+  EXPECT_EQ(upload.body.find("PRIVATE"), std::string::npos) << "the key is write-only";
+  EXPECT_EQ(upload.body.find(".key"), std::string::npos);
   const std::string offload =
       "{\"name\": \"shop\", \"listen\": \"127.0.0.1:" + std::to_string(port) +
-      "\", \"service\": \"https-offload\", \"certificates\": [\"shop\"], "
+      "\", \"service\": \"https-offload\", \"certificates\": [\"shop-2026\"], "
       "\"default_group\": \"web\"}";
   // The running VIP named shop is renamed first: the draft must stay valid at every step.
   Reply renamed = call("DELETE", "/api/v1/vips/shop", kAdminToken);
@@ -318,11 +350,14 @@ TEST_F(AdminApiTest, TheSeedsSwitchIsStagedReviewedAndAppliedWithoutAFailedReque
   created = call("POST", "/api/v1/vips", kAdminToken, "-d '" + offload + "'");
   ASSERT_EQ(created.status, 201) << created.body;
 
-  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 2);
+  // The shop VIP that was removed first, the passthrough VIP unticked, the offload VIP and its
+  // certificate added.
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 3);
   const Reply changes = call("GET", "/api/v1/changes", kReadToken);
   ASSERT_EQ(changes.status, 200);
   const json review = changes.parsed();
-  EXPECT_EQ(review["pending"], 2);
+  EXPECT_EQ(review["pending"], 3) << review["resources"].dump()
+                                  << review["draft_yaml"].get<std::string>();
   EXPECT_EQ(review["valid"], true) << review.dump();
   bool passthroughDrains = false;
   for (const json& vip : review["impact"]) {
@@ -348,6 +383,9 @@ TEST_F(AdminApiTest, TheSeedsSwitchIsStagedReviewedAndAppliedWithoutAFailedReque
   const std::string answer = tlsExchange(
       port, "shop.test", "GET /echo HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n");
   EXPECT_NE(answer.find("X-Forwarded-Proto: https"), std::string::npos) << answer;
+  const json certificate = call("GET", "/api/v1/certificates/shop-2026", kReadToken).parsed();
+  EXPECT_EQ(certificate["used_by"], json::array({"shop"}));
+  EXPECT_EQ(certificate["key_type"], "ecdsa");
   EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 0);
   // The file says what runs.
   std::ifstream file(sluice.configPath());
@@ -464,6 +502,31 @@ TEST_F(AdminApiTest, EveryAppliedVersionIsKeptAndOneCanBeRestored) {
   EXPECT_FALSE(call("GET", "/api/v1/vips/web", kReadToken).parsed().contains("timeouts"));
   EXPECT_EQ(call("GET", "/api/v1/revisions", kReadToken).parsed()["revisions"].size(), 3u);
   EXPECT_EQ(call("GET", "/api/v1/revisions/99", kReadToken).status, 404);
+}
+
+TEST_F(AdminApiTest, TheWholeDocumentCanBeDryRunThenStagedForGitOps) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const Reply live = call("GET", "/api/v1/config", kReadToken, "-H 'Accept: application/yaml'");
+  ASSERT_EQ(live.status, 200);
+  std::string yaml = live.body;
+  const std::string vip = "  - name: web\n    default_group:";
+  ASSERT_NE(yaml.find(vip), std::string::npos) << yaml;
+  yaml.replace(yaml.find(vip), vip.size(), "  - name: www\n    default_group:");  // rename the VIP
+  const std::string file = "/tmp/sluice-api-config-" + std::to_string(admin_) + ".yaml";
+  std::ofstream(file) << yaml;
+  const Reply dry = call("PUT", "/api/v1/config?dry_run=1", kAdminToken,
+                         "-H 'Content-Type: application/yaml' --data-binary @" + file);
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  EXPECT_EQ(dry.parsed()["valid"], true);
+  EXPECT_EQ(dry.parsed()["resources"].size(), 2u) << "web removed, www added: " << dry.body;
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 0)
+      << "a dry run keeps nothing";
+  const Reply staged = call("PUT", "/api/v1/config", kAdminToken,
+                            "-H 'Content-Type: application/yaml' --data-binary @" + file);
+  ASSERT_EQ(staged.status, 200) << staged.body;
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["pending_changes"], 2);
+  std::filesystem::remove(file);
 }
 
 }  // namespace

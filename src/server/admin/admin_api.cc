@@ -42,26 +42,6 @@ void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor
                          {"pending_changes", editor.pendingChanges()}});
              });
 
-  server.Get("/api/v1/certificates",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               json certificates = json::array();
-               for (const CertificateConfig& cert : snapshot->certificates)
-                 certificates.push_back(certificateView(*snapshot, cert));
-               sendJson(request, response, {{"certificates", certificates}});
-             });
-  server.Get(R"(/api/v1/certificates/([^/]+))",
-             [&runtime](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               for (const CertificateConfig& cert : snapshot->certificates) {
-                 if (cert.name == request.matches[1]) {
-                   return sendJson(request, response, certificateView(*snapshot, cert));
-                 }
-               }
-               sendProblem(response, 404, "No such certificate",
-                           "no certificate is named '" + std::string(request.matches[1]) + "'");
-             });
-
   server.Get(
       "/api/v1/health", [&runtime](const httplib::Request& request, httplib::Response& response) {
         sendJson(request, response, healthView(*runtime.snapshot(), *runtime.serverStates()));

@@ -12,7 +12,6 @@ class Runtime;
 // The admin API's routes under /api/v1, on the admin listener's HTTP server. JSON in the YAML
 // schema's names; errors as application/problem+json.
 //   GET  /api/v1/status                       the revision in force, workers, draining, pending
-//   GET  /api/v1/certificates[/NAME]          certificates in force (never a key)
 //   GET  /api/v1/health                       every server's state
 //   POST /api/v1/server_groups/G/servers/S/{drain,enable,disable}
 //                                             live operations: at once, audited, kept across

@@ -113,24 +113,28 @@ json groupView(const ConfigSnapshot& snapshot, const ServerStates& states, size_
 }
 
 json certificateView(const ConfigSnapshot& snapshot, const CertificateConfig& cert) {
-  json view = {{"name", cert.name}};
   json usedBy = json::array();
   for (const VipConfig& vip : snapshot.vips) {
     for (const std::string& name : vip.certificates) {
       if (name == cert.name) usedBy.push_back(vip.name);
     }
   }
-  view["used_by"] = usedBy;
-  if (!cert.loaded || !cert.loaded->leaf) return view;
-  X509* leaf = cert.loaded->leaf.get();
+  return certificateView(cert.name, cert.loaded.get(), usedBy);
+}
+
+json certificateView(const std::string& name, const Certificate* loaded, const json& usedBy) {
+  json view = {{"name", name}, {"used_by", usedBy}};
+  if (!loaded || !loaded->leaf) return view;
+  const Certificate* cert = loaded;
+  X509* leaf = loaded->leaf.get();
   char subject[512];
   X509_NAME_oneline(X509_get_subject_name(leaf), subject, sizeof subject);
   view["subject"] = subject;
-  view["names"] = cert.loaded->dnsNames;
+  view["names"] = cert->dnsNames;
   view["not_after"] = utc(X509_get0_notAfter(leaf));
-  view["key_type"] = cert.loaded->keyType == Certificate::KeyType::kEcdsa ? "ecdsa"
-                     : cert.loaded->keyType == Certificate::KeyType::kRsa ? "rsa"
-                                                                          : "other";
+  view["key_type"] = cert->keyType == Certificate::KeyType::kEcdsa ? "ecdsa"
+                     : cert->keyType == Certificate::KeyType::kRsa ? "rsa"
+                                                                   : "other";
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned length = 0;
   X509_digest(leaf, EVP_sha256(), digest, &length);

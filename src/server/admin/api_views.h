@@ -15,6 +15,9 @@ namespace sluice {
 nlohmann::json vipView(const ConfigSnapshot& snapshot, const VipConfig& vip);
 nlohmann::json groupView(const ConfigSnapshot& snapshot, const ServerStates& states, size_t group);
 nlohmann::json certificateView(const ConfigSnapshot& snapshot, const CertificateConfig& cert);
+// The same for a certificate as loaded, and the VIPs that use it.
+nlohmann::json certificateView(const std::string& name, const Certificate* loaded,
+                               const nlohmann::json& usedBy);
 // Every server's health: state, whether it takes connections, and the last check's outcome.
 nlohmann::json healthView(const ConfigSnapshot& snapshot, const ServerStates& states);
 

@@ -67,12 +67,54 @@ void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess
                }
                send(response, answer);
              });
-  server.Post("/api/v1/" + sections + "$",
+  server.Post("/api/v1/" + readable + "$",
               [&editor](const httplib::Request& request, httplib::Response& response) {
                 json entry;
                 if (body(request, response, entry))
                   send(response, editor.create(request.matches[1], entry));
               });
+  // Certificates: read as what they are, uploaded as PEM (or named by path as in the YAML).
+  server.Get("/api/v1/certificates$",
+             [&editor](const httplib::Request&, httplib::Response& response) {
+               send(response, editor.certificates());
+             });
+  server.Get("/api/v1/certificates/([^/]+)$",
+             [&editor](const httplib::Request& request, httplib::Response& response) {
+               send(response, editor.certificates(request.matches[1]));
+             });
+  auto upload = [&editor](bool replace) {
+    return [&editor, replace](const httplib::Request& request, httplib::Response& response) {
+      json entry;
+      if (!body(request, response, entry)) return;
+      const std::string name =
+          replace ? std::string(request.matches[1]) : entry.value("name", std::string());
+      if (entry.is_object() && entry.contains("cert_pem")) {
+        return send(response, editor.uploadCertificate(name, entry.value("cert_pem", ""),
+                                                       entry.value("key_pem", ""), replace,
+                                                       request.get_header_value("If-Match")));
+      }
+      send(response, replace ? editor.replace("certificates", name, entry,
+                                              request.get_header_value("If-Match"))
+                             : editor.create("certificates", entry));
+    };
+  };
+  server.Post("/api/v1/certificates$", upload(false));
+  server.Put("/api/v1/certificates/([^/]+)$", upload(true));
+
+  server.Put("/api/v1/config", [&editor](const httplib::Request& request,
+                                         httplib::Response& response) {
+    std::string error;
+    const bool yaml = request.get_header_value("Content-Type").find("yaml") != std::string::npos;
+    const json document =
+        yaml ? yamlToDocument(request.body, error) : json::parse(request.body, nullptr, false);
+    if (document.is_null() || document.is_discarded()) {
+      return sendProblem(response, 400, "Bad request",
+                         yaml ? "the body is not YAML: " + error : "the body is not JSON");
+    }
+    send(response, editor.putDocument(document, request.has_param("dry_run") &&
+                                                    request.get_param_value("dry_run") != "0"));
+  });
+
   const std::string item = "/api/v1/" + sections + "/([^/]+)$";
   server.Get(
       "/api/v1/" + readable + "/([^/]+)$",
@@ -88,13 +130,14 @@ void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess
         }
         send(response, answer);
       });
-  server.Put(item, [&editor](const httplib::Request& request, httplib::Response& response) {
-    json entry;
-    if (body(request, response, entry)) {
-      send(response, editor.replace(request.matches[1], request.matches[2], entry,
-                                    request.get_header_value("If-Match")));
-    }
-  });
+  server.Put("/api/v1/" + readable + "/([^/]+)$",
+             [&editor](const httplib::Request& request, httplib::Response& response) {
+               json entry;
+               if (body(request, response, entry)) {
+                 send(response, editor.replace(request.matches[1], request.matches[2], entry,
+                                               request.get_header_value("If-Match")));
+               }
+             });
   server.Patch(item, [&editor](const httplib::Request& request, httplib::Response& response) {
     json patch;
     if (body(request, response, patch)) {

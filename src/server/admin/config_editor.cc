@@ -1,5 +1,8 @@
 #include "server/admin/config_editor.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include "server/admin/api_views.h"
 #include "server/admin/config_document.h"
 #include "server/runtime.h"
+#include "tls/certificate.h"
 
 namespace sluice {
 namespace {
@@ -78,11 +82,12 @@ std::string pointerOf(const std::string& field, const json& document) {
 }  // namespace
 
 ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
-                           std::string draftPath, std::string historyDir)
+                           std::string draftPath, std::string historyDir, std::string certsDir)
     : runtime_(runtime),
       store_(std::move(store)),
       draftPath_(std::move(draftPath)),
-      historyDir_(std::move(historyDir)) {
+      historyDir_(std::move(historyDir)),
+      certsDir_(std::move(certsDir)) {
   path_ = runtime_.snapshot()->sourcePath;
   ConfigStore::Version version;
   std::string error;
@@ -346,6 +351,116 @@ ConfigEditor::Answer ConfigEditor::remove(const std::string& section, const std:
     }
   }
   return problem(404, "Not found", "no " + noun(section) + " is named '" + name + "'");
+}
+
+ConfigEditor::Answer ConfigEditor::certificates(const std::string& only) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  const std::string directory = path_.substr(0, path_.rfind('/') + 1);
+  json list = json::array();
+  for (const auto& [name, entry] : byName(draft_, "certificates")) {
+    if (!only.empty() && name != only) continue;
+    json usedBy = json::array();
+    for (const auto& [vipName, vip] : byName(draft_, "vips")) {
+      if (vip.contains("certificates") && vip["certificates"].is_array()) {
+        for (const json& used : vip["certificates"]) {
+          if (used == name) usedBy.push_back(vipName);
+        }
+      }
+    }
+    auto resolve = [&](const std::string& file) {
+      return file.empty() || file.front() == '/' ? file : directory + file;
+    };
+    std::string error;
+    const auto loaded = loadCertificate(name, resolve(entry.value("cert", "")),
+                                        resolve(entry.value("key", "")), error);
+    json view = certificateView(name, loaded ? &*loaded : nullptr, usedBy);
+    if (!loaded) view["error"] = error;
+    if (!only.empty()) {
+      Answer answer;
+      answer.body = view;
+      answer.etag = etagOf(entry);
+      return answer;
+    }
+    list.push_back(view);
+  }
+  if (!only.empty()) return problem(404, "Not found", "no certificate is named '" + only + "'");
+  Answer answer;
+  answer.body = {{"certificates", list}};
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::uploadCertificate(const std::string& name,
+                                                     const std::string& certPem,
+                                                     const std::string& keyPem, bool replace,
+                                                     const std::string& ifMatch) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  const auto existing = byName(draft_, "certificates");
+  const auto found = existing.find(name);
+  if (replace && found == existing.end()) {
+    return problem(404, "Not found", "no certificate is named '" + name + "'");
+  }
+  if (!replace && found != existing.end()) {
+    return problem(409, "Conflict", "a certificate is already named '" + name + "'");
+  }
+  if (replace && !ifMatch.empty() && ifMatch != etagOf(found->second)) {
+    return problem(412, "Precondition failed", "'" + name + "' changed since it was read");
+  }
+  if (certPem.find("-----BEGIN") == std::string::npos ||
+      keyPem.find("-----BEGIN") == std::string::npos) {
+    return problem(400, "Bad request", "expected PEM text in cert_pem and key_pem");
+  }
+  std::error_code failed;
+  std::filesystem::create_directories(certsDir_, failed);
+  const std::string stem =
+      certsDir_ + "/" + name + "-" + versionIdOf(certPem + keyPem).substr(0, 16);
+  { std::ofstream(stem + ".pem") << certPem; }
+  const int fd = ::open((stem + ".key").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const bool written =
+      fd >= 0 && ::write(fd, keyPem.data(), keyPem.size()) == static_cast<ssize_t>(keyPem.size());
+  if (fd >= 0) ::close(fd);
+  if (failed || !written) {
+    return problem(500, "The certificate cannot be kept", "cannot write under " + certsDir_);
+  }
+  const json entry = {{"name", name}, {"cert", stem + ".pem"}, {"key", stem + ".key"}};
+  json next = draft_;
+  if (!next.contains("certificates") || !next["certificates"].is_array()) {
+    next["certificates"] = json::array();
+  }
+  if (replace) {
+    for (json& current : next["certificates"]) {
+      if (current.value("name", "") == name) current = entry;
+    }
+  } else {
+    next["certificates"].push_back(entry);
+  }
+  Answer answer = commitDraft(std::move(next), replace ? 200 : 201, nullptr);
+  if (answer.status >= 400) return answer;
+  std::string error;
+  const auto loaded = loadCertificate(name, stem + ".pem", stem + ".key", error);
+  answer.body = certificateView(name, loaded ? &*loaded : nullptr, json::array());
+  answer.etag = etagOf(entry);
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::putDocument(const json& document, bool dryRun) {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  if (!document.is_object()) return problem(400, "Bad request", "expected a whole config");
+  if (dryRun) {
+    const Validation validation = check(document);
+    Answer answer;
+    answer.body = {{"valid", validation.ok},
+                   {"errors", validation.errors},
+                   {"resources", diffDocuments(live_, document)}};
+    return answer;
+  }
+  Answer answer = commitDraft(document, 200, nullptr);
+  if (answer.status >= 400) return answer;
+  answer.body = {{"pending", countChanges()}, {"resources", diff()}};
+  answer.etag = draftEtag();
+  return answer;
 }
 
 ConfigEditor::Answer ConfigEditor::document(bool draft) {

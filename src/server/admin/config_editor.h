@@ -35,7 +35,7 @@ class ConfigEditor {
 
   // `draftPath`: where the draft is kept; `historyDir`: where every version that ran is kept.
   ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store, std::string draftPath,
-               std::string historyDir);
+               std::string historyDir, std::string certsDir);
 
   // Named resources: section is "vips", "server_groups" or "certificates".
   Answer list(const std::string& section);
@@ -47,8 +47,20 @@ class ConfigEditor {
                const std::string& ifMatch);
   Answer remove(const std::string& section, const std::string& name, const std::string& ifMatch);
 
+  // Certificates in the draft, each as subject, names, expiry, key type and fingerprint (never
+  // a key, nor where it is kept).
+  Answer certificates(const std::string& name = "");
+  // A certificate uploaded as PEM (chain, then key): the files are kept under `certsDir`, named
+  // by their content (a live certificate's files are never overwritten), and the draft names
+  // them. `replace`: it must exist (PUT), else it must not (POST).
+  Answer uploadCertificate(const std::string& name, const std::string& certPem,
+                           const std::string& keyPem, bool replace, const std::string& ifMatch);
+
   // The whole document: the live one, or the draft.
   Answer document(bool draft);
+  // Replaces the whole draft (GitOps): the document must be valid (422 otherwise); with
+  // `dryRun`, nothing is kept and the answer is the diff it would make.
+  Answer putDocument(const json& document, bool dryRun);
   Answer changes();
   Answer validate();
   Answer discard();
@@ -89,6 +101,7 @@ class ConfigEditor {
   std::unique_ptr<ConfigStore> store_;
   std::string draftPath_;
   std::string historyDir_;
+  std::string certsDir_;
   std::string path_;  // the config file's name, for validation (relative paths resolve from it)
   std::mutex mutex_;
   json live_;
