@@ -529,5 +529,33 @@ TEST_F(AdminApiTest, TheWholeDocumentCanBeDryRunThenStagedForGitOps) {
   std::filesystem::remove(file);
 }
 
+TEST_F(AdminApiTest, ATimedApplyRollsBackUnlessConfirmed) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  auto stage = [&] {
+    EXPECT_EQ(call("PATCH", "/api/v1/vips/web", kAdminToken, "-d '{\"active\": false}'").status,
+              200);
+    const Reply changes = call("GET", "/api/v1/changes", kReadToken);
+    const size_t at = changes.headers.find("ETag: ");
+    return changes.headers.substr(at + 6, changes.headers.find("\r\n", at) - at - 6);
+  };
+  // Not confirmed: the VIP listens again by itself.
+  Reply applied = call("POST", "/api/v1/apply", kAdminToken,
+                       "-H 'If-Match: " + stage() + "' -d '{\"confirm_within_s\": 1}'");
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  EXPECT_LT(connectLocal(web_), 0) << "the VIP is off";
+  EXPECT_TRUE(eventually([&] { return connectLocal(web_) >= 0; }, 10000ms)) << "rolled back";
+  EXPECT_EQ(call("GET", "/api/v1/revisions", kReadToken).parsed()["revisions"][0]["by"],
+            "rollback");
+  // Confirmed in time: it stays.
+  applied = call("POST", "/api/v1/apply", kAdminToken,
+                 "-H 'If-Match: " + stage() + "' -d '{\"confirm_within_s\": 2}'");
+  ASSERT_EQ(applied.status, 200) << applied.body;
+  EXPECT_EQ(call("POST", "/api/v1/apply/confirm", kAdminToken).status, 200);
+  std::this_thread::sleep_for(3000ms);
+  EXPECT_LT(connectLocal(web_), 0) << "still off: it was confirmed";
+  EXPECT_EQ(call("POST", "/api/v1/apply/confirm", kAdminToken).status, 409) << "nothing waits";
+}
+
 }  // namespace
 }  // namespace sluice::test

@@ -195,9 +195,17 @@ void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess
     }
     const std::string who =
         access.tokenName(runtime.snapshot()->admin, request.get_header_value("Authorization"));
-    send(response,
-         editor.apply(request.get_header_value("If-Match"), who, options.value("comment", "")));
+    const auto within = options.value("confirm_within_s", 0);
+    if (within < 0 || within > 3600) {
+      return sendProblem(response, 400, "Bad request", "confirm_within_s must be 0 to 3600");
+    }
+    send(response, editor.apply(request.get_header_value("If-Match"), who,
+                                options.value("comment", ""), static_cast<unsigned>(within)));
   });
+  server.Post("/api/v1/apply/confirm",
+              [&editor](const httplib::Request&, httplib::Response& response) {
+                send(response, editor.confirm());
+              });
 }
 
 }  // namespace sluice

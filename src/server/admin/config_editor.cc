@@ -553,8 +553,8 @@ ConfigEditor::Answer ConfigEditor::discard() {
 }
 
 ConfigEditor::Answer ConfigEditor::apply(const std::string& ifMatch, const std::string& who,
-                                         const std::string& comment) {
-  std::lock_guard lock(mutex_);
+                                         const std::string& comment, unsigned confirmWithinS) {
+  std::unique_lock lock(mutex_);
   refreshLive();
   if (ifMatch.empty()) {
     return problem(428, "Precondition required",
@@ -571,6 +571,64 @@ ConfigEditor::Answer ConfigEditor::apply(const std::string& ifMatch, const std::
                        ") since this draft was started from revision " +
                        std::to_string(draftBase_) + ": discard it, or restage the changes");
   }
+  const json before = live_;
+  Answer answer = applyDraft(who, comment);
+  if (answer.status != 200 || confirmWithinS == 0) {
+    confirmBy_.reset();
+    return answer;
+  }
+  // Unless confirmed in time, the previous config comes back by itself: an apply that cut the
+  // operator off (a wrong admin address, a firewall rule) undoes itself.
+  rollbackTo_ = before;
+  confirmBy_ = std::chrono::steady_clock::now() + std::chrono::seconds(confirmWithinS);
+  answer.body["confirm_by_s"] = confirmWithinS;
+  if (!watcher_.joinable()) watcher_ = std::thread([this] { watchConfirmations(); });
+  confirmed_.notify_all();
+  return answer;
+}
+
+ConfigEditor::Answer ConfigEditor::confirm() {
+  std::lock_guard lock(mutex_);
+  if (!confirmBy_) return problem(409, "Conflict", "no apply is waiting for confirmation");
+  confirmBy_.reset();
+  confirmed_.notify_all();
+  Answer answer;
+  answer.body = {{"confirmed", liveRevision_}};
+  return answer;
+}
+
+void ConfigEditor::watchConfirmations() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (!confirmBy_) {
+      confirmed_.wait(lock);
+      continue;
+    }
+    if (confirmed_.wait_until(lock, *confirmBy_) == std::cv_status::no_timeout) continue;
+    if (!confirmBy_ || std::chrono::steady_clock::now() < *confirmBy_) continue;
+    confirmBy_.reset();
+    logWarn("admin API: the apply was not confirmed in time: rolling back");
+    draft_ = rollbackTo_;
+    draftBase_ = liveRevision_;
+    const Answer answer = applyDraft("rollback", "not confirmed in time");
+    if (answer.status != 200) {
+      logError("admin API: the rollback failed: " + answer.body.value("detail", ""));
+    }
+  }
+}
+
+ConfigEditor::~ConfigEditor() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  confirmed_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+// Validates, publishes and writes the draft (the caller holds the mutex and checked the
+// preconditions).
+ConfigEditor::Answer ConfigEditor::applyDraft(const std::string& who, const std::string& comment) {
   ConfigStore::Version current;
   std::string error;
   if (!store_->load(current, error)) return problem(500, "Cannot read the config", error);

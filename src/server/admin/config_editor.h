@@ -1,9 +1,13 @@
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "server/admin/config_store.h"
 
@@ -36,6 +40,7 @@ class ConfigEditor {
   // `draftPath`: where the draft is kept; `historyDir`: where every version that ran is kept.
   ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store, std::string draftPath,
                std::string historyDir, std::string certsDir);
+  ~ConfigEditor();
 
   // Named resources: section is "vips", "server_groups" or "certificates".
   Answer list(const std::string& section);
@@ -64,7 +69,11 @@ class ConfigEditor {
   Answer changes();
   Answer validate();
   Answer discard();
-  Answer apply(const std::string& ifMatch, const std::string& who, const std::string& comment);
+  // `confirmWithinS` > 0: the previous config comes back by itself unless confirm() is called
+  // within that many seconds.
+  Answer apply(const std::string& ifMatch, const std::string& who, const std::string& comment,
+               unsigned confirmWithinS = 0);
+  Answer confirm();
 
   // History: every version of the config that went live (at start, by SIGHUP, by apply), each
   // with who, when, comment and what changed; numbered from 1, across restarts.
@@ -84,6 +93,8 @@ class ConfigEditor {
   };
 
   void refreshLive();
+  Answer applyDraft(const std::string& who, const std::string& comment);
+  void watchConfirmations();
   Validation check(const json& document) const;
   json diff() const;
   static json diffDocuments(const json& from, const json& to);
@@ -109,6 +120,12 @@ class ConfigEditor {
   uint64_t liveRevision_ = 0;
   json draft_;
   uint64_t draftBase_ = 0;  // the live revision the draft was started from
+  // A timed apply waiting for confirmation: when it must come, and what comes back without it.
+  std::optional<std::chrono::steady_clock::time_point> confirmBy_;
+  json rollbackTo_;
+  std::condition_variable confirmed_;
+  bool stopping_ = false;
+  std::thread watcher_;
 };
 
 }  // namespace sluice
