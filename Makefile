@@ -56,6 +56,7 @@ bench: deps-bench build-all
 	bench/rules.sh 4 3
 	bench/failover.sh 9
 	bench/reload.sh 20 10
+	bench/apply.sh 20
 	bench/memory.sh 5000 3
 	bench/micro.sh 0.5
 
