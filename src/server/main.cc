@@ -5,10 +5,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "config/config_loader.h"
 #include "core/hex.h"
 #include "core/log.h"
+#include "server/admin_cli.h"
 #include "server/control_loop.h"
 #include "server/demo.h"
 
@@ -55,6 +57,32 @@ int main(int argc, char** argv) {
   token->add_option("--role", tokenRole, "admin (read and write) or read")
       ->check(CLI::IsMember({"admin", "read"}));
 
+  // The admin API's commands; the listener and token also come from the environment.
+  sluice::AdminTarget target;
+  target.url = std::getenv("SLUICE_ADMIN") ? std::getenv("SLUICE_ADMIN") : "http://127.0.0.1:9900";
+  target.token = std::getenv("SLUICE_TOKEN") ? std::getenv("SLUICE_TOKEN") : "";
+  auto adminOptions = [&target](CLI::App* command) {
+    command->add_option("--admin", target.url, "The admin listener (env SLUICE_ADMIN)");
+    command->add_option("--token", target.token, "An admin API token (env SLUICE_TOKEN)");
+  };
+  CLI::App* status = app.add_subcommand("status", "Ask a running Sluice what revision it runs");
+  adminOptions(status);
+  std::string file, comment;
+  CLI::App* diff = app.add_subcommand("diff", "Show what a config file would change, and check it");
+  diff->add_option("-f,--file", file, "YAML config file")->required();
+  adminOptions(diff);
+  CLI::App* apply = app.add_subcommand("apply", "Put a config file live through the admin API");
+  apply->add_option("-f,--file", file, "YAML config file")->required();
+  apply->add_option("--comment", comment, "Kept with the revision");
+  adminOptions(apply);
+  CLI::App* server = app.add_subcommand("server", "Drain, disable or enable a server, live");
+  std::string operation, serverName;
+  server->add_option("operation", operation, "drain, disable or enable")
+      ->required()
+      ->check(CLI::IsMember({"drain", "disable", "enable"}));
+  server->add_option("server", serverName, "GROUP/SERVER")->required();
+  adminOptions(server);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -80,6 +108,10 @@ int main(int argc, char** argv) {
                 snapshot->serverGroups.size());
     return 0;
   }
+  if (*status) return sluice::cliStatus(target);
+  if (*diff) return sluice::cliDiff(target, file);
+  if (*apply) return sluice::cliApply(target, file, comment);
+  if (*server) return sluice::cliServer(target, operation, serverName);
   if (*token) {
     // 32 random bytes, base64url: what a client sends; only its SHA-256 goes in the config.
     unsigned char random[32];

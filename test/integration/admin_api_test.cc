@@ -557,5 +557,54 @@ TEST_F(AdminApiTest, ATimedApplyRollsBackUnlessConfirmed) {
   EXPECT_EQ(call("POST", "/api/v1/apply/confirm", kAdminToken).status, 409) << "nothing waits";
 }
 
+// The CLI over the API, as a deploy script runs it.
+TEST_F(AdminApiTest, TheCommandLineDiffsAppliesAndDrainsThroughTheApi) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const std::vector<std::string> target = {"--admin", "http://127.0.0.1:" + std::to_string(admin_),
+                                           "--token", kAdminToken};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), target.begin(), target.end());
+    auto process = std::make_unique<SluiceProcess>(args);
+    process->waitExit();
+    return process;
+  };
+  auto status = run({"status"});
+  EXPECT_EQ(status->waitExit(), 0) << status->stderrText();
+  EXPECT_NE(status->stdoutText().find("revision 1, 2 VIPs"), std::string::npos)
+      << status->stdoutText();
+
+  std::string next = config();
+  next.replace(next.find("service: http, default_group: web}"), 34,
+               "service: http, default_group: web, active: false}");
+  const std::string file = sluice.configPath() + ".next.yaml";
+  std::ofstream(file) << next;
+  auto diff = run({"diff", "-f", file});
+  EXPECT_EQ(diff->waitExit(), 0) << diff->stderrText();
+  EXPECT_NE(diff->stdoutText().find("1 change(s)"), std::string::npos) << diff->stdoutText();
+  EXPECT_NE(diff->stdoutText().find("changed  vips/web"), std::string::npos);
+
+  auto apply = run({"apply", "-f", file, "--comment", "from the CLI"});
+  EXPECT_EQ(apply->waitExit(), 0) << apply->stderrText();
+  EXPECT_NE(apply->stdoutText().find("revision 2 is live"), std::string::npos)
+      << apply->stdoutText();
+  EXPECT_LT(connectLocal(web_), 0) << "the web VIP is off";
+
+  auto drain = run({"server", "drain", "web/b"});
+  EXPECT_EQ(drain->waitExit(), 0) << drain->stderrText();
+  EXPECT_NE(drain->stdoutText().find("web/b: draining"), std::string::npos) << drain->stdoutText();
+  auto missing = run({"server", "drain", "web/zz"});
+  EXPECT_EQ(missing->waitExit(), 1);
+  EXPECT_NE(missing->stderrText().find("404"), std::string::npos) << missing->stderrText();
+
+  std::string broken = next;
+  broken.replace(broken.find("default_group: web, active"), 18, "default_group: nope");
+  std::ofstream(file) << broken;
+  auto invalid = run({"diff", "-f", file});
+  EXPECT_EQ(invalid->waitExit(), 1);
+  EXPECT_NE(invalid->stdoutText().find("NOT VALID"), std::string::npos) << invalid->stdoutText();
+  EXPECT_NE(invalid->stdoutText().find("/vips/web/default_group"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice::test
