@@ -153,6 +153,37 @@ void MetricsRegistry::render(PrometheusText& out) const {
   }
 }
 
+std::map<std::string, MetricsRegistry::VipTotals> MetricsRegistry::vipTotals() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, VipTotals> out;
+  for (const auto& [vip, m] : vips_) {
+    VipTotals& t = out[vip];
+    t.accepted = sum(*m, [](const VipCounters& c) { return c.accepted.read(); });
+    t.bytesIn = sum(*m, [](const VipCounters& c) { return c.bytesIn.read(); });
+    t.bytesOut = sum(*m, [](const VipCounters& c) { return c.bytesOut.read(); });
+    uint64_t closed = 0;
+    for (unsigned r = 0; r < kCloseResults; ++r)
+      closed += sum(*m, [r](const VipCounters& c) { return c.closed[r].read(); });
+    t.active = t.accepted > closed ? t.accepted - closed : 0;
+    for (unsigned k = 0; k < kCodeClasses.size(); ++k)
+      t.requests[k] = sum(*m, [k](const VipCounters& c) { return c.requests[k].read(); });
+  }
+  return out;
+}
+
+std::map<std::pair<std::string, std::string>, MetricsRegistry::ServerTotals>
+MetricsRegistry::serverTotals() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::pair<std::string, std::string>, ServerTotals> out;
+  for (const auto& [key, m] : servers_) {
+    ServerTotals& t = out[key];
+    t.connections = sum(*m, [](const ServerCounters& c) { return c.connections.read(); });
+    t.connectFailures = sum(*m, [](const ServerCounters& c) { return c.connectFailures.read(); });
+    t.ejections = sum(*m, [](const ServerCounters& c) { return c.ejections.read(); });
+  }
+  return out;
+}
+
 uint64_t MetricsRegistry::activeConnections(const std::string& vip) const {
   std::lock_guard lock(mutex_);
   const auto found = vips_.find(vip);

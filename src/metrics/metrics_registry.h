@@ -54,6 +54,17 @@ class MetricsRegistry {
   // Every VIP, group and server family, summed over writers, into `out`.
   void render(PrometheusText& out) const;
 
+  // Each VIP's counters summed over writers, by name (the admin API's /stats).
+  struct VipTotals {
+    uint64_t accepted = 0, active = 0, bytesIn = 0, bytesOut = 0;
+    std::array<uint64_t, kCodeClasses.size()> requests{};
+  };
+  std::map<std::string, VipTotals> vipTotals() const;
+  struct ServerTotals {
+    uint64_t connections = 0, connectFailures = 0, ejections = 0;
+  };
+  std::map<std::pair<std::string, std::string>, ServerTotals> serverTotals() const;
+
   // Client connections open now on the VIP named `vip` (0 for a name it does not know).
   uint64_t activeConnections(const std::string& vip) const;
 

@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include "core/log.h"
 #include "server/admin/admin_api.h"
 #include "server/admin/config_api.h"
@@ -13,8 +16,10 @@
 namespace sluice {
 namespace {
 
-// Requests at once: a scraper, a probe and an operator's curl are plenty.
-constexpr size_t kAdminThreads = 4;
+// Requests at once: a scraper, a probe, an operator's curl, and the event streams (each holds a
+// thread while open, so at most kMaxEventStreams of them).
+constexpr size_t kAdminThreads = 8;
+constexpr int kMaxEventStreams = 4;
 
 bool isWrite(const httplib::Request& request) {
   return request.method != "GET" && request.method != "HEAD";
@@ -26,6 +31,7 @@ AdminServer::AdminServer(Runtime& runtime)
     : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
 
 AdminServer::~AdminServer() {
+  events_.stop();  // open event streams end first, so the server can stop
   if (thread_.joinable()) {
     server_->stop();
     thread_.join();
@@ -100,6 +106,51 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
       runtime_, std::make_unique<FileConfigStore>(snapshot->sourcePath), base + ".draft.json",
       base + ".history", base + ".certs");
   addAdminApi(server, runtime_, *editor_);
+  sampler_ = std::make_unique<LiveSampler>(runtime_, events_);
+  server.Get("/api/v1/stats", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    response.set_content(sampler_->stats().dump(2) + "\n", "application/json");
+  });
+  server.Get("/api/v1/events", [this](const httplib::Request& request,
+                                      httplib::Response& response) {
+    if (subscribers_.fetch_add(1) >= kMaxEventStreams) {
+      subscribers_.fetch_sub(1);
+      sendProblem(response, 503, "Too many event streams",
+                  "at most " + std::to_string(kMaxEventStreams) + " may be open at once");
+      return;
+    }
+    // A client coming back says what it saw last; it gets what it missed (the last 256 events).
+    uint64_t after = events_.last();
+    if (const std::string last = request.get_header_value("Last-Event-ID"); !last.empty()) {
+      after = std::strtoull(last.c_str(), nullptr, 10);
+    }
+    response.set_header("Cache-Control", "no-store");
+    auto seen = std::make_shared<uint64_t>(after);
+    auto greeted = std::make_shared<bool>(false);
+    response.set_chunked_content_provider(
+        "text/event-stream",
+        [this, seen, greeted](size_t, httplib::DataSink& sink) {
+          if (!*greeted) {
+            *greeted = true;
+            constexpr std::string_view hello = ": sluice events\n\n";
+            return sink.write(hello.data(), hello.size());
+          }
+          const auto batch = events_.since(*seen, std::chrono::seconds(15));
+          if (events_.stopped()) return false;
+          if (batch.empty()) {
+            constexpr std::string_view ping = ": keep-alive\n\n";
+            return sink.is_writable() && sink.write(ping.data(), ping.size());
+          }
+          for (const EventBus::Event& event : batch) {
+            const std::string text = "id: " + std::to_string(event.id) + "\nevent: " + event.type +
+                                     "\ndata: " + event.data.dump() + "\n\n";
+            if (!sink.write(text.data(), text.size())) return false;
+            *seen = event.id;
+          }
+          return true;
+        },
+        [this](bool) { subscribers_.fetch_sub(1); });
+  });
   addConfigApi(server, *editor_, access_, runtime_);
 
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {

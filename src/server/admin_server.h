@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -8,6 +9,8 @@
 #include "server/admin/api_access.h"
 #include "server/admin/audit_log.h"
 #include "server/admin/config_editor.h"
+#include "server/admin/event_bus.h"
+#include "server/admin/live_sampler.h"
 
 namespace httplib {
 class Server;
@@ -23,8 +26,10 @@ class Runtime;
 //   GET /healthz   200 while the process runs its control loop
 //   GET /readyz    200 while it serves traffic; 503 once it drains (a load balancer in front of
 //                  Sluice, or Kubernetes, stops sending new connections)
-//   /api/v1/...    the admin API (admin/admin_api.h), behind tokens and roles (ApiAccess);
-//                  every write attempt is audited (AuditLog)
+//   /api/v1/...    the admin API (admin/admin_api.h, admin/config_api.h), behind tokens and
+//                  roles (ApiAccess); every write attempt is audited (AuditLog)
+//   GET /api/v1/stats   rates and totals per VIP and server (LiveSampler)
+//   GET /api/v1/events  Server-Sent Events: server state changes, revisions (EventBus)
 // Every request's Host header must name the listener (ApiAccess::hostAllowed()).
 //
 // HTTP is cpp-httplib's (Debian's libcpp-httplib-dev): a small, well-kept server whose
@@ -45,6 +50,9 @@ class AdminServer {
   ApiAccess access_;
   AuditLog audit_;
   std::unique_ptr<ConfigEditor> editor_;
+  EventBus events_;
+  std::unique_ptr<LiveSampler> sampler_;
+  std::atomic<int> subscribers_{0};  // open event streams
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -606,5 +606,59 @@ TEST_F(AdminApiTest, TheCommandLineDiffsAppliesAndDrainsThroughTheApi) {
   EXPECT_NE(invalid->stdoutText().find("/vips/web/default_group"), std::string::npos);
 }
 
+// The console's live feed: a server that goes down, and one an operator drains, arrive as events
+// within seconds, without a reload; /stats has each VIP's rates and totals.
+TEST_F(AdminApiTest, EventsStreamServerChangesAndStatsCountTraffic) {
+  auto healthy = std::make_shared<std::atomic<int>>(200);
+  TestOrigin checked(httpOrigin("c", healthy));
+  std::string yaml = config();
+  yaml.replace(yaml.find("vips:\n"), 6,
+               "  - name: checked\n    protocol: http\n"
+               "    health: {type: http, path: /healthz, interval: 200ms, timeout: 100ms, rise: 1, "
+               "fall: 1}\n    servers: [{name: c, address: " +
+                   checked.address() + "}]\nvips:\n");
+  SluiceProcess sluice(yaml);
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const std::string stream = sluice.configPath() + ".events";
+  std::thread listener([&] {
+    std::string ignored;
+    runCommand("curl -sN --max-time 8 -H 'Authorization: Bearer " + kReadToken +
+                   "' http://127.0.0.1:" + std::to_string(admin_) + "/api/v1/events > " + stream,
+               ignored);
+  });
+  auto streamed = [&] {
+    std::ifstream in(stream);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  ASSERT_TRUE(
+      eventually([&] { return streamed().find(": sluice events") != std::string::npos; }, 5000ms));
+  EXPECT_EQ(origins(6).size(), 2u);
+  *healthy = 500;
+  EXPECT_EQ(call("POST", "/api/v1/server_groups/web/servers/a/drain", kAdminToken).status, 200);
+  EXPECT_TRUE(eventually(
+      [&] {
+        const std::string text = streamed();
+        return text.find("\"server\":\"c\"") != std::string::npos &&
+               text.find("\"state\":\"down\"") != std::string::npos &&
+               text.find("\"state\":\"draining\"") != std::string::npos;
+      },
+      6000ms))
+      << streamed();
+  EXPECT_NE(streamed().find("event: server\n"), std::string::npos);
+  EXPECT_NE(streamed().find("\nid: "), std::string::npos);
+
+  ASSERT_TRUE(eventually(
+      [&] {
+        const json stats = call("GET", "/api/v1/stats", kReadToken).parsed();
+        for (const json& vip : stats["vips"]) {
+          if (vip["name"] == "web") return vip["requests"]["2xx"] == 6 && vip["requests_per_s"] > 0;
+        }
+        return false;
+      },
+      5000ms))
+      << call("GET", "/api/v1/stats", kReadToken).body;
+  listener.join();
+}
+
 }  // namespace
 }  // namespace sluice::test
