@@ -88,6 +88,7 @@ class HealthChecker::Probe final : public IoHandler {
       return;
     }
     step_ = Step::kConnecting;
+    startedAt_ = Clock::now();
     response_.clear();
     sent_ = 0;
     deadline_.armAt(loop_.now() + check_.timeout);
@@ -205,11 +206,24 @@ class HealthChecker::Probe final : public IoHandler {
     succeed();
   }
 
+  // What the admin API shows of this check.
+  void record(bool passed, std::string reason) {
+    ServerHealth::CheckRecord check;
+    check.atUnixMillis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    check.latencyMicros = microsBetween(startedAt_, Clock::now());
+    check.passed = passed;
+    check.reason = std::move(reason);
+    health_.recordCheck(std::move(check));
+  }
+
   void succeed() {
     close();
     failures_ = 0;
     ++successes_;
     counters_.checked(true);
+    record(true, "passed");
     ServerHealth& health = health_;
     if (health.state() == ServerHealth::State::kDown && successes_ >= check_.rise) {
       health.setState(ServerHealth::State::kUp);
@@ -225,6 +239,7 @@ class HealthChecker::Probe final : public IoHandler {
     successes_ = 0;
     ++failures_;
     counters_.checked(false);
+    record(false, why);
     ServerHealth& health = health_;
     if (health.state() == ServerHealth::State::kUp && failures_ >= check_.fall) {
       health.setState(ServerHealth::State::kDown);
@@ -259,6 +274,7 @@ class HealthChecker::Probe final : public IoHandler {
   UniqueFd fd_;
   Transport transport_;
   Step step_ = Step::kIdle;
+  TimePoint startedAt_;
   std::string request_;
   size_t sent_ = 0;
   std::string response_;

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 
 #include "core/clock.h"
 
@@ -42,12 +44,31 @@ class ServerHealth {
 
   static const char* toString(State state);
 
+  // The last active check's outcome, for the admin API's /health (never read on the data path,
+  // so a lock is fine here).
+  struct CheckRecord {
+    int64_t atUnixMillis = 0;  // 0: never checked
+    uint64_t latencyMicros = 0;
+    bool passed = false;
+    std::string reason;  // why it failed, or the status it passed with
+  };
+  void recordCheck(CheckRecord record) {
+    std::lock_guard lock(checkMutex_);
+    lastCheck_ = std::move(record);
+  }
+  CheckRecord lastCheck() const {
+    std::lock_guard lock(checkMutex_);
+    return lastCheck_;
+  }
+
  private:
   static int64_t nowTicks() { return Clock::now().time_since_epoch().count(); }
 
   std::atomic<uint8_t> state_;
   std::atomic<int64_t> ejectedUntil_{0};
   std::atomic<int64_t> upSince_{0};
+  mutable std::mutex checkMutex_;
+  CheckRecord lastCheck_;
 };
 
 }  // namespace sluice

@@ -657,6 +657,19 @@ TEST_F(AdminApiTest, EventsStreamServerChangesAndStatsCountTraffic) {
       },
       5000ms))
       << call("GET", "/api/v1/stats", kReadToken).body;
+  // /health says when the server was last checked, how long it took and why it failed.
+  const json health = call("GET", "/api/v1/health", kReadToken).parsed();
+  bool seen = false;
+  for (const json& group : health["server_groups"]) {
+    if (group["name"] != "checked") continue;
+    const json& check = group["servers"][0]["last_check"];
+    EXPECT_EQ(check["passed"], false) << check.dump();
+    EXPECT_NE(check["reason"].get<std::string>().find("500"), std::string::npos) << check.dump();
+    EXPECT_GE(check["latency_ms"].get<double>(), 0.0);
+    EXPECT_EQ(check["at"].get<std::string>().size(), 20u) << "2026-12-01T12:00:00Z";
+    seen = true;
+  }
+  EXPECT_TRUE(seen) << health.dump();
   listener.join();
 }
 

@@ -150,10 +150,22 @@ json healthView(const ConfigSnapshot& snapshot, const ServerStates& states) {
     json servers = json::array();
     for (size_t s = 0; s < group.servers.size(); ++s) {
       const ServerHealth& health = states.of(g, s);
-      servers.push_back({{"name", group.servers[s].name},
-                         {"state", ServerHealth::toString(health.state())},
-                         {"routable", health.routable(now)},
-                         {"ejected", health.ejected(now)}});
+      json server = {{"name", group.servers[s].name},
+                     {"state", ServerHealth::toString(health.state())},
+                     {"routable", health.routable(now)},
+                     {"ejected", health.ejected(now)}};
+      if (const ServerHealth::CheckRecord check = health.lastCheck(); check.atUnixMillis != 0) {
+        const std::time_t seconds = static_cast<std::time_t>(check.atUnixMillis / 1000);
+        std::tm parts{};
+        gmtime_r(&seconds, &parts);
+        char at[32];
+        std::strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &parts);
+        server["last_check"] = {{"at", at},
+                                {"passed", check.passed},
+                                {"latency_ms", static_cast<double>(check.latencyMicros) / 1000.0},
+                                {"reason", check.reason}};
+      }
+      servers.push_back(server);
     }
     groups.push_back({{"name", group.name},
                       {"checked", group.health.type != HealthCheckConfig::Type::kNone},
