@@ -84,8 +84,9 @@ int check(const Config& config, std::string& output) {
     const std::string stem = fs::path(path).replace_extension().string();
     if (kind != "ca" && !issuedByStem.count(stem)) {
       CertFactory& factory = CertFactory::instance();
-      issuedByStem[stem] = stem.find("rsa") != std::string::npos ? factory.issueRsa({"example.test"})
-                                                                  : factory.issue({"example.test"});
+      issuedByStem[stem] = stem.find("rsa") != std::string::npos
+                               ? factory.issueRsa({"example.test"})
+                               : factory.issue({"example.test"});
     }
     const CertFactory::Issued& issued = issuedByStem[stem];
     const std::string& from = kind == "cert"  ? issued.cert

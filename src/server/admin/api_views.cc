@@ -31,52 +31,6 @@ std::string utc(const ASN1_TIME* time) {
 
 }  // namespace
 
-json vipView(const ConfigSnapshot& snapshot, const VipConfig& vip) {
-  (void)snapshot;
-  json view = {{"name", vip.name},
-               {"listen", vip.listen.toString()},
-               {"service", toString(vip.service)},
-               {"active", vip.active}};
-  if (!vip.defaultGroup.empty()) view["default_group"] = vip.defaultGroup;
-  if (!vip.certificates.empty()) view["certificates"] = vip.certificates;
-  if (!vip.sniRoutes.empty()) {
-    json routes = json::array();
-    for (const SniRoute& route : vip.sniRoutes) {
-      json entry = {{"sni", route.sni}, {"group", route.group}};
-      if (vip.terminatesTls()) entry["mode"] = "passthrough";
-      routes.push_back(entry);
-    }
-    view["sni_routes"] = routes;
-  }
-  if (vip.isHttp()) {
-    view["limits"] = {{"max_header_bytes", vip.request.maxHeaderBytes},
-                      {"max_headers", vip.request.maxHeaders},
-                      {"max_body", vip.request.maxBody}};
-    view["timeouts"] = {{"client_header", durationText(vip.clientHeaderTimeout)},
-                        {"client_body", durationText(vip.clientBodyTimeout)},
-                        {"server_response", durationText(vip.serverResponseTimeout)},
-                        {"keep_alive", durationText(vip.keepAliveTimeout)}};
-    if (vip.redirectHttps.enabled) {
-      view["redirect_https"] = {{"port", vip.redirectHttps.port},
-                                {"status", vip.redirectHttps.status}};
-    }
-    if (vip.hsts.enabled) {
-      view["hsts"] = {{"max_age", vip.hsts.maxAge},
-                      {"include_subdomains", vip.hsts.includeSubdomains}};
-    }
-    json rules = json::array();
-    if (vip.rules) {
-      for (const Rule& rule : vip.rules->rules)
-        rules.push_back({{"name", rule.name}});
-    }
-    view["rules"] = rules;
-  } else {
-    view["limits"] = {{"client_hello_max", vip.clientHelloMax}};
-    view["timeouts"] = {{"peek", durationText(vip.peekTimeout)}};
-  }
-  return view;
-}
-
 json groupView(const ConfigSnapshot& snapshot, const ServerStates& states, size_t g) {
   const ServerGroupConfig& group = snapshot.serverGroups[g];
   json servers = json::array();
@@ -110,16 +64,6 @@ json groupView(const ConfigSnapshot& snapshot, const ServerStates& states, size_
   }
   if (group.sticky.enabled) view["sticky"] = {{"cookie", {{"name", group.sticky.name}}}};
   return view;
-}
-
-json certificateView(const ConfigSnapshot& snapshot, const CertificateConfig& cert) {
-  json usedBy = json::array();
-  for (const VipConfig& vip : snapshot.vips) {
-    for (const std::string& name : vip.certificates) {
-      if (name == cert.name) usedBy.push_back(vip.name);
-    }
-  }
-  return certificateView(cert.name, cert.loaded.get(), usedBy);
 }
 
 json certificateView(const std::string& name, const Certificate* loaded, const json& usedBy) {

@@ -8,14 +8,11 @@
 
 namespace sluice {
 
-// The admin API's JSON representations of a running config, in the YAML schema's names (a VIP
-// reads as the `vips:` entry that made it), with what is live beside it (a server's state).
-// Secrets never appear: a certificate shows its subject, names, expiry, key type and
-// fingerprint, never its key.
-nlohmann::json vipView(const ConfigSnapshot& snapshot, const VipConfig& vip);
+// The admin API's JSON views of what runs, in the YAML schema's names, with what is live beside
+// it (a server's state). Secrets never appear: a certificate shows its subject, names, expiry,
+// key type and fingerprint, never its key.
 nlohmann::json groupView(const ConfigSnapshot& snapshot, const ServerStates& states, size_t group);
-nlohmann::json certificateView(const ConfigSnapshot& snapshot, const CertificateConfig& cert);
-// The same for a certificate as loaded, and the VIPs that use it.
+// A certificate as loaded (null: it could not be), and the VIPs that use it.
 nlohmann::json certificateView(const std::string& name, const Certificate* loaded,
                                const nlohmann::json& usedBy);
 // Every server's health: state, whether it takes connections, and the last check's outcome.

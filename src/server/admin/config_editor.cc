@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "config/config_loader.h"
+#include "core/atomic_file.h"
 #include "core/log.h"
 #include "server/admin/api_views.h"
 #include "server/admin/config_document.h"
@@ -48,6 +49,22 @@ std::map<std::string, json> byName(const json& document, const std::string& sect
     }
   }
   return out;
+}
+
+// Every name either side has, in order.
+std::set<std::string> namesIn(const std::map<std::string, json>& before,
+                              const std::map<std::string, json>& after) {
+  std::set<std::string> names;
+  for (const auto& [name, entry] : before)
+    names.insert(name);
+  for (const auto& [name, entry] : after)
+    names.insert(name);
+  return names;
+}
+
+// An If-Match that names another version of `entry` than the one in the draft (none: any).
+bool staleTag(const std::string& ifMatch, const json& entry) {
+  return !ifMatch.empty() && ifMatch != etagOf(entry);
 }
 
 // A loader field ("vips[2].certificates[0]") as a JSON pointer into the document, naming named
@@ -167,16 +184,11 @@ void ConfigEditor::saveDraft() const {
     std::filesystem::remove(draftPath_);
     return;
   }
-  const std::string temporary = draftPath_ + ".new";
-  {
-    std::ofstream out(temporary);
-    out << json{{"base", liveId_}, {"document", draft_}}.dump(2) << "\n";
-    if (!out) {
-      logError("admin API: cannot save the draft to " + draftPath_);
-      return;
-    }
+  std::string error;
+  if (!writeFileAtomically(draftPath_, json{{"base", liveId_}, {"document", draft_}}.dump(2) + "\n",
+                           0640, error)) {
+    logError("admin API: cannot save the draft: " + error);
   }
-  std::filesystem::rename(temporary, draftPath_);
 }
 
 json ConfigEditor::diff() const {
@@ -187,12 +199,7 @@ json ConfigEditor::diffDocuments(const json& from, const json& to) {
   json resources = json::array();
   for (const char* section : kNamedSections) {
     const auto before = byName(from, section), after = byName(to, section);
-    std::set<std::string> names;
-    for (const auto& [name, entry] : before)
-      names.insert(name);
-    for (const auto& [name, entry] : after)
-      names.insert(name);
-    for (const std::string& name : names) {
+    for (const std::string& name : namesIn(before, after)) {
       const bool was = before.count(name), is = after.count(name);
       if (was && is && before.at(name) == after.at(name)) continue;
       resources.push_back({{"section", section},
@@ -293,7 +300,7 @@ ConfigEditor::Answer ConfigEditor::replace(const std::string& section, const std
   if (next.contains(section) && next[section].is_array()) {
     for (json& current : next[section]) {
       if (!current.is_object() || current.value("name", "") != name) continue;
-      if (!ifMatch.empty() && ifMatch != etagOf(current)) {
+      if (staleTag(ifMatch, current)) {
         return problem(412, "Precondition failed",
                        "'" + name + "' changed since it was read: read it again");
       }
@@ -321,7 +328,7 @@ ConfigEditor::Answer ConfigEditor::patch(const std::string& section, const std::
   if (next.contains(section) && next[section].is_array()) {
     for (json& current : next[section]) {
       if (!current.is_object() || current.value("name", "") != name) continue;
-      if (!ifMatch.empty() && ifMatch != etagOf(current)) {
+      if (staleTag(ifMatch, current)) {
         return problem(412, "Precondition failed",
                        "'" + name + "' changed since it was read: read it again");
       }
@@ -342,7 +349,7 @@ ConfigEditor::Answer ConfigEditor::remove(const std::string& section, const std:
     auto& entries = next[section];
     for (auto it = entries.begin(); it != entries.end(); ++it) {
       if (!it->is_object() || it->value("name", "") != name) continue;
-      if (!ifMatch.empty() && ifMatch != etagOf(*it)) {
+      if (staleTag(ifMatch, *it)) {
         return problem(412, "Precondition failed",
                        "'" + name + "' changed since it was read: read it again");
       }
@@ -404,7 +411,7 @@ ConfigEditor::Answer ConfigEditor::uploadCertificate(const std::string& name,
   if (!replace && found != existing.end()) {
     return problem(409, "Conflict", "a certificate is already named '" + name + "'");
   }
-  if (replace && !ifMatch.empty() && ifMatch != etagOf(found->second)) {
+  if (replace && staleTag(ifMatch, found->second)) {
     return problem(412, "Precondition failed", "'" + name + "' changed since it was read");
   }
   if (certPem.find("-----BEGIN") == std::string::npos ||
@@ -480,12 +487,7 @@ ConfigEditor::Answer ConfigEditor::changes() {
   // What each VIP's change does to the connections open on it now.
   json impact = json::array();
   const auto before = byName(live_, "vips"), after = byName(draft_, "vips");
-  std::set<std::string> names;
-  for (const auto& [name, entry] : before)
-    names.insert(name);
-  for (const auto& [name, entry] : after)
-    names.insert(name);
-  for (const std::string& name : names) {
+  for (const std::string& name : namesIn(before, after)) {
     const bool was = before.count(name), is = after.count(name);
     const std::string change = !was                                ? "added"
                                : !is                               ? "removed"

@@ -25,8 +25,7 @@ class ConfigStore {
                               std::string& newId, std::string& error) = 0;
 };
 
-// The config file: read whole; written to a temporary file beside it, synced, then renamed over
-// it (and the directory synced), so a crash leaves the old file or the new one, never a mix.
+// The config file: read whole; written with writeFileAtomically() (core/atomic_file.h).
 class FileConfigStore final : public ConfigStore {
  public:
   explicit FileConfigStore(std::string path) : path_(std::move(path)) {}

@@ -1,13 +1,12 @@
 #include "server/admin/state_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "core/atomic_file.h"
 
 namespace sluice {
 
@@ -49,22 +48,7 @@ bool saveLiveOperations(const std::string& path, const LiveOperations& operation
     servers.push_back({{"server", server}, {"operation", HealthRegistry::toString(operation)}});
   }
   const std::string text = nlohmann::json{{"servers", servers}}.dump(2) + "\n";
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    error = temporary + ": " + std::strerror(errno);
-    return false;
-  }
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!written || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    error = path + ": " + std::strerror(written ? errno : saved);
-    ::unlink(temporary.c_str());
-    return false;
-  }
-  return true;
+  return writeFileAtomically(path, text, 0640, error);
 }
 
 }  // namespace sluice

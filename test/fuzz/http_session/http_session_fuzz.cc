@@ -25,8 +25,8 @@
 
 #include "config/config_loader.h"
 #include "health/health_registry.h"
-#include "metrics/metrics_registry.h"
 #include "http/http1/request_parser.h"
+#include "metrics/metrics_registry.h"
 #include "server/access_log.h"
 #include "server/worker.h"
 #include "server/worker_config.h"
