@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "server/admin/api_access.h"
 #include "server/admin/config_document.h"
@@ -19,6 +20,7 @@ void send(httplib::Response& response, const ConfigEditor::Answer& answer) {
   response.status = answer.status;
   response.set_header("Cache-Control", "no-store");
   if (!answer.etag.empty()) response.set_header("ETag", answer.etag);
+  if (!answer.location.empty()) response.set_header("Location", answer.location);
   if (answer.status == 204 || answer.body.is_null()) return;
   response.set_content(answer.body.dump(2) + "\n",
                        answer.status >= 400 ? "application/problem+json" : "application/json");
@@ -50,6 +52,78 @@ void addServerStates(const Runtime& runtime, json& group) {
       }
     }
   }
+}
+
+// A non-negative integer parameter ("position", "to"): false (and a 400) when it is not one.
+bool position(const std::string& text, const char* what, httplib::Response& response, size_t& out) {
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    sendProblem(response, 400, "Bad request", std::string(what) + " must be a position: 0, 1, ...");
+    return false;
+  }
+  out = std::stoul(text);
+  return true;
+}
+
+// /api/v1/vips/VIP/rules[/RULE[/move]]: a RULE is a position or a rule's name.
+void addRuleRoutes(httplib::Server& server, ConfigEditor& editor) {
+  const std::string list = "/api/v1/vips/([^/]+)/rules";
+  const std::string item = list + "/([^/]+)";
+  server.Get(list, [&editor](const httplib::Request& request, httplib::Response& response) {
+    send(response, editor.rules(request.matches[1]));
+  });
+  server.Put(list, [&editor](const httplib::Request& request, httplib::Response& response) {
+    json rules;
+    if (!body(request, response, rules)) return;
+    if (rules.is_object() && rules.contains("rules")) rules = rules["rules"];
+    send(response,
+         editor.replaceRules(request.matches[1], rules, request.get_header_value("If-Match")));
+  });
+  server.Post(list, [&editor](const httplib::Request& request, httplib::Response& response) {
+    json rule;
+    if (!body(request, response, rule)) return;
+    std::optional<size_t> at;
+    if (request.has_param("position")) {
+      size_t value = 0;
+      if (!position(request.get_param_value("position"), "position", response, value)) return;
+      at = value;
+    }
+    send(response, editor.addRule(request.matches[1], rule, at));
+  });
+  server.Get(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    send(response, editor.rule(request.matches[1], request.matches[2]));
+  });
+  server.Put(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    json rule;
+    if (body(request, response, rule)) {
+      send(response, editor.replaceRule(request.matches[1], request.matches[2], rule,
+                                        request.get_header_value("If-Match")));
+    }
+  });
+  server.Patch(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    json patch;
+    if (body(request, response, patch)) {
+      send(response, editor.patchRule(request.matches[1], request.matches[2], patch,
+                                      request.get_header_value("If-Match")));
+    }
+  });
+  server.Delete(item, [&editor](const httplib::Request& request, httplib::Response& response) {
+    send(response, editor.removeRule(request.matches[1], request.matches[2],
+                                     request.get_header_value("If-Match")));
+  });
+  server.Post(item + "/move",
+              [&editor](const httplib::Request& request, httplib::Response& response) {
+                json move;
+                if (!body(request, response, move)) return;
+                const json to = move.is_object() ? move.value("to", json()) : json();
+                size_t value = 0;
+                if (!position(to.is_number_unsigned() ? std::to_string(to.get<uint64_t>()) : "",
+                              "\"to\"", response, value)) {
+                  return;
+                }
+                send(response, editor.moveRule(request.matches[1], request.matches[2], value,
+                                               request.get_header_value("If-Match")));
+              });
 }
 
 }  // namespace
@@ -149,6 +223,8 @@ void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess
     send(response, editor.remove(request.matches[1], request.matches[2],
                                  request.get_header_value("If-Match")));
   });
+
+  addRuleRoutes(server, editor);
 
   server.Get("/api/v1/config",
              [&editor](const httplib::Request& request, httplib::Response& response) {

@@ -15,6 +15,9 @@ class Runtime;
 //   GET/PUT/PATCH/DELETE /api/v1/{vips,server_groups}/NAME   (If-Match: the entry's ETag)
 //   POST, PUT/PATCH/DELETE /api/v1/certificates[/NAME]      (reading them is admin_api.h's)
 // A group read here carries each server's live state beside its config (not in its ETag).
+//   GET/PUT/POST       /api/v1/vips/NAME/rules    a VIP's ordered rules (POST ?position=N)
+//   GET/PUT/PATCH/DELETE /api/v1/vips/NAME/rules/RULE  (a position or a rule's name)
+//   POST               /api/v1/vips/NAME/rules/RULE/move  {"to": N}
 //   GET                /api/v1/config[?draft=1]   the whole document, JSON or (Accept: yaml) YAML
 //   GET/DELETE         /api/v1/changes            the diff, its validation and impact; discard
 //   POST               /api/v1/changes/validate

@@ -62,6 +62,18 @@ std::set<std::string> namesIn(const std::map<std::string, json>& before,
   return names;
 }
 
+// The top-level fields of an entry that differ between two versions of it ("rules", "listen").
+json changedFields(const json& before, const json& after) {
+  std::set<std::string> fields;
+  for (const auto& [key, value] : before.items()) {
+    if (!after.contains(key) || after[key] != value) fields.insert(key);
+  }
+  for (const auto& [key, value] : after.items()) {
+    if (!before.contains(key)) fields.insert(key);
+  }
+  return json(fields);
+}
+
 // An If-Match that names another version of `entry` than the one in the draft (none: any).
 bool staleTag(const std::string& ifMatch, const json& entry) {
   return !ifMatch.empty() && ifMatch != etagOf(entry);
@@ -202,11 +214,13 @@ json ConfigEditor::diffDocuments(const json& from, const json& to) {
     for (const std::string& name : namesIn(before, after)) {
       const bool was = before.count(name), is = after.count(name);
       if (was && is && before.at(name) == after.at(name)) continue;
-      resources.push_back({{"section", section},
-                           {"name", name},
-                           {"change", !was  ? "added"
-                                      : !is ? "removed"
-                                            : "changed"}});
+      json resource = {{"section", section},
+                       {"name", name},
+                       {"change", !was  ? "added"
+                                  : !is ? "removed"
+                                        : "changed"}};
+      if (was && is) resource["fields"] = changedFields(before.at(name), after.at(name));
+      resources.push_back(resource);
     }
   }
   for (const auto& [key, value] : to.items()) {

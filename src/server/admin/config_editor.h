@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -34,7 +35,8 @@ class ConfigEditor {
   struct Answer {
     int status = 200;
     json body;
-    std::string etag;  // of the representation, when there is one
+    std::string etag;      // of the representation, when there is one
+    std::string location;  // of what a POST created, when it has an address of its own
   };
 
   // `draftPath`: where the draft is kept; `historyDir`: where every version that ran is kept.
@@ -51,6 +53,22 @@ class ConfigEditor {
   Answer patch(const std::string& section, const std::string& name, const json& mergePatch,
                const std::string& ifMatch);
   Answer remove(const std::string& section, const std::string& name, const std::string& ifMatch);
+
+  // A VIP's ordered rules (vips[].rules), a resource of their own: a rule is named by its
+  // position (0 is the first) or by its `name`. addRule() inserts at `position` (default: the
+  // end); replaceRules() sets the whole list (the way to reorder many); moveRule() moves one.
+  // Writes with an If-Match compare it with the rule's ETag, or the list's for the whole list.
+  Answer rules(const std::string& vip);
+  Answer rule(const std::string& vip, const std::string& ref);
+  Answer addRule(const std::string& vip, const json& rule, std::optional<size_t> position);
+  Answer replaceRules(const std::string& vip, const json& rules, const std::string& ifMatch);
+  Answer replaceRule(const std::string& vip, const std::string& ref, const json& rule,
+                     const std::string& ifMatch);
+  Answer patchRule(const std::string& vip, const std::string& ref, const json& mergePatch,
+                   const std::string& ifMatch);
+  Answer removeRule(const std::string& vip, const std::string& ref, const std::string& ifMatch);
+  Answer moveRule(const std::string& vip, const std::string& ref, size_t to,
+                  const std::string& ifMatch);
 
   // Certificates in the draft, each as subject, names, expiry, key type and fingerprint (never
   // a key, nor where it is kept).
@@ -91,6 +109,14 @@ class ConfigEditor {
     bool ok = false;
     json errors = json::array();  // [{pointer, message}]
   };
+
+  // One edit of a VIP's rule list in a copy of the draft: it changes `list`, says what to show
+  // and the status, or returns the problem that refuses it (status >= 400).
+  using RuleEdit = std::function<Answer(json& list, json& shown, int& status)>;
+  using RuleChange = std::function<Answer(json& list, size_t at, json& shown, int& status)>;
+  Answer editRules(const std::string& vip, const RuleEdit& edit);
+  Answer changeRule(const std::string& vip, const std::string& ref, const std::string& ifMatch,
+                    const RuleChange& change);
 
   void refreshLive();
   Answer applyDraft(const std::string& who, const std::string& comment);
