@@ -70,6 +70,12 @@ class ServerGroup {
     return tierOf(server).active[local_[server]];
   }
 
+  // The shared state of `server` (nullptr when the group was built without one): the same
+  // object across reloads that keep the server, so it names the server for live operations.
+  const ServerHealth* healthOf(uint32_t server) const {
+    return health_.empty() ? nullptr : health_[server];
+  }
+
   GroupCounters& counters() { return *counters_.group; }
   ServerCounters& counters(uint32_t server) { return *counters_.servers[server]; }
 

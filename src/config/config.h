@@ -48,6 +48,8 @@ const char* toString(BackendProtocol protocol);
 const char* toString(BalanceAlgorithm balance);
 const char* toString(ProxyProtocol protocol);
 
+inline constexpr uint32_t kMaxWeight = 1000;  // a server's `weight`: 1 to this
+
 struct ServerConfig {
   std::string name;
   SocketAddress address;

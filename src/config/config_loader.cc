@@ -63,7 +63,6 @@ constexpr Names<NoSniPolicy> kNoSniNames = {
     {"reject", NoSniPolicy::kReject},
 };
 
-constexpr uint32_t kMaxWeight = 1000;
 constexpr uint32_t kMaxRetries = 100;
 constexpr unsigned kMaxWorkers = 256;
 

@@ -372,6 +372,15 @@ bool L4ProxySession::configPublished(const std::shared_ptr<const WorkerConfig>& 
   return serverIndex_ != ServerGroup::kNone && !newest->stillHas(group_->config(), serverIndex_);
 }
 
+bool L4ProxySession::closeIfUsing(const ServerHealth& server) {
+  if (phase_ == Phase::kClosed || serverIndex_ == ServerGroup::kNone ||
+      group_->healthOf(serverIndex_) != &server) {
+    return false;
+  }
+  finish("closed_by_operator");
+  return true;
+}
+
 // Counted as they move, not at the close: a long download shows in the metrics while it runs.
 void L4ProxySession::countRelayedBytes() {
   const uint64_t in = peeked_ + relay_->bytesFromClient();

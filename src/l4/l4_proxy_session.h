@@ -46,6 +46,7 @@ class L4ProxySession final : public Session {
   void start();
   void abort(std::string_view reason) override { finish(reason); }
   bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
+  bool closeIfUsing(const ServerHealth& server) override;
 
  private:
   // Routes epoll events of one of the two sockets back to the session, saying which.

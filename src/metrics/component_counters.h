@@ -17,10 +17,13 @@ namespace sluice {
 // up. alignas keeps two writers' copies off one cache line.
 
 // Per VIP (label vip).
-#define SLUICE_VIP_COUNTERS(X)                                                    \
-  X(accepted, "sluice_connections_accepted_total", "Client connections accepted") \
-  X(bytesIn, "sluice_client_received_bytes_total", "Bytes received from clients") \
-  X(bytesOut, "sluice_client_sent_bytes_total", "Bytes sent to clients")
+#define SLUICE_VIP_COUNTERS(X)                                                                  \
+  X(accepted, "sluice_connections_accepted_total", "Client connections accepted")               \
+  X(bytesIn, "sluice_client_received_bytes_total", "Bytes received from clients")               \
+  X(bytesOut, "sluice_client_sent_bytes_total", "Bytes sent to clients")                        \
+  X(upgraded, "sluice_upgrades_total",                                                          \
+    "Client connections upgraded (101 Switching Protocols) to a byte relay, such as WebSocket") \
+  X(upgradedClosed, "sluice_upgraded_closed_total", "Upgraded client connections that ended")
 
 // Requests answered, by the status class of the answer (label code_class).
 inline constexpr std::array<const char*, 5> kCodeClasses = {"1xx", "2xx", "3xx", "4xx", "5xx"};

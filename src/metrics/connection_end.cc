@@ -14,13 +14,14 @@ struct EndClass {
 // Every `end` a session writes, sorted by name for the binary search.
 constexpr auto kEnds = [] {
   using R = CloseResult;
-  std::array<EndClass, 33> ends = {{
+  std::array<EndClass, 34> ends = {{
       {"answered_error", R::kRejected},
       {"client_body_timeout", R::kClientTimeout},
       {"client_close", R::kOk},
       {"client_error", R::kClientError},
       {"client_header_timeout", R::kClientTimeout},
       {"client_hello_too_large", R::kClientError},
+      {"closed_by_operator", R::kDrained},
       {"connect_failed", R::kServerError},
       {"denied", R::kRejected},
       {"done", R::kOk},

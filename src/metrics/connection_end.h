@@ -17,7 +17,7 @@ namespace sluice {
   X(kNoServer, "no_server")           /* no server could take it */                    \
   X(kRejected, "rejected")            /* refused by a limit, a rule or a policy */     \
   X(kTlsError, "tls_error")           /* the client's TLS handshake failed */          \
-  X(kDrained, "drained")              /* closed by a reload or a shutdown */           \
+  X(kDrained, "drained")              /* closed by a reload, shutdown, operator */     \
   X(kInternal, "internal_error")
 
 enum class CloseResult : unsigned {

@@ -196,6 +196,17 @@ uint64_t MetricsRegistry::activeConnections(const std::string& vip) const {
   return accepted > closed ? accepted - closed : 0;
 }
 
+uint64_t MetricsRegistry::activeUpgraded(const std::string& vip) const {
+  std::lock_guard lock(mutex_);
+  const auto found = vips_.find(vip);
+  if (found == vips_.end()) return 0;
+  const uint64_t upgraded =
+      sum(*found->second, [](const VipCounters& c) { return c.upgraded.read(); });
+  const uint64_t ended =
+      sum(*found->second, [](const VipCounters& c) { return c.upgradedClosed.read(); });
+  return upgraded > ended ? upgraded - ended : 0;
+}
+
 MetricsRegistry::Totals MetricsRegistry::totals() const {
   std::lock_guard lock(mutex_);
   Totals totals;

@@ -67,6 +67,8 @@ class MetricsRegistry {
 
   // Client connections open now on the VIP named `vip` (0 for a name it does not know).
   uint64_t activeConnections(const std::string& vip) const;
+  // Of those, the ones upgraded to a byte relay (WebSocket).
+  uint64_t activeUpgraded(const std::string& vip) const;
 
   // Totals over every VIP, for the exit line: accepted connections and each close result.
   struct Totals {

@@ -131,19 +131,41 @@ int cliApply(const AdminTarget& target, const std::string& file, const std::stri
   return 0;
 }
 
-int cliServer(const AdminTarget& target, const std::string& operation, const std::string& server) {
+int cliServer(const AdminTarget& target, const std::string& operation, const std::string& server,
+              const std::string& weight) {
   const size_t slash = server.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == server.size()) {
     std::fprintf(stderr, "sluice: expected GROUP/SERVER, got '%s'\n", server.c_str());
     return 2;
   }
+  std::string body;
+  if (operation == "weight") {
+    const bool number = !weight.empty() && weight.size() <= 4 &&
+                        weight.find_first_not_of("0123456789") == std::string::npos;
+    if (!number && weight != "config") {
+      std::fprintf(stderr, "sluice: server weight takes a number or 'config', got '%s'\n",
+                   weight.c_str());
+      return 2;
+    }
+    body = json{{"weight", number ? json(std::stoul(weight)) : json()}}.dump();
+  } else if (!weight.empty()) {
+    std::fprintf(stderr, "sluice: server %s takes no value\n", operation.c_str());
+    return 2;
+  }
   const Call call = request(target, "POST",
                             "/api/v1/server_groups/" + server.substr(0, slash) + "/servers/" +
-                                server.substr(slash + 1) + "/" + operation);
+                                server.substr(slash + 1) + "/" + operation,
+                            body);
   if (call.status != 200) return refused(call);
+  if (operation == "close") {
+    std::printf("%s: %llu connection(s) closed\n", server.c_str(),
+                static_cast<unsigned long long>(call.body.value("closed", 0ULL)));
+    return 0;
+  }
   for (const json& entry : call.body["servers"]) {
     if (entry.value("name", "") == server.substr(slash + 1)) {
-      std::printf("%s: %s\n", server.c_str(), entry.value("state", "").c_str());
+      std::printf("%s: %s, weight %u\n", server.c_str(), entry.value("state", "").c_str(),
+                  entry.value("weight", 0u));
     }
   }
   return 0;

@@ -75,12 +75,14 @@ int main(int argc, char** argv) {
   apply->add_option("-f,--file", file, "YAML config file")->required();
   apply->add_option("--comment", comment, "Kept with the revision");
   adminOptions(apply);
-  CLI::App* server = app.add_subcommand("server", "Drain, disable or enable a server, live");
-  std::string operation, serverName;
-  server->add_option("operation", operation, "drain, disable or enable")
+  CLI::App* server = app.add_subcommand(
+      "server", "Drain, disable, enable, weigh or close the connections of a server, live");
+  std::string operation, serverName, weight;
+  server->add_option("operation", operation, "drain, disable, enable, weight or close")
       ->required()
-      ->check(CLI::IsMember({"drain", "disable", "enable"}));
+      ->check(CLI::IsMember({"drain", "disable", "enable", "weight", "close"}));
   server->add_option("server", serverName, "GROUP/SERVER")->required();
+  server->add_option("weight", weight, "weight: 1 to 1000, or 'config' for the config's");
   adminOptions(server);
 
   try {
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
   if (*status) return sluice::cliStatus(target);
   if (*diff) return sluice::cliDiff(target, file);
   if (*apply) return sluice::cliApply(target, file, comment);
-  if (*server) return sluice::cliServer(target, operation, serverName);
+  if (*server) return sluice::cliServer(target, operation, serverName, weight);
   if (*token) {
     // 32 random bytes, base64url: what a client sends; only its SHA-256 goes in the config.
     unsigned char random[32];

@@ -52,16 +52,19 @@ Runtime::~Runtime() {
 bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
   workerCount_ = snapshot->workerCount();
   std::string error;
-  LiveOperations operations;
-  if (!loadLiveOperations(snapshot->admin.stateFile, operations, error)) {
+  LiveState kept;
+  if (!loadLiveState(snapshot->admin.stateFile, kept, error)) {
     logError("admin.state_file: " + error);
     return false;
   }
-  if (!operations.empty()) {
-    logInfo(std::to_string(operations.size()) + " live operation(s) restored from " +
-            snapshot->admin.stateFile);
+  if (!kept.operations.empty() || !kept.weights.empty()) {
+    logInfo(std::to_string(kept.operations.size() + kept.weights.size()) +
+            " live operation(s) restored from " + snapshot->admin.stateFile);
   }
-  health_.restoreOperations(std::move(operations));
+  health_.restoreOperations(std::move(kept.operations));
+  weights_ = std::move(kept.weights);
+  configured_ = snapshot;
+  snapshot = withLiveWeights(snapshot);
   std::map<std::string, Sockets> added;
   if (!bindNewAddresses(*snapshot, added, error)) {
     logError(error);
@@ -94,6 +97,42 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
 
 bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::string& error) {
   std::lock_guard control(controlMutex_);
+  if (!publishLocked(withLiveWeights(snapshot), true, error)) return false;
+  configured_ = std::move(snapshot);
+  return true;
+}
+
+std::shared_ptr<const ConfigSnapshot> Runtime::withLiveWeights(
+    const std::shared_ptr<const ConfigSnapshot>& configured) const {
+  std::lock_guard lock(mutex_);
+  if (weights_.empty()) return configured;
+  auto changed = std::make_shared<ConfigSnapshot>(*configured);
+  bool any = false;
+  for (ServerGroupConfig& group : changed->serverGroups) {
+    for (ServerConfig& server : group.servers) {
+      const auto live = weights_.find(group.name + "/" + server.name);
+      if (live == weights_.end() || live->second == server.weight) continue;
+      server.weight = live->second;
+      any = true;
+    }
+  }
+  return any ? changed : configured;
+}
+
+std::map<std::string, uint32_t> Runtime::liveWeights() const {
+  std::lock_guard lock(mutex_);
+  return weights_;
+}
+
+bool Runtime::saveLiveState(std::string& error) const {
+  LiveState state{health_.operations(), liveWeights()};
+  if (sluice::saveLiveState(configured_->admin.stateFile, state, error)) return true;
+  logError("admin.state_file: " + error);
+  return false;
+}
+
+bool Runtime::publishLocked(std::shared_ptr<const ConfigSnapshot> snapshot, bool newRevision,
+                            std::string& error) {
   if (std::string why = restartOnlyChange(*snapshot_, workerCount_, *snapshot); !why.empty()) {
     error = why;
     reloads_[kRefused].add();
@@ -112,7 +151,7 @@ bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::strin
   uint64_t revision;
   {
     std::lock_guard lock(mutex_);
-    revision = ++revision_;
+    revision = newRevision ? ++revision_ : revision_;
     snapshot_ = snapshot;
     states_ = states;
   }
@@ -135,6 +174,7 @@ bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::strin
   }
   checker_ = std::make_unique<HealthChecker>(snapshot, states, metrics, metrics_->healthWriter());
   checker_->start();
+  if (!newRevision) return true;
   reloads_[kOk].add();
   lastReloadMillis_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
@@ -157,15 +197,79 @@ Runtime::OperationResult Runtime::operateServer(const std::string& group, const 
       health_.setOperation(group, server, operation, states->of(g, s), config.servers[s].drain);
       logInfo("server " + group + "/" + server + ": " + HealthRegistry::toString(operation) +
               " (admin API)");
-      if (!saveLiveOperations(snapshot->admin.stateFile, health_.operations(), error)) {
-        logError("admin.state_file: " + error);
-        return OperationResult::kNotSaved;
-      }
-      return OperationResult::kDone;
+      return saveLiveState(error) ? OperationResult::kDone : OperationResult::kNotSaved;
     }
   }
   error = "no server '" + server + "' in group '" + group + "'";
   return OperationResult::kNoSuchServer;
+}
+
+namespace {
+
+// Where group/server is in `snapshot`: false when it has no such server.
+bool findServer(const ConfigSnapshot& snapshot, const std::string& group, const std::string& server,
+                size_t& g, size_t& s) {
+  for (g = 0; g < snapshot.serverGroups.size(); ++g) {
+    if (snapshot.serverGroups[g].name != group) continue;
+    const auto& servers = snapshot.serverGroups[g].servers;
+    for (s = 0; s < servers.size(); ++s) {
+      if (servers[s].name == server) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Runtime::OperationResult Runtime::setWeight(const std::string& group, const std::string& server,
+                                            std::optional<uint32_t> weight, std::string& error) {
+  std::lock_guard control(controlMutex_);
+  size_t g = 0, s = 0;
+  if (!findServer(*configured_, group, server, g, s)) {
+    error = "no server '" + server + "' in group '" + group + "'";
+    return OperationResult::kNoSuchServer;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (weight) {
+      weights_[group + "/" + server] = *weight;
+    } else {
+      weights_.erase(group + "/" + server);
+    }
+  }
+  const uint32_t now = weight ? *weight : configured_->serverGroups[g].servers[s].weight;
+  logInfo("server " + group + "/" + server + ": weight " + std::to_string(now) +
+          (weight ? " (admin API)" : " (the config's, admin API)"));
+  // The same config again, so nothing that can refuse a reload applies.
+  if (!publishLocked(withLiveWeights(configured_), false, error)) {
+    logError("a live weight could not be put in force: " + error);
+  }
+  return saveLiveState(error) ? OperationResult::kDone : OperationResult::kNotSaved;
+}
+
+Runtime::OperationResult Runtime::closeConnections(const std::string& group,
+                                                   const std::string& server, size_t& closed,
+                                                   std::string& error) {
+  std::lock_guard control(controlMutex_);
+  const auto snapshot = this->snapshot();
+  size_t g = 0, s = 0;
+  if (!findServer(*snapshot, group, server, g, s)) {
+    error = "no server '" + server + "' in group '" + group + "'";
+    return OperationResult::kNoSuchServer;
+  }
+  const ServerHealth* health = &serverStates()->of(g, s);
+  const SocketAddress address = snapshot->serverGroups[g].servers[s].address;
+  std::atomic<size_t> total{0};
+  onEveryWorker([&](Worker& worker, std::function<void()> done) {
+    worker.closeConnectionsTo(health, address, [&total, done = std::move(done)](size_t n) {
+      total.fetch_add(n, std::memory_order_relaxed);
+      done();
+    });
+  });
+  closed = total.load();
+  logInfo("server " + group + "/" + server + ": " + std::to_string(closed) +
+          " connection(s) closed (admin API)");
+  return OperationResult::kDone;
 }
 
 bool Runtime::bindNewAddresses(const ConfigSnapshot& snapshot,

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +63,17 @@ class Runtime {
   enum class OperationResult { kDone, kNoSuchServer, kNotSaved };
   OperationResult operateServer(const std::string& group, const std::string& server,
                                 HealthRegistry::Operation operation, std::string& error);
+  // Sets the weight a server gets instead of its config's (none: the config's again). The
+  // running snapshot is published again with it (no new revision): new connections and each
+  // HTTP connection's next request are balanced by it. Kept like an operation.
+  OperationResult setWeight(const std::string& group, const std::string& server,
+                            std::optional<uint32_t> weight, std::string& error);
+  // Closes every connection to a server now, on every worker: `closed` says how many client
+  // connections ended. Not kept: the server gets new connections as before.
+  OperationResult closeConnections(const std::string& group, const std::string& server,
+                                   size_t& closed, std::string& error);
+  // The weights in force instead of the config's, by "group/server". Thread-safe.
+  std::map<std::string, uint32_t> liveWeights() const;
 
   // A reload that did not get as far as publish(): the file was invalid.
   void countInvalidReload() { reloads_[kInvalid].add(); }
@@ -86,6 +98,14 @@ class Runtime {
   // One address's sockets, one per worker (SO_REUSEPORT spreads connections over them).
   using Sockets = std::vector<UniqueFd>;
 
+  // publish() once the snapshot is the one to run: `newRevision` false for a republish of the
+  // same config with other live weights.
+  bool publishLocked(std::shared_ptr<const ConfigSnapshot> snapshot, bool newRevision,
+                     std::string& error);
+  // `configured` with the live weights in place of the config's (itself when none applies).
+  std::shared_ptr<const ConfigSnapshot> withLiveWeights(
+      const std::shared_ptr<const ConfigSnapshot>& configured) const;
+  bool saveLiveState(std::string& error) const;
   bool bindNewAddresses(const ConfigSnapshot& snapshot, std::map<std::string, Sockets>& added,
                         std::string& error) const;
   std::vector<ListenSocket> listenersOf(const ConfigSnapshot& snapshot, unsigned worker) const;
@@ -101,7 +121,9 @@ class Runtime {
   unsigned workerCount_ = 0;
   std::mutex controlMutex_;   // one publish() or live operation at a time
   mutable std::mutex mutex_;  // guards snapshot_ and revision_ for readers on other threads
-  std::shared_ptr<const ConfigSnapshot> snapshot_;
+  std::shared_ptr<const ConfigSnapshot> snapshot_;    // what runs: configured_ + live weights
+  std::shared_ptr<const ConfigSnapshot> configured_;  // as loaded; control thread only
+  std::map<std::string, uint32_t> weights_;           // guarded by mutex_
   std::shared_ptr<const ServerStates> states_;
   uint64_t revision_ = 0;
   std::unique_ptr<MetricsRegistry> metrics_;

@@ -9,6 +9,7 @@
 
 namespace sluice {
 
+class ServerHealth;
 struct WorkerConfig;
 
 // A client connection in progress on a worker, whatever its service. The worker keeps a list of
@@ -26,6 +27,12 @@ class Session : public Deferrable {
   // server it relays to was removed): it then drains, and the worker closes it if it is still
   // open at the drain deadline. Called on the worker's thread; the session may close itself.
   virtual bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) = 0;
+
+  // An operator closes the connections to `server` (admin API). A session relaying to it, or
+  // with a request in flight to it, ends at once ("closed_by_operator") and returns true; one
+  // that only keeps an idle connection to it between requests closes that connection and
+  // stays (its next request picks a server again). Called on the worker's thread.
+  virtual bool closeIfUsing(const ServerHealth& server) = 0;
 
   size_t workerSlot = 0;  // position in the worker's session list, maintained by the worker
   std::unique_ptr<Timer> drainDeadline;  // set by the worker while the session drains

@@ -143,6 +143,19 @@ void Worker::adopt(std::shared_ptr<const WorkerConfig> config,
   }
 }
 
+void Worker::closeConnectionsTo(const ServerHealth* server, SocketAddress address,
+                                std::function<void(size_t)> done) {
+  loop_.post([this, server, address, done = std::move(done)] {
+    upstreamPool_.closeTo(address);
+    size_t closed = 0;
+    const std::vector<Session*> open = sessions_;  // a closed session leaves sessions_
+    for (Session* session : open) {
+      if (session->closeIfUsing(*server)) ++closed;
+    }
+    done(closed);
+  });
+}
+
 void Worker::drain(std::function<void()> done) {
   loop_.post([this, done = std::move(done)] {
     startDrain();

@@ -50,6 +50,11 @@ class Worker {
   // be closed) and lets open sessions finish until the drain timeout.
   void drain(std::function<void()> done = {});
   void closeNow();  // thread-safe: close every open session and stop
+  // Thread-safe. On the worker's next loop pass: closes its connections to the server whose
+  // state is `server` at `address` (Session::closeIfUsing(), and the idle pooled ones), then
+  // `done` runs on the worker with how many client connections ended.
+  void closeConnectionsTo(const ServerHealth* server, SocketAddress address,
+                          std::function<void(size_t)> done);
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
   unsigned id() const { return id_; }

@@ -493,10 +493,7 @@ void HttpProxySession::noteConnectFailure(std::string_view why) {
 void HttpProxySession::buildUpstreamKey() {
   const ServerGroupConfig& group = group_->config();
   const ServerConfig& server = group.servers[serverIndex_];
-  const uint16_t port = server.address.port();
-  upstreamKey_.assign(server.address.ipBytes());
-  upstreamKey_.push_back(static_cast<char>(port >> 8));
-  upstreamKey_.push_back(static_cast<char>(port & 0xff));
+  upstreamKey_ = upstreamAddressKey(server.address);
   if (!group.tlsContext) return;
   upstreamSni_ = server.tlsSni;
   upstreamVerifyName_ = server.tlsVerifyName;
@@ -727,6 +724,7 @@ void HttpProxySession::onResponseHead() {
   responseBytes_ += toClient_.size() - before;
   if (head.upgrade) {
     upgraded_ = true;
+    counters_->upgraded.add();
     logRequest(status_, "upgraded");
   }
 }
@@ -971,6 +969,19 @@ bool HttpProxySession::configPublished(const std::shared_ptr<const WorkerConfig>
   return false;
 }
 
+bool HttpProxySession::closeIfUsing(const ServerHealth& server) {
+  if (closed_ || upstream_ == Upstream::kNone || serverIndex_ == ServerGroup::kNone ||
+      group_->healthOf(serverIndex_) != &server) {
+    return false;
+  }
+  if (betweenRequests()) {
+    releaseUpstream(false);
+    return false;
+  }
+  finish("closed_by_operator");
+  return true;
+}
+
 void HttpProxySession::follow(std::shared_ptr<const WorkerConfig> newest, const VipConfig& vip) {
   // A server connection kept for this client belongs to the old groups: it goes to the pool,
   // which any config may draw from (it is keyed by address and TLS identity).
@@ -1115,6 +1126,7 @@ void HttpProxySession::finish(std::string_view end) {
   if (requestInFlight && !upgraded_) logRequest(status_, end);
   closed_ = true;
   counters_->closedAs(end);
+  if (upgraded_) counters_->upgradedClosed.add();
   timer_.cancel();
   resume_.cancel();
   queued_.cancel();

@@ -60,6 +60,7 @@ class HttpProxySession final : public Session {
   void start();
   void abort(std::string_view reason) override { finish(reason); }
   bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
+  bool closeIfUsing(const ServerHealth& server) override;
 
  private:
   struct Endpoint final : IoHandler {

@@ -17,6 +17,28 @@ bool stillOpen(int fd) {
 
 }  // namespace
 
+std::string upstreamAddressKey(const SocketAddress& address) {
+  const uint16_t port = address.port();
+  const std::string_view ip = address.ipBytes();
+  std::string key(1, static_cast<char>(ip.size()));  // so no IPv4 key is an IPv6 key's prefix
+  key.append(ip);
+  key.push_back(static_cast<char>(port >> 8));
+  key.push_back(static_cast<char>(port & 0xff));
+  return key;
+}
+
+size_t UpstreamPool::closeTo(const SocketAddress& address) {
+  const std::string prefix = upstreamAddressKey(address);
+  size_t closed = 0;
+  for (auto& [key, list] : idle_) {
+    if (key.compare(0, prefix.size(), prefix) != 0) continue;
+    closed += list.size();
+    total_ -= list.size();
+    list.clear();
+  }
+  return closed;
+}
+
 UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now) {
   const auto it = idle_.find(key);
   if (it == idle_.end()) return {};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "net/address.h"
 #include "net/socket.h"
 #include "tls/transport.h"
 
@@ -31,6 +32,9 @@ struct UpstreamConnection {
 // may close idle connections at any time) and drops those past `maxIdle`. Even so a server can
 // close one just as a request is sent: the proxy retries such a request once on a new
 // connection when it is safe to (no body sent). Single-threaded: owned by one worker.
+// The start of every pool key of connections to `address`: its IP bytes, then its port.
+std::string upstreamAddressKey(const SocketAddress& address);
+
 class UpstreamPool {
  public:
   UpstreamPool(size_t maxPerKey, size_t maxTotal, Millis maxIdle)
@@ -41,6 +45,8 @@ class UpstreamPool {
   // Keeps `connection` (idle, at a message boundary) for reuse; closes it when full.
   void give(std::string_view key, UpstreamConnection connection, TimePoint now);
   size_t idle() const { return total_; }
+  // Closes every idle connection to `address` (an operator closed the server's connections).
+  size_t closeTo(const SocketAddress& address);
 
  private:
   struct Idle {

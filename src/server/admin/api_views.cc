@@ -96,6 +96,7 @@ json healthView(const ConfigSnapshot& snapshot, const ServerStates& states) {
       const ServerHealth& health = states.of(g, s);
       json server = {{"name", group.servers[s].name},
                      {"state", ServerHealth::toString(health.state())},
+                     {"weight", group.servers[s].weight},
                      {"routable", health.routable(now)},
                      {"ejected", health.ejected(now)}};
       if (const ServerHealth::CheckRecord check = health.lastCheck(); check.atUnixMillis != 0) {

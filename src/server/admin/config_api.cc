@@ -40,6 +40,7 @@ bool body(const httplib::Request& request, httplib::Response& response, json& ou
 void addServerStates(const Runtime& runtime, json& group) {
   const auto snapshot = runtime.snapshot();
   const auto states = runtime.serverStates();
+  const auto weights = runtime.liveWeights();
   if (!group.is_object() || !group.contains("servers") || !group["servers"].is_array()) return;
   for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
     const ServerGroupConfig& config = snapshot->serverGroups[g];
@@ -48,6 +49,8 @@ void addServerStates(const Runtime& runtime, json& group) {
       for (size_t s = 0; s < config.servers.size(); ++s) {
         if (server.is_object() && config.servers[s].name == server.value("name", "")) {
           server["state"] = ServerHealth::toString(states->of(g, s).state());
+          const auto live = weights.find(config.name + "/" + config.servers[s].name);
+          if (live != weights.end()) server["live_weight"] = live->second;
         }
       }
     }

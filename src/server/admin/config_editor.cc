@@ -508,6 +508,7 @@ ConfigEditor::Answer ConfigEditor::changes() {
                                : before.at(name) == after.at(name) ? "unchanged"
                                                                    : "changed";
     const uint64_t open = runtime_.metrics().activeConnections(name);
+    const uint64_t upgraded = std::min(open, runtime_.metrics().activeUpgraded(name));
     const json& old = was ? before.at(name) : after.at(name);
     const std::string service = old.value("service", "");
     const bool http = service == "http" || service == "https-offload" || service == "https-bridge";
@@ -525,14 +526,18 @@ ConfigEditor::Answer ConfigEditor::changes() {
                " connection(s) drain: each may finish until "
                "global.drain_timeout";
     } else if (http) {
-      effect = std::to_string(open) +
-               " HTTP connection(s) move at their next request; upgraded ones stay on the old "
-               "revision until they close";
+      effect = std::to_string(open - upgraded) +
+               " HTTP connection(s) move at their next request; " + std::to_string(upgraded) +
+               " WebSocket (upgraded) connection(s) stay on the old revision until they close";
     } else {
       effect = std::to_string(open) + " connection(s) stay on the old revision until they close";
     }
-    impact.push_back(
-        {{"vip", name}, {"change", change}, {"connections", open}, {"effect", effect}});
+    json entry = {{"vip", name}, {"change", change}, {"connections", open}, {"effect", effect}};
+    if (http) {
+      entry["http_connections"] = open - upgraded;
+      entry["upgraded_connections"] = upgraded;
+    }
+    impact.push_back(entry);
   }
   Answer answer;
   answer.body = {{"pending", resources.size()},

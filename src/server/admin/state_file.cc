@@ -6,11 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "config/config.h"
 #include "core/atomic_file.h"
 
 namespace sluice {
 
-bool loadLiveOperations(const std::string& path, LiveOperations& out, std::string& error) {
+bool loadLiveState(const std::string& path, LiveState& out, std::string& error) {
   std::ifstream in(path);
   if (!in) {
     if (errno == ENOENT) return true;
@@ -35,19 +36,34 @@ bool loadLiveOperations(const std::string& path, LiveOperations& out, std::strin
               entry.dump();
       return false;
     }
-    out[server] = operation == "drain" ? HealthRegistry::Operation::kDrain
-                                       : HealthRegistry::Operation::kDisable;
+    out.operations[server] = operation == "drain" ? HealthRegistry::Operation::kDrain
+                                                  : HealthRegistry::Operation::kDisable;
+  }
+  const auto weights = json.value("weights", nlohmann::json::array());
+  for (const auto& entry : weights.is_array() ? weights : nlohmann::json::array()) {
+    const std::string server = entry.value("server", "");
+    const auto weight = entry.value("weight", nlohmann::json());
+    if (server.find('/') == std::string::npos || !weight.is_number_unsigned() ||
+        weight.get<uint64_t>() < 1 || weight.get<uint64_t>() > kMaxWeight) {
+      error = path + ": a weight is not {\"server\": \"group/server\", \"weight\": 1 to " +
+              std::to_string(kMaxWeight) + "}: " + entry.dump();
+      return false;
+    }
+    out.weights[server] = weight.get<uint32_t>();
   }
   return true;
 }
 
-bool saveLiveOperations(const std::string& path, const LiveOperations& operations,
-                        std::string& error) {
-  nlohmann::json servers = nlohmann::json::array();
-  for (const auto& [server, operation] : operations) {
+bool saveLiveState(const std::string& path, const LiveState& state, std::string& error) {
+  nlohmann::json servers = nlohmann::json::array(), weights = nlohmann::json::array();
+  for (const auto& [server, operation] : state.operations) {
     servers.push_back({{"server", server}, {"operation", HealthRegistry::toString(operation)}});
   }
-  const std::string text = nlohmann::json{{"servers", servers}}.dump(2) + "\n";
+  for (const auto& [server, weight] : state.weights) {
+    weights.push_back({{"server", server}, {"weight", weight}});
+  }
+  const std::string text =
+      nlohmann::json{{"servers", servers}, {"weights", weights}}.dump(2) + "\n";
   return writeFileAtomically(path, text, 0640, error);
 }
 
