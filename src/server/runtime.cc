@@ -272,6 +272,17 @@ Runtime::OperationResult Runtime::closeConnections(const std::string& group,
   return OperationResult::kDone;
 }
 
+std::map<size_t, std::string> Runtime::testBind(const ConfigSnapshot& snapshot) {
+  std::lock_guard control(controlMutex_);
+  std::map<size_t, std::string> refused;
+  for (size_t v = 0; v < snapshot.vips.size(); ++v) {
+    const VipConfig& vip = snapshot.vips[v];
+    if (!vip.active || listening_.count(vip.listen.toString())) continue;
+    if (std::string why; !addressFree(vip.listen, why)) refused[v] = why;
+  }
+  return refused;
+}
+
 bool Runtime::bindNewAddresses(const ConfigSnapshot& snapshot,
                                std::map<std::string, Sockets>& added, std::string& error) const {
   for (size_t v = 0; v < snapshot.vips.size(); ++v) {

@@ -75,6 +75,11 @@ class Runtime {
   // The weights in force instead of the config's, by "group/server". Thread-safe.
   std::map<std::string, uint32_t> liveWeights() const;
 
+  // For each active VIP of `snapshot` on an address not listened on now: whether it could be
+  // bound (a test bind, closed at once). Empty when all could; else, by VIP index, why not.
+  // Thread-safe.
+  std::map<size_t, std::string> testBind(const ConfigSnapshot& snapshot);
+
   // A reload that did not get as far as publish(): the file was invalid.
   void countInvalidReload() { reloads_[kInvalid].add(); }
 

@@ -555,7 +555,17 @@ ConfigEditor::Answer ConfigEditor::changes() {
 ConfigEditor::Answer ConfigEditor::validate() {
   std::lock_guard lock(mutex_);
   refreshLive();
-  const Validation validation = check(draft_);
+  Validation validation = check(draft_);
+  // What `sluice check` cannot know: whether each new address can be listened on here now.
+  if (validation.ok) {
+    const ConfigLoadResult loaded = loadConfigText(documentToYaml(draft_), path_);
+    for (const auto& [v, why] : runtime_.testBind(*loaded.snapshot)) {
+      const std::string field = "vips[" + std::to_string(v) + "].listen";
+      validation.errors.push_back(
+          {{"pointer", pointerOf(field, draft_)}, {"field", field}, {"message", why}});
+      validation.ok = false;
+    }
+  }
   Answer answer;
   answer.body = {{"valid", validation.ok}, {"errors", validation.errors}};
   answer.etag = draftEtag();
