@@ -238,6 +238,10 @@ struct AdminConfig {
   std::vector<std::string> allowedHosts;
   std::string auditLog;   // JSON lines, one per write; resolved against the config's directory
   std::string stateFile;  // live operations (drained, disabled servers), kept across restarts
+  // `tls: {certificate: NAME}`: the listener speaks HTTPS with this entry of `certificates:`
+  // (a reload may renew it; turning TLS on or off takes a restart).
+  std::string tlsCertificateName;
+  std::shared_ptr<const Certificate> tls;
 };
 
 struct ConfigSnapshot {

@@ -148,7 +148,7 @@ void readAdmin(Reader& r, const YAML::Node& node, const std::string& directory,
   admin.enabled = true;
   if (node.IsNull()) return;  // `admin:` alone: on, on the default address
   if (!r.expectMap(node, "admin",
-                   {"listen", "tokens", "allowed_hosts", "audit_log", "state_file"})) {
+                   {"listen", "tokens", "allowed_hosts", "audit_log", "state_file", "tls"})) {
     return;
   }
   if (node["listen"].IsDefined()) r.readAddress(node, "admin", "listen", admin.listen);
@@ -197,12 +197,42 @@ void readAdmin(Reader& r, const YAML::Node& node, const std::string& directory,
     admin.auditLog = resolve(*audit);
   if (auto state = r.readString(node, "admin", "state_file", false))
     admin.stateFile = resolve(*state);
+  if (const YAML::Node tls = node["tls"]; tls.IsDefined()) {
+    if (r.expectMap(tls, "admin.tls", {"certificate"})) {
+      if (auto name = r.readString(tls, "admin.tls", "certificate", true)) {
+        admin.tlsCertificateName = *name;
+      }
+    }
+  }
   if (!loopback && admin.tokens.empty()) {
     r.error(node["listen"], "admin.listen",
             admin.listen.toString() +
                 " is reachable from other hosts: the admin API needs "
                 "admin.tokens there (`sluice token` makes one)");
   }
+}
+
+// admin.tls names an entry of `certificates:`. Without it, a listener other hosts can reach
+// carries tokens in clear: allowed (TLS may end in front of it), but said.
+void resolveAdminTls(Reader& r, const YAML::Node& node, ConfigSnapshot& config) {
+  AdminConfig& admin = config.admin;
+  const std::string ip = admin.listen.ipString();
+  const bool loopback = ip.rfind("127.", 0) == 0 || ip == "::1";
+  if (admin.enabled && !loopback && admin.tlsCertificateName.empty()) {
+    const YAML::Mark mark = node["listen"].Mark();
+    r.warnings().push_back(r.file() + ":" + std::to_string(mark.line + 1) + ": admin.listen " +
+                           admin.listen.toString() +
+                           " is reachable from other hosts without admin.tls: tokens cross the "
+                           "network in clear");
+  }
+  if (admin.tlsCertificateName.empty()) return;
+  for (const CertificateConfig& certificate : config.certificates) {
+    if (certificate.name != admin.tlsCertificateName) continue;
+    admin.tls = certificate.loaded;  // none: its own error is reported already
+    return;
+  }
+  r.error(node["tls"]["certificate"], "admin.tls.certificate",
+          "no certificate is named '" + admin.tlsCertificateName + "'");
 }
 
 void readServer(Reader& r, const YAML::Node& node, const std::string& field, ServerConfig& server) {
@@ -989,6 +1019,7 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
     if (const YAML::Node certificates = root["certificates"]; certificates.IsDefined()) {
       readCertificates(r, certificates, directory, *config);
     }
+    resolveAdminTls(r, root["admin"], *config);
     if (const YAML::Node groups = root["server_groups"]; groups.IsDefined()) {
       if (!groups.IsSequence()) {
         r.error(groups, "server_groups", "expected a list of server groups");

@@ -22,6 +22,9 @@ Call request(const AdminTarget& target, const std::string& method, const std::st
              const std::string& body = "", const std::string& type = "application/json",
              const std::string& ifMatch = "") {
   httplib::Client client(target.url);
+  // https:// is verified, always: against caFile, or the system's CAs.
+  client.enable_server_certificate_verification(true);
+  if (!target.caFile.empty()) client.set_ca_cert_path(target.caFile);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(60, 0);
   httplib::Headers headers;

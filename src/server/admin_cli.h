@@ -11,8 +11,9 @@ namespace sluice {
 // and SLUICE_TOKEN. Each prints what the API answered and returns the exit code: 0 when it
 // succeeded, 1 when the API refused (its problem's detail on stderr).
 struct AdminTarget {
-  std::string url;    // http://HOST:PORT
-  std::string token;  // may be empty (a loopback listener without tokens is read-only)
+  std::string url;     // http://HOST:PORT
+  std::string token;   // may be empty (a loopback listener without tokens is read-only)
+  std::string caFile;  // https://: the CA to verify the listener with (empty: the system's)
 };
 
 int cliStatus(const AdminTarget& target);

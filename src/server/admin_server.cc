@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "server/admin/admin_api.h"
+#include "server/admin/admin_tls.h"
 #include "server/admin/config_api.h"
 #include "server/admin/problem.h"
 #include "server/metrics_page.h"
@@ -28,7 +29,7 @@ bool isWrite(const httplib::Request& request) {
 }  // namespace
 
 AdminServer::AdminServer(Runtime& runtime)
-    : runtime_(runtime), server_(std::make_unique<httplib::Server>()) {}
+    : runtime_(runtime), server_(makeAdminHttpServer(runtime)) {}
 
 AdminServer::~AdminServer() {
   events_.stop();  // open event streams end first, so the server can stop
@@ -40,6 +41,10 @@ AdminServer::~AdminServer() {
 
 bool AdminServer::start(const SocketAddress& address, std::string& error) {
   httplib::Server& server = *server_;
+  if (!server.is_valid()) {
+    error = "admin.tls: the TLS context could not be set up";
+    return false;
+  }
   server.new_task_queue = [] { return new httplib::ThreadPool(kAdminThreads); };
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second Sluice
   // bind the same admin port silently.

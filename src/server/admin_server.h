@@ -30,7 +30,8 @@ class Runtime;
 //                  roles (ApiAccess); every write attempt is audited (AuditLog)
 //   GET /api/v1/stats   rates and totals per VIP and server (LiveSampler)
 //   GET /api/v1/events  Server-Sent Events: server state changes, revisions (EventBus)
-// Every request's Host header must name the listener (ApiAccess::hostAllowed()).
+// Every request's Host header must name the listener (ApiAccess::hostAllowed()). With
+// admin.tls it is HTTPS (admin/admin_tls.h).
 //
 // HTTP is cpp-httplib's (Debian's libcpp-httplib-dev): a small, well-kept server whose
 // thread-per-request model suits a low-rate admin port; the data path never uses it.

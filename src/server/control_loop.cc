@@ -115,8 +115,8 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
       runtime.closeNow();
       return 1;
     }
-    logInfo("admin listening on " + snapshot->admin.listen.toString() +
-            " (/metrics, /healthz, /readyz)");
+    logInfo(std::string("admin listening on ") + (snapshot->admin.tls ? "https://" : "http://") +
+            snapshot->admin.listen.toString() + " (/metrics, /healthz, /readyz, /api/v1)");
   }
   logInfo("ready: " + std::to_string(runtime.workers().size()) + " worker(s), config " +
           snapshot->sourcePath);

@@ -61,9 +61,14 @@ int main(int argc, char** argv) {
   sluice::AdminTarget target;
   target.url = std::getenv("SLUICE_ADMIN") ? std::getenv("SLUICE_ADMIN") : "http://127.0.0.1:9900";
   target.token = std::getenv("SLUICE_TOKEN") ? std::getenv("SLUICE_TOKEN") : "";
+  target.caFile = std::getenv("SLUICE_CACERT") ? std::getenv("SLUICE_CACERT") : "";
   auto adminOptions = [&target](CLI::App* command) {
-    command->add_option("--admin", target.url, "The admin listener (env SLUICE_ADMIN)");
+    command->add_option("--admin", target.url,
+                        "The admin listener, http:// or https:// (env SLUICE_ADMIN)");
     command->add_option("--token", target.token, "An admin API token (env SLUICE_TOKEN)");
+    command->add_option("--cacert", target.caFile,
+                        "PEM CA file to verify an https:// listener with, instead of the "
+                        "system's (env SLUICE_CACERT)");
   };
   CLI::App* status = app.add_subcommand("status", "Ask a running Sluice what revision it runs");
   adminOptions(status);

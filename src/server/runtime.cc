@@ -37,6 +37,10 @@ std::string restartOnlyChange(const ConfigSnapshot& runningConfig, unsigned runn
     return "admin.listen changes only at a restart (running: " + where(admin) +
            ", file: " + where(next.admin) + ")";
   }
+  if ((next.admin.tls == nullptr) != (admin.tls == nullptr)) {
+    return std::string("admin.tls is turned ") + (next.admin.tls ? "on" : "off") +
+           " only at a restart (a new certificate for it is taken at a reload)";
+  }
   return "";
 }
 

@@ -84,8 +84,10 @@ CertFactory::Issued CertFactory::issueWith(const std::vector<std::string>& names
                                            const std::string& keyType) {
   const std::string base = dir_ + "/leaf" + std::to_string(++serial_);
   std::string san;
-  for (const auto& name : names)
-    san += (san.empty() ? "DNS:" : ",DNS:") + name;
+  for (const auto& name : names) {
+    const bool ip = name.find_first_not_of("0123456789.") == std::string::npos;
+    san += (san.empty() ? "" : ",") + std::string(ip ? "IP:" : "DNS:") + name;
+  }
   std::FILE* ext = std::fopen((base + ".ext").c_str(), "w");
   std::fprintf(ext, "subjectAltName=%s\nbasicConstraints=CA:FALSE\n", san.c_str());
   std::fclose(ext);

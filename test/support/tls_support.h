@@ -25,7 +25,8 @@ class CertFactory {
   ~CertFactory();  // removes its directory
 
   const std::string& caPath() const { return caPath_; }
-  // A certificate for `names` (the first is the subject CN; all are DNS subjectAltNames).
+  // A certificate for `names` (the first is the subject CN; all are subjectAltNames: IP ones
+  // for dotted IPv4 addresses, DNS ones for the rest).
   Issued issue(const std::vector<std::string>& names) { return issueWith(names, "ec"); }
   // The same with an RSA-2048 key.
   Issued issueRsa(const std::vector<std::string>& names) { return issueWith(names, "rsa"); }
