@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the demo, `make test` runs every test suite.
-.PHONY: deps-run deps-test deps-bench build build-all run test test-release test-asan test-fuzz \
+.PHONY: deps-run deps-test deps-test-js deps-bench build build-all run test test-release test-asan test-fuzz \
 	fuzz bench format clean
 
 JOBS ?= 2
@@ -9,6 +9,11 @@ deps-run:
 	@scripts/install-deps run
 deps-test:
 	@scripts/install-deps test
+	@$(MAKE) --no-print-directory deps-test-js
+# The Node.js test tools (test/js: the OpenAPI validator), from the npm registry, as locked.
+deps-test-js:
+	@cd test/js && { [ node_modules/.package-lock.json -nt package-lock.json ] || \
+	  npm ci --no-audit --no-fund --loglevel=error; }
 deps-bench:
 	@scripts/install-deps bench
 

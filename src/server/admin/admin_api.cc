@@ -7,6 +7,7 @@
 
 #include "server/admin/api_views.h"
 #include "server/admin/config_editor.h"
+#include "server/admin/openapi_document.h"
 #include "server/admin/problem.h"
 #include "server/runtime.h"
 
@@ -72,6 +73,9 @@ void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor
                          {"pending_changes", editor.pendingChanges()}});
              });
 
+  server.Get("/api/v1/openapi.json", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(kOpenApiDocument, "application/json");
+  });
   server.Get(
       "/api/v1/health", [&runtime](const httplib::Request& request, httplib::Response& response) {
         sendJson(request, response, healthView(*runtime.snapshot(), *runtime.serverStates()));

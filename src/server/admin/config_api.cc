@@ -170,9 +170,16 @@ void addConfigApi(httplib::Server& server, ConfigEditor& editor, const ApiAccess
                                                        entry.value("key_pem", ""), replace,
                                                        request.get_header_value("If-Match")));
       }
-      send(response, replace ? editor.replace("certificates", name, entry,
-                                              request.get_header_value("If-Match"))
-                             : editor.create("certificates", entry));
+      auto answer = replace ? editor.replace("certificates", name, entry,
+                                             request.get_header_value("If-Match"))
+                            : editor.create("certificates", entry);
+      // Shown as a certificate is read (what it is, never where its key is kept).
+      if (answer.status < 300) {
+        const int status = answer.status;
+        answer = editor.certificates(name);
+        answer.status = status;
+      }
+      send(response, answer);
     };
   };
   server.Post("/api/v1/certificates$", upload(false));
