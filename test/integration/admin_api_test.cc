@@ -303,9 +303,16 @@ TEST_F(AdminApiTest, AHandEditOrAReloadUnderTheDraftIsA409AndNothingIsOverwritte
     const size_t at = changes.headers.find("ETag: ");
     return changes.headers.substr(at + 6, changes.headers.find("\r\n", at) - at - 6);
   };
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["config_file_changed"], false);
   // Someone edits the file by hand.
   std::string edited = config() + "# edited by hand\n";
   { std::ofstream(sluice.configPath()) << edited; }
+  EXPECT_TRUE(eventually(
+      [&] {
+        return call("GET", "/api/v1/status", kReadToken).parsed()["config_file_changed"] == true;
+      },
+      5000ms))
+      << "the store's watch saw it";
   const Reply conflict =
       call("POST", "/api/v1/apply", kAdminToken, "-H 'If-Match: " + etagOf() + "'");
   EXPECT_EQ(conflict.status, 409) << conflict.body;
@@ -317,6 +324,8 @@ TEST_F(AdminApiTest, AHandEditOrAReloadUnderTheDraftIsA409AndNothingIsOverwritte
   }
   // Then reloads it: the draft was made on the revision before.
   ASSERT_TRUE(sluice.reload(edited));
+  EXPECT_EQ(call("GET", "/api/v1/status", kReadToken).parsed()["config_file_changed"], false)
+      << "what runs is the file again";
   const Reply stale = call("POST", "/api/v1/apply", kAdminToken, "-H 'If-Match: " + etagOf() + "'");
   EXPECT_EQ(stale.status, 409) << stale.body;
   EXPECT_NE(stale.parsed()["detail"].get<std::string>().find("reloaded"), std::string::npos);

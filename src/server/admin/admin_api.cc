@@ -70,7 +70,8 @@ void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor
                          {"vips", snapshot->vips.size()},
                          {"server_groups", snapshot->serverGroups.size()},
                          {"draining", runtime.draining()},
-                         {"pending_changes", editor.pendingChanges()}});
+                         {"pending_changes", editor.pendingChanges()},
+                         {"config_file_changed", editor.storeChanged()}});
              });
 
   server.Get("/api/v1/openapi.json", [](const httplib::Request&, httplib::Response& response) {

@@ -123,7 +123,12 @@ ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
   if (store_->load(version, error)) {
     live_ = yamlToDocument(version.text, error);
     liveId_ = version.id;
+    storedId_ = version.id;
   }
+  store_->watch([this](const ConfigStore::Version& stored) {
+    std::lock_guard lock(mutex_);
+    storedId_ = stored.id;
+  });
   if (live_.is_null()) live_ = json::object();
   liveRevision_ = runtime_.revision();
   recordRevision(version.text, "file", "running at start", json::array());
@@ -239,6 +244,12 @@ json ConfigEditor::diffDocuments(const json& from, const json& to) {
 
 size_t ConfigEditor::countChanges() const {
   return diff().size();
+}
+
+bool ConfigEditor::storeChanged() {
+  std::lock_guard lock(mutex_);
+  refreshLive();
+  return storedId_ != liveId_;
 }
 
 size_t ConfigEditor::pendingChanges() {
@@ -649,6 +660,7 @@ void ConfigEditor::watchConfirmations() {
 }
 
 ConfigEditor::~ConfigEditor() {
+  store_.reset();  // its watch calls into this editor: it ends first
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -700,7 +712,7 @@ ConfigEditor::Answer ConfigEditor::applyDraft(const std::string& who, const std:
           (comment.empty() ? "" : " (" + comment + ")"));
   const json resources = diff();
   live_ = draft_;
-  liveId_ = newId;
+  liveId_ = storedId_ = newId;
   liveRevision_ = revision;
   draftBase_ = revision;
   saveDraft();

@@ -103,6 +103,9 @@ class ConfigEditor {
 
   // Changes pending in the draft (the console's banner), for /status.
   size_t pendingChanges();
+  // The stored config (the file) differs from what runs: edited by hand since it was loaded.
+  // A SIGHUP puts it live; an apply would answer 409.
+  bool storeChanged();
 
  private:
   struct Validation {
@@ -143,6 +146,7 @@ class ConfigEditor {
   std::mutex mutex_;
   json live_;
   std::string liveId_;
+  std::string storedId_;  // the store's latest version, as its watch last said
   uint64_t liveRevision_ = 0;
   json draft_;
   uint64_t draftBase_ = 0;  // the live revision the draft was started from

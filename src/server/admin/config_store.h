@@ -1,12 +1,14 @@
 #pragma once
 
+#include <functional>
 #include <string>
+#include <thread>
 
 namespace sluice {
 
-// Where the configuration is kept: load the current version, and replace it only if it is still
-// the version the caller started from (compare-and-swap). The file is the first store; an etcd
-// store (cluster mode) is the second, and change notification comes with it (a file's is SIGHUP).
+// Where the configuration is kept: load the current version, replace it only if it is still the
+// version the caller started from (compare-and-swap), and watch it for changes made elsewhere.
+// The file is the first store; an etcd store (cluster mode) is the second.
 class ConfigStore {
  public:
   virtual ~ConfigStore() = default;
@@ -23,19 +25,33 @@ class ConfigStore {
   // `newId` is the stored version's id.
   virtual Swap compareAndSwap(const std::string& expectedId, const std::string& text,
                               std::string& newId, std::string& error) = 0;
+
+  // Calls `changed` (on a thread of the store's) with each new version stored, whoever stored
+  // it, from now until the store is destroyed. Once per store.
+  using Watcher = std::function<void(const Version&)>;
+  virtual void watch(Watcher changed) = 0;
 };
 
 // The config file: read whole; written with writeFileAtomically() (core/atomic_file.h).
+// Its watch is inotify on the file's directory: an editor's save, a deploy tool's rename over
+// it, or the API's own write (a file's changes reach the running config only by SIGHUP or the
+// API: the watch only tells).
 class FileConfigStore final : public ConfigStore {
  public:
   explicit FileConfigStore(std::string path) : path_(std::move(path)) {}
+  ~FileConfigStore() override;
   bool load(Version& out, std::string& error) override;
   Swap compareAndSwap(const std::string& expectedId, const std::string& text, std::string& newId,
                       std::string& error) override;
+  void watch(Watcher changed) override;
   const std::string& path() const { return path_; }
 
  private:
+  void watchLoop(int inotify, Watcher changed);
+
   std::string path_;
+  int stopFd_ = -1;  // an eventfd that ends the watch
+  std::thread watcher_;
 };
 
 // The SHA-256 of `text` as hex: a file version's id.
