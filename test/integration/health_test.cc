@@ -123,8 +123,9 @@ TEST_F(HealthTest, A500OnHealthzTakesAServerOutUntilItRecovers) {
   status_[0]->store(500);
   ASSERT_TRUE(eventually(
       [&] {
-        return sluice.stderrText().find("server web/w1 is down: HTTP status 500") !=
-               std::string::npos;
+        const std::string log = sluice.stderrText();
+        return log.find("server web/w1 is down: HTTP status 500") != std::string::npos &&
+               log.find("server raw/w1 is down: HTTP status 500") != std::string::npos;
       },
       kStateChange))
       << sluice.stderrText();
@@ -132,8 +133,9 @@ TEST_F(HealthTest, A500OnHealthzTakesAServerOutUntilItRecovers) {
   status_[0]->store(200);
   ASSERT_TRUE(eventually(
       [&] {
-        return sluice.stderrText().find("server web/w1 is up: 2 check(s) passed") !=
-               std::string::npos;
+        const std::string log = sluice.stderrText();
+        return log.find("server web/w1 is up: 2 check(s) passed") != std::string::npos &&
+               log.find("server raw/w1 is up: 2 check(s) passed") != std::string::npos;
       },
       kStateChange))
       << sluice.stderrText();
