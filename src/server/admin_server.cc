@@ -11,6 +11,7 @@
 #include "server/admin/admin_tls.h"
 #include "server/admin/config_api.h"
 #include "server/admin/problem.h"
+#include "server/console_site.h"
 #include "server/metrics_page.h"
 #include "server/runtime.h"
 
@@ -158,6 +159,7 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
   });
   addConfigApi(server, *editor_, access_, runtime_);
 
+  addConsole(server);
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(renderMetrics(runtime_), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -14,6 +14,7 @@
 
 #include "config/config_loader.h"
 #include "core/log.h"
+#include "server/admin/api_token.h"
 #include "server/control_loop.h"
 #include "server/demo_origin.h"
 #include "tls/certificate_factory.h"
@@ -24,13 +25,16 @@ namespace {
 // One VIP per service that this version of Sluice offers, each in front of demo origins, and
 // a listener that mixes passthrough and termination.
 // Fixed loopback ports keep the printed commands the same from one run to the next.
-// @DIR@ stands for the directory of the demo's certificates, made at start.
+// @DIR@ stands for the directory of the demo's certificates, made at start, and @TOKEN@ for
+// the SHA-256 of the admin token made at start (printed, for the console).
 constexpr const char* kDemoConfig = R"(global:
   workers: 2
   drain_timeout: 5s
   access_log: stdout
   sticky_secret: "demo only: set your own, the same on every node"
-admin: {listen: 127.0.0.1:19900}
+admin:
+  listen: 127.0.0.1:19900
+  tokens: [{name: demo, role: admin, sha256: @TOKEN@}]
 certificates:
   - {name: shop, cert: "@DIR@/shop.pem", key: "@DIR@/shop.key"}
 server_groups:
@@ -123,7 +127,7 @@ constexpr DemoOriginSpec kOrigins[] = {
     {"beta", "127.0.0.1:18542", "beta.demo.test"},
 };
 
-void printTryCommands(const std::string& dir, const std::string& ca) {
+void printTryCommands(const std::string& dir, const std::string& ca, const std::string& token) {
   std::printf(
       "\n"
       "Sluice demo is running. Try, from another terminal:\n"
@@ -172,13 +176,19 @@ void printTryCommands(const std::string& dir, const std::string& ca) {
       "\n"
       "  # the admin listener: Prometheus metrics, liveness and readiness\n"
       "  curl -s http://127.0.0.1:19900/metrics | grep sluice_requests_total\n"
+      "  # and the admin API, with this run's admin token\n"
+      "  curl -s -H 'Authorization: Bearer %s' http://127.0.0.1:19900/api/v1/status\n"
+      "\n"
+      "The console: open http://127.0.0.1:19900/console/ and sign in with the token\n"
+      "  %s\n"
       "\n"
       "  # the config is %s/sluice.yaml: edit it, then reload without dropping a connection\n"
       "  kill -HUP %d\n"
       "\n"
       "Each connection writes one JSON access-log line below. Stop with Ctrl-C.\n\n",
       ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), dir.c_str(), dir.c_str(), ca.c_str(),
-      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), dir.c_str(), static_cast<int>(::getpid()));
+      ca.c_str(), ca.c_str(), ca.c_str(), ca.c_str(), token.c_str(), token.c_str(), dir.c_str(),
+      static_cast<int>(::getpid()));
   std::fflush(stdout);
 }
 
@@ -201,10 +211,11 @@ class DemoDirectory {
 
 }  // namespace
 
-std::string demoConfig(const std::string& directory) {
+std::string demoConfig(const std::string& directory, const std::string& tokenSha256) {
   std::string text = kDemoConfig;
   for (size_t at; (at = text.find("@DIR@")) != std::string::npos;)
     text.replace(at, 5, directory);
+  text.replace(text.find("@TOKEN@"), 7, tokenSha256);
   return text;
 }
 
@@ -254,7 +265,8 @@ int runDemo() {
   }
   // The config goes to a file, so that an operator can edit it and reload (SIGHUP).
   const std::string path = directory.path() + "/sluice.yaml";
-  std::ofstream(path) << demoConfig(directory.path());
+  const std::string token = newApiToken();
+  std::ofstream(path) << demoConfig(directory.path(), apiTokenSha256(token));
   ConfigLoadResult config = loadConfigFile(path);
   if (!config.ok()) {
     for (const ConfigError& e : config.errors)
@@ -262,7 +274,7 @@ int runDemo() {
     return 1;
   }
   std::thread originThread([&originLoop] { originLoop.run(); });
-  printTryCommands(directory.path(), directory.path() + "/ca.pem");
+  printTryCommands(directory.path(), directory.path() + "/ca.pem", token);
   const int status = runSluice(config.snapshot);
   originLoop.post([&originLoop] { originLoop.stop(); });
   originThread.join();

@@ -5,7 +5,7 @@
 namespace sluice {
 
 // The demo's config, its certificate paths under `directory` (made at start).
-std::string demoConfig(const std::string& directory);
+std::string demoConfig(const std::string& directory, const std::string& tokenSha256);
 
 // `sluice demo`: starts demo origins on loopback, Sluice on an embedded config in front of them,
 // and prints commands to try each VIP. Returns the exit code.

@@ -1,15 +1,12 @@
 // The sluice command: run, check, demo.
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 
 #include "config/config_loader.h"
-#include "core/hex.h"
 #include "core/log.h"
+#include "server/admin/api_token.h"
 #include "server/admin_cli.h"
 #include "server/control_loop.h"
 #include "server/demo.h"
@@ -120,26 +117,13 @@ int main(int argc, char** argv) {
   if (*apply) return sluice::cliApply(target, file, comment);
   if (*server) return sluice::cliServer(target, operation, serverName, weight);
   if (*token) {
-    // 32 random bytes, base64url: what a client sends; only its SHA-256 goes in the config.
-    unsigned char random[32];
-    if (RAND_bytes(random, sizeof random) != 1) {
+    // What a client sends; only its SHA-256 goes in the config.
+    const std::string text = sluice::newApiToken();
+    if (text.empty()) {
       std::fprintf(stderr, "sluice: no random bytes for a token\n");
       return 1;
     }
-    static const char* kAlphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string text;
-    for (size_t i = 0; i < sizeof random; i += 3) {
-      const unsigned v = (random[i] << 16) | ((i + 1 < sizeof random ? random[i + 1] : 0) << 8) |
-                         (i + 2 < sizeof random ? random[i + 2] : 0);
-      const size_t chars = i + 2 < sizeof random ? 4 : i + 1 < sizeof random ? 3 : 2;
-      for (size_t c = 0; c < chars; ++c)
-        text.push_back(kAlphabet[(v >> (18 - 6 * c)) & 63]);
-    }
-    unsigned char digest[32];
-    unsigned length = 0;
-    EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-    const std::string hex = sluice::hexOf(digest, sizeof digest);
+    const std::string hex = sluice::apiTokenSha256(text);
     std::printf(
         "token (shown once; send it as Authorization: Bearer TOKEN):\n  %s\n\n"
         "add under admin.tokens:\n  - {name: %s, role: %s, sha256: %s}\n",
@@ -150,7 +134,8 @@ int main(int argc, char** argv) {
     std::printf(
         "# The config `sluice demo` runs. Its certificates are made at start in a\n"
         "# temporary directory, shown here as /tmp/sluice-demo.\n%s",
-        sluice::demoConfig("/tmp/sluice-demo").c_str());
+        sluice::demoConfig("/tmp/sluice-demo", sluice::apiTokenSha256(sluice::newApiToken()))
+            .c_str());
     return 0;
   }
   if (*demo) return sluice::runDemo();

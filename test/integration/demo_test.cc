@@ -28,7 +28,7 @@ TEST(Demo, EveryPrintedCommandWorks) {
   ASSERT_GE(commands.size(), 5u) << demo.stdoutText();
 
   int tcp = 0, passthrough = 0, offload = 0, http = 0, bridge = 0, mixed = 0, denied = 0,
-      sticky = 0, metrics = 0, reload = 0;
+      sticky = 0, metrics = 0, reload = 0, api = 0;
   for (const std::string& command : commands) {
     std::string output;
     EXPECT_EQ(runCommand(command, output), 0) << command << "\n" << output;
@@ -75,6 +75,11 @@ TEST(Demo, EveryPrintedCommandWorks) {
           << output;
       ++metrics;
     }
+    if (command.find("19900/api/v1/status") != std::string::npos) {
+      EXPECT_NE(output.find("\"revision\": 1"), std::string::npos) << "the printed token works\n"
+                                                                   << output;
+      ++api;
+    }
     if (command.rfind("  kill -HUP ", 0) == 0) {
       EXPECT_TRUE(eventually(
           [&] { return demo.stderrText().find("reloaded: revision 2") != std::string::npos; }, 10s))
@@ -98,6 +103,14 @@ TEST(Demo, EveryPrintedCommandWorks) {
   EXPECT_GE(http, 1);
   EXPECT_EQ(metrics, 1);
   EXPECT_EQ(reload, 1);
+  EXPECT_EQ(api, 1);
+  // The console's address and the token to sign in with.
+  const std::string out = demo.stdoutText();
+  const size_t at = out.find("The console: open http://127.0.0.1:19900/console/");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string page;
+  EXPECT_EQ(runCommand("curl -sS --max-time 5 http://127.0.0.1:19900/console/", page), 0);
+  EXPECT_NE(page.find("<title>Sluice console</title>"), std::string::npos) << page;
   demo.signal(SIGINT);
   EXPECT_EQ(demo.waitExit(), 0) << demo.stderrText();
 }
@@ -107,7 +120,8 @@ TEST(Demo, PrintConfigShowsTheYamlItRunsAndItPassesCheck) {
   ASSERT_EQ(print.waitExit(), 0);
   const std::string yaml = print.stdoutText();
   EXPECT_NE(yaml.find("service: https-passthrough"), std::string::npos) << yaml;
-  EXPECT_NE(yaml.find("admin: {listen: 127.0.0.1:19900}"), std::string::npos);
+  EXPECT_NE(yaml.find("  listen: 127.0.0.1:19900"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("role: admin"), std::string::npos) << "a token for the console";
   // Valid as it stands but for the certificates made at start: check parses it and names only
   // those files.
   SluiceProcess check(yaml, "check");

@@ -468,7 +468,25 @@ ConfigEditor::Answer ConfigEditor::uploadCertificate(const std::string& name,
     next["certificates"].push_back(entry);
   }
   Answer answer = commitDraft(std::move(next), replace ? 200 : 201, nullptr);
-  if (answer.status >= 400) return answer;
+  if (answer.status >= 400) {
+    // Refused: nothing is kept, and the reasons speak of what was sent, not of where it went.
+    std::filesystem::remove(stem + ".pem", failed);
+    std::filesystem::remove(stem + ".key", failed);
+    auto inUploadTerms = [&](std::string text) {
+      for (const auto& [file, field] : {std::pair{stem + ".pem", std::string("cert_pem")},
+                                        std::pair{stem + ".key", std::string("key_pem")}}) {
+        for (size_t at; (at = text.find("'" + file + "'")) != std::string::npos;)
+          text.replace(at, file.size() + 2, field);
+        for (size_t at; (at = text.find(file)) != std::string::npos;)
+          text.replace(at, file.size(), field);
+      }
+      return text;
+    };
+    answer.body["detail"] = inUploadTerms(answer.body.value("detail", ""));
+    for (json& error : answer.body["errors"])
+      error["message"] = inUploadTerms(error.value("message", ""));
+    return answer;
+  }
   std::string error;
   const auto loaded = loadCertificate(name, stem + ".pem", stem + ".key", error);
   answer.body = certificateView(name, loaded ? &*loaded : nullptr, json::array());

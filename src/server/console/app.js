@@ -1,0 +1,147 @@
+// The console's shell: sign-in, navigation, the pending-changes banner, and the live state
+// (server health and traffic) every page draws from. Pages are modules under pages/, each
+// rendering into <main> and, when it shows live values, updating them in place.
+import { api, ApiError, describe, setToken, streamEvents, token } from "./api.js";
+import { fill, h } from "./dom.js";
+import * as certificates from "./pages/certificates.js";
+import * as changes from "./pages/changes.js";
+import * as groups from "./pages/groups.js";
+import * as history from "./pages/history.js";
+import * as rules from "./pages/rules.js";
+import * as vipForm from "./pages/vip_form.js";
+import * as vips from "./pages/vips.js";
+
+const main = document.querySelector("main");
+const banner = document.getElementById("banner");
+const nav = document.querySelector("nav");
+
+// What the pages share: the latest health and stats, and how to move or refresh.
+const context = {
+  health: { server_groups: [] },
+  stats: { vips: [], servers: [] },
+  status: null,
+  navigate: (hash) => { location.hash = hash; },
+  refreshBanner,
+  // A server's live state by "group/server", from /health (events keep it fresh).
+  serverHealth(group, server) {
+    const g = this.health.server_groups.find((x) => x.name === group);
+    return g?.servers.find((s) => s.name === server);
+  },
+};
+
+// Routes: the hash is the page and its argument (#/vips/shop/rules).
+const routes = [
+  [/^#\/vips\/new$/, () => vipForm.render(main, context, null)],
+  [/^#\/vips\/([^/]+)\/rules$/, (m) => rules.render(main, context, decodeURIComponent(m[1]))],
+  [/^#\/vips\/([^/]+)$/, (m) => vipForm.render(main, context, decodeURIComponent(m[1]))],
+  [/^#\/groups$/, () => groups.render(main, context)],
+  [/^#\/certificates$/, () => certificates.render(main, context)],
+  [/^#\/changes$/, () => changes.render(main, context)],
+  [/^#\/history$/, () => history.render(main, context)],
+  [/^#\/vips$|^$|^#\/?$/, () => vips.render(main, context)],
+];
+let page = null;  // the shown page's handle: {live()} when it shows live values
+
+async function route() {
+  const hash = location.hash;
+  for (const link of nav.querySelectorAll("a")) {
+    link.toggleAttribute("aria-current", hash.startsWith(link.getAttribute("href")));
+  }
+  for (const [pattern, show] of routes) {
+    const match = hash.match(pattern);
+    if (!match) continue;
+    try {
+      page = (await show(match)) ?? null;
+    } catch (error) {
+      page = null;
+      fill(main, h("p", { class: "error", role: "alert" }, describe(error)));
+    }
+    main.focus({ preventScroll: true });
+    return;
+  }
+  context.navigate("#/vips");
+}
+
+// The yellow banner: every page, while the draft has changes.
+async function refreshBanner() {
+  try {
+    const { data } = await api("GET", "/status");
+    context.status = data;
+    const parts = [];
+    if (data.pending_changes > 0) {
+      parts.push(h("span", {}, `${data.pending_changes} change${data.pending_changes === 1 ? "" : "s"} pending`),
+                 " — ", h("a", { href: "#/changes", class: "button" }, "Reload Load Balancer Config"));
+    }
+    if (data.config_file_changed) {
+      parts.push(h("span", { class: "file-changed" },
+                   " The config file was edited by hand: a SIGHUP reload puts it live; apply will refuse until then."));
+    }
+    fill(banner, ...parts);
+    banner.hidden = parts.length === 0;
+    fill(document.getElementById("revision"), `revision ${data.revision}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) signOut();
+  }
+}
+
+async function refreshLive() {
+  try {
+    const [health, stats] = await Promise.all([api("GET", "/health"), api("GET", "/stats")]);
+    context.health = health.data;
+    context.stats = stats.data;
+    page?.live?.();
+  } catch {
+    // The next tick tries again.
+  }
+}
+
+function signIn() {
+  const input = h("input", { type: "password", id: "token", autocomplete: "off", required: true });
+  const message = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "login", onsubmit: async (event) => {
+    event.preventDefault();
+    setToken(input.value.trim());
+    try {
+      await api("GET", "/status");
+      start();
+    } catch (error) {
+      setToken("");
+      fill(message, error instanceof ApiError && error.status === 401
+        ? "That token is not one this Sluice knows." : describe(error));
+    }
+  } },
+  h("h1", {}, "Sluice"),
+  h("label", { for: "token" }, "Admin API token"), input,
+  h("p", { class: "hint" }, "Made by `sluice token`; kept in this tab only."),
+  h("button", { type: "submit", class: "primary" }, "Sign in"), message);
+  document.body.classList.add("signed-out");
+  fill(main, form);
+  input.focus();
+}
+
+function signOut() {
+  setToken("");
+  stop?.abort();
+  location.hash = "";
+  location.reload();
+}
+
+let stop = null;
+function start() {
+  document.body.classList.remove("signed-out");
+  stop = new AbortController();
+  // Server state changes and new revisions arrive as events: health, the banner and the page
+  // follow at once; rates are sampled every two seconds.
+  streamEvents((type) => {
+    if (type === "server" || type === "revision") refreshLive();
+    if (type === "revision") refreshBanner();
+  }, stop.signal);
+  setInterval(refreshLive, 2000);
+  setInterval(refreshBanner, 5000);
+  window.addEventListener("hashchange", async () => { await route(); refreshBanner(); });
+  refreshBanner();
+  refreshLive().then(route);
+}
+
+document.getElementById("sign-out").addEventListener("click", signOut);
+if (token()) start(); else signIn();
