@@ -1,6 +1,6 @@
 // What the console tests run against: a real Sluice (the build's binary) on a config each test
 // writes, real HTTP origins on 127.0.0.1, and certificates made with the openssl command.
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -107,9 +107,13 @@ export async function startSluice(yaml) {
   };
 }
 
-// curl, as an operator would run it: returns stdout (-i: with the response headers).
+// curl, as an operator would run it: resolves to stdout (-i: with the response headers).
+// Asynchronous: the origins answer from this same process.
 export function curl(...args) {
-  return execFileSync("curl", ["-sS", "--max-time", "5", ...args], { encoding: "utf8" });
+  return new Promise((resolve, reject) => {
+    execFile("curl", ["-sS", "--max-time", "5", ...args], { encoding: "utf8" }, (error, stdout, stderr) =>
+      error ? reject(new Error(`curl ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout));
+  });
 }
 
 // Signs in to the console with the test token.
