@@ -5,6 +5,7 @@ import { api, ApiError, describe, setToken, streamEvents, token } from "./api.js
 import { fill, h } from "./dom.js";
 import * as certificates from "./pages/certificates.js";
 import * as changes from "./pages/changes.js";
+import * as groupForm from "./pages/group_form.js";
 import * as groups from "./pages/groups.js";
 import * as history from "./pages/history.js";
 import * as rules from "./pages/rules.js";
@@ -34,6 +35,8 @@ const routes = [
   [/^#\/vips\/new$/, () => vipForm.render(main, context, null)],
   [/^#\/vips\/([^/]+)\/rules$/, (m) => rules.render(main, context, decodeURIComponent(m[1]))],
   [/^#\/vips\/([^/]+)$/, (m) => vipForm.render(main, context, decodeURIComponent(m[1]))],
+  [/^#\/groups\/new$/, () => groupForm.render(main, context, null)],
+  [/^#\/groups\/([^/]+)$/, (m) => groupForm.render(main, context, decodeURIComponent(m[1]))],
   [/^#\/groups$/, () => groups.render(main, context)],
   [/^#\/certificates$/, () => certificates.render(main, context)],
   [/^#\/changes$/, () => changes.render(main, context)],

@@ -54,7 +54,8 @@ export function field(label, control, { pointer, hint } = {}) {
 }
 
 // Shows each of the API's field errors beside the field whose pointer is the longest prefix
-// of the error's; errors no field claims go to `fallback`.
+// of the error's; errors no field claims go to `fallback` (named by `shown`, when a form
+// rewrote the pointer, else by the pointer).
 export function showFieldErrors(form, errors, fallback) {
   for (const line of form.querySelectorAll(".field-error")) line.textContent = "";
   for (const field of form.querySelectorAll(".field")) field.classList.remove("invalid");
@@ -74,7 +75,7 @@ export function showFieldErrors(form, errors, fallback) {
       const line = best.querySelector(".field-error");
       line.textContent = line.textContent ? `${line.textContent}; ${error.message}` : error.message;
     } else {
-      unclaimed.push(`${error.pointer}: ${error.message}`);
+      unclaimed.push(`${error.shown ?? error.pointer}: ${error.message}`);
     }
   }
   fill(fallback, unclaimed.join("\n"));

@@ -57,7 +57,9 @@ export async function render(main, context) {
             "Set weight", h("span", { class: "visually-hidden" }, ` of ${server.name}`)))));
     }
     return h("section", { class: "group", "aria-labelledby": `group-${group.name}` },
-      h("h2", { id: `group-${group.name}` }, group.name),
+      h("h2", { id: `group-${group.name}` }, group.name, " ",
+        h("a", { class: "edit", href: `#/groups/${encodeURIComponent(group.name)}` }, "Edit",
+          h("span", { class: "visually-hidden" }, ` group ${group.name}`))),
       h("p", { class: "muted" }, settings(group)),
       h("div", { class: "scroll" }, h("table", { class: "list" },
         h("thead", {}, h("tr", {}, ...["Server", "Address", "State", "Weight", "Last check", "Reason", ""]
@@ -76,7 +78,8 @@ export async function render(main, context) {
       fill(cells.reason, check ? check.reason : "");
     }
   }
-  fill(main, h("h1", {}, "Server groups"), message, ...sections);
+  fill(main, h("div", { class: "title" }, h("h1", {}, "Server groups"),
+    h("a", { class: "button primary", href: "#/groups/new" }, "Create server group")), message, ...sections);
   live();
   return { live };
 }

@@ -163,7 +163,7 @@ export async function render(main, context, name) {
     } catch (error) {
       const mine = `/vips/${entry().name}`;
       const errors = (error.errors ?? []).map((e) => ({
-        ...e, pointer: e.pointer === mine || e.pointer.startsWith(`${mine}/`)
+        ...e, shown: e.pointer, pointer: e.pointer === mine || e.pointer.startsWith(`${mine}/`)
           ? `/vips/@${e.pointer.slice(mine.length)}` : e.pointer }));
       showFieldErrors(form, errors, general);
       if (!errors.length) fill(general, describe(error));
