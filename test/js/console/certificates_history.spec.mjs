@@ -19,6 +19,8 @@ vips:
     await signIn(page, sluice);
     await page.getByRole("link", { name: "Certificates" }).click();
     await expect(page.getByRole("row", { name: /^one / })).toContainText("one.test");
+    // Made to last two days: flagged as expiring under 30 days.
+    await expect(page.getByRole("row", { name: /^one / }).locator(".badge.degraded")).toContainText("(in 1 day)");
     await page.getByLabel("Certificate name").fill("mismatched");
     await page.getByLabel("Certificate chain (PEM)").setInputFiles(one.cert);
     await page.getByLabel("Private key (PEM)").setInputFiles(other.key);

@@ -11,7 +11,8 @@ export async function render(main, context) {
     const days = c.not_after ? Math.floor((Date.parse(c.not_after) - Date.now()) / DAY) : null;
     const expiry = days === null ? "–"
       : days < 0 ? h("span", { class: "badge down" }, `expired ${c.not_after.slice(0, 10)}`)
-      : days < 30 ? h("span", { class: "badge degraded" }, `${c.not_after.slice(0, 10)} (in ${days} days)`)
+      : days < 30 ? h("span", { class: "badge degraded", title: "expires in under 30 days" },
+                      `${c.not_after.slice(0, 10)} (in ${days} day${days === 1 ? "" : "s"})`)
       : c.not_after.slice(0, 10);
     body.append(h("tr", {},
       h("th", { scope: "row" }, c.name), h("td", {}, (c.names ?? []).join(", ")), h("td", {}, expiry),
