@@ -67,7 +67,7 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
   }
   health_.restoreOperations(std::move(kept.operations));
   weights_ = std::move(kept.weights);
-  configured_ = snapshot;
+  configured_ = snapshot;  // no other thread runs yet
   snapshot = withLiveWeights(snapshot);
   std::map<std::string, Sockets> added;
   if (!bindNewAddresses(*snapshot, added, error)) {
@@ -101,7 +101,14 @@ bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
 
 bool Runtime::publish(std::shared_ptr<const ConfigSnapshot> snapshot, std::string& error) {
   std::lock_guard control(controlMutex_);
+  // Workers that finished their drain run no more tasks: nothing could acknowledge it.
+  if (draining()) {
+    error = "Sluice is shutting down (draining): nothing new is published";
+    reloads_[kRefused].add();
+    return false;
+  }
   if (!publishLocked(withLiveWeights(snapshot), true, error)) return false;
+  std::lock_guard lock(mutex_);
   configured_ = std::move(snapshot);
   return true;
 }
@@ -121,6 +128,11 @@ std::shared_ptr<const ConfigSnapshot> Runtime::withLiveWeights(
     }
   }
   return any ? changed : configured;
+}
+
+std::shared_ptr<const ConfigSnapshot> Runtime::configured() const {
+  std::lock_guard lock(mutex_);
+  return configured_;
 }
 
 std::map<std::string, uint32_t> Runtime::liveWeights() const {
@@ -228,6 +240,10 @@ bool findServer(const ConfigSnapshot& snapshot, const std::string& group, const 
 Runtime::OperationResult Runtime::setWeight(const std::string& group, const std::string& server,
                                             std::optional<uint32_t> weight, std::string& error) {
   std::lock_guard control(controlMutex_);
+  if (draining()) {
+    error = "Sluice is shutting down (draining)";
+    return OperationResult::kShuttingDown;
+  }
   size_t g = 0, s = 0;
   if (!findServer(*configured_, group, server, g, s)) {
     error = "no server '" + server + "' in group '" + group + "'";
@@ -255,6 +271,10 @@ Runtime::OperationResult Runtime::closeConnections(const std::string& group,
                                                    const std::string& server, size_t& closed,
                                                    std::string& error) {
   std::lock_guard control(controlMutex_);
+  if (draining()) {
+    error = "Sluice is shutting down (draining)";
+    return OperationResult::kShuttingDown;
+  }
   const auto snapshot = this->snapshot();
   size_t g = 0, s = 0;
   if (!findServer(*snapshot, group, server, g, s)) {
@@ -347,6 +367,9 @@ void Runtime::onEveryWorker(const std::function<void(Worker&, std::function<void
 }
 
 void Runtime::drain() {
+  // After any publish or live operation in progress, and before any other: those that come
+  // later see draining() and refuse, so none waits on a worker that has stopped.
+  std::lock_guard control(controlMutex_);
   draining_.store(true, std::memory_order_relaxed);
   onEveryWorker([](Worker& worker, std::function<void()> done) { worker.drain(std::move(done)); });
   listening_.clear();  // no worker watches them now: new connections are refused

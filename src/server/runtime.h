@@ -60,7 +60,8 @@ class Runtime {
   // kept across reloads and, in admin.state_file, across restarts. Thread-safe. False when the
   // current config has no such server (`error` says so; nothing changes) or the state file
   // cannot be written (the operation is in force, `error` says it will not survive a restart).
-  enum class OperationResult { kDone, kNoSuchServer, kNotSaved };
+  // kShuttingDown: a drain has begun; workers that finished take no more operations.
+  enum class OperationResult { kDone, kNoSuchServer, kNotSaved, kShuttingDown };
   OperationResult operateServer(const std::string& group, const std::string& server,
                                 HealthRegistry::Operation operation, std::string& error);
   // Sets the weight a server gets instead of its config's (none: the config's again). The
@@ -72,6 +73,9 @@ class Runtime {
   // connections ended. Not kept: the server gets new connections as before.
   OperationResult closeConnections(const std::string& group, const std::string& server,
                                    size_t& closed, std::string& error);
+  // The snapshot as loaded or applied, before live weights (what to publish again to go back
+  // to it). Thread-safe.
+  std::shared_ptr<const ConfigSnapshot> configured() const;
   // The weights in force instead of the config's, by "group/server". Thread-safe.
   std::map<std::string, uint32_t> liveWeights() const;
 
@@ -127,7 +131,7 @@ class Runtime {
   std::mutex controlMutex_;   // one publish() or live operation at a time
   mutable std::mutex mutex_;  // guards snapshot_ and revision_ for readers on other threads
   std::shared_ptr<const ConfigSnapshot> snapshot_;    // what runs: configured_ + live weights
-  std::shared_ptr<const ConfigSnapshot> configured_;  // as loaded; control thread only
+  std::shared_ptr<const ConfigSnapshot> configured_;  // as loaded or applied; guarded by mutex_
   std::map<std::string, uint32_t> weights_;           // guarded by mutex_
   std::shared_ptr<const ServerStates> states_;
   uint64_t revision_ = 0;

@@ -3,6 +3,7 @@
 // a change would have, HTTP and WebSocket connections counted apart.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -126,6 +127,30 @@ TEST_F(AdminApiTest, ClosingAServersConnectionsEndsItsRelaysAndKeepsIdleClients)
   ::close(socket);
   ::close(client);
   EXPECT_EQ(call("POST", "/api/v1/server_groups/web/servers/zz/close", kAdminToken).status, 404);
+}
+
+TEST_F(AdminApiTest, WhileDrainingLiveOperationsAndAppliesAreRefusedAtOnce) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  // A WebSocket keeps the drain going (up to global.drain_timeout).
+  const int socket = connectLocal(web_);
+  ASSERT_TRUE(writeAll(socket,
+                       "GET /ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\n"
+                       "Upgrade: websocket\r\n\r\n"));
+  ASSERT_NE(readUntil(socket, "\r\n\r\n", 5000ms).find("101"), std::string::npos);
+  ASSERT_EQ(call("PATCH", "/api/v1/vips/shop", kAdminToken, "-d '{\"active\": false}'").status,
+            200);
+  const std::string etag = call("GET", "/api/v1/changes", kReadToken).header("ETag");
+  sluice.signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return call("GET", "/readyz").status == 503; }, 5000ms));
+  EXPECT_EQ(
+      callJson("POST", "/api/v1/server_groups/web/servers/a/weight", kAdminToken, {{"weight", 4}})
+          .status,
+      503);
+  EXPECT_EQ(call("POST", "/api/v1/server_groups/web/servers/a/close", kAdminToken).status, 503);
+  EXPECT_EQ(call("POST", "/api/v1/apply", kAdminToken, "-H 'If-Match: " + etag + "'").status, 503);
+  ::close(socket);
+  EXPECT_EQ(sluice.waitExit(), 0) << sluice.stderrText();
 }
 
 }  // namespace

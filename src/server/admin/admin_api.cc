@@ -38,6 +38,9 @@ bool refused(Runtime::OperationResult result, const std::string& error,
       sendProblem(response, 500, "The operation is in force but not saved",
                   error + ": it will not survive a restart");
       return true;
+    case Runtime::OperationResult::kShuttingDown:
+      sendProblem(response, 503, "Shutting down", error);
+      return true;
     case Runtime::OperationResult::kDone:
       break;
   }

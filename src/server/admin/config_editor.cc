@@ -708,8 +708,9 @@ ConfigEditor::Answer ConfigEditor::applyDraft(const std::string& who, const std:
         validation.errors.empty() ? "" : validation.errors[0]["message"].get<std::string>(),
         validation.errors);
   }
-  const auto previous = runtime_.snapshot();
+  const auto previous = runtime_.configured();  // not what runs: that has the live weights in
   if (!runtime_.publish(loaded.snapshot, error)) {
+    if (runtime_.draining()) return problem(503, "Shutting down", error);
     return problem(422, "The draft cannot be put live", error);
   }
   std::string newId;
