@@ -55,7 +55,9 @@ vips:
       await page.getByLabel("Action (JSON)").fill(action);
       await page.getByRole("button", { name: "Add", exact: true }).click();
     };
+    // Each add re-draws the list: the next waits for it.
     await add("hello", '{"path": "/hello"}', '{"respond": {"status": 200, "body": "hi\\n"}}');
+    await expect(page.locator("ol.rules li")).toHaveCount(1);
     await add("no-admin", '{"path_prefix": "/admin"}', '{"deny": 403}');
     await expect(page.locator("ol.rules li")).toHaveCount(2);
     await page.getByRole("button", { name: "Move no-admin up" }).click();
