@@ -54,7 +54,8 @@ export async function render(main, context, vip) {
         await rerender();
       } catch (apiError) {
         const mine = `/vips/${vip}/rules/${at}`;
-        const errors = (apiError.errors ?? []).map((e) => ({ ...e, pointer: e.pointer.replace(mine, "/rule") }));
+        const errors = (apiError.errors ?? []).map((e) => ({ ...e, shown: e.pointer,
+                                                             pointer: e.pointer.replace(mine, "/rule") }));
         showFieldErrors(form, errors, error);
         if (!errors.length) fill(error, describe(apiError));
       }
