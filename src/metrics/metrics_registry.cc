@@ -184,27 +184,32 @@ MetricsRegistry::serverTotals() const {
   return out;
 }
 
-uint64_t MetricsRegistry::activeConnections(const std::string& vip) const {
+// Of one VIP's counters over every writer: how many `opened` counts that `ended` does not.
+template <typename Opened, typename Ended>
+uint64_t MetricsRegistry::stillOpen(const std::string& vip, Opened opened, Ended ended) const {
   std::lock_guard lock(mutex_);
   const auto found = vips_.find(vip);
   if (found == vips_.end()) return 0;
-  const uint64_t accepted =
-      sum(*found->second, [](const VipCounters& c) { return c.accepted.read(); });
-  uint64_t closed = 0;
-  for (unsigned r = 0; r < kCloseResults; ++r)
-    closed += sum(*found->second, [r](const VipCounters& c) { return c.closed[r].read(); });
-  return accepted > closed ? accepted - closed : 0;
+  const uint64_t started = sum(*found->second, opened);
+  const uint64_t finished = sum(*found->second, ended);
+  return started > finished ? started - finished : 0;
+}
+
+uint64_t MetricsRegistry::activeConnections(const std::string& vip) const {
+  return stillOpen(
+      vip, [](const VipCounters& c) { return c.accepted.read(); },
+      [](const VipCounters& c) {
+        uint64_t closed = 0;
+        for (const Counter& result : c.closed)
+          closed += result.read();
+        return closed;
+      });
 }
 
 uint64_t MetricsRegistry::activeUpgraded(const std::string& vip) const {
-  std::lock_guard lock(mutex_);
-  const auto found = vips_.find(vip);
-  if (found == vips_.end()) return 0;
-  const uint64_t upgraded =
-      sum(*found->second, [](const VipCounters& c) { return c.upgraded.read(); });
-  const uint64_t ended =
-      sum(*found->second, [](const VipCounters& c) { return c.upgradedClosed.read(); });
-  return upgraded > ended ? upgraded - ended : 0;
+  return stillOpen(
+      vip, [](const VipCounters& c) { return c.upgraded.read(); },
+      [](const VipCounters& c) { return c.upgradedClosed.read(); });
 }
 
 MetricsRegistry::Totals MetricsRegistry::totals() const {

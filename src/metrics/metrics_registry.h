@@ -80,6 +80,9 @@ class MetricsRegistry {
   Totals totals() const;
 
  private:
+  template <typename Opened, typename Ended>
+  uint64_t stillOpen(const std::string& vip, Opened opened, Ended ended) const;
+
   unsigned writers_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<VipMetrics>> vips_;

@@ -199,27 +199,6 @@ bool Runtime::publishLocked(std::shared_ptr<const ConfigSnapshot> snapshot, bool
   return true;
 }
 
-Runtime::OperationResult Runtime::operateServer(const std::string& group, const std::string& server,
-                                                HealthRegistry::Operation operation,
-                                                std::string& error) {
-  std::lock_guard control(controlMutex_);
-  const auto snapshot = this->snapshot();
-  const auto states = serverStates();
-  for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
-    const ServerGroupConfig& config = snapshot->serverGroups[g];
-    if (config.name != group) continue;
-    for (size_t s = 0; s < config.servers.size(); ++s) {
-      if (config.servers[s].name != server) continue;
-      health_.setOperation(group, server, operation, states->of(g, s), config.servers[s].drain);
-      logInfo("server " + group + "/" + server + ": " + HealthRegistry::toString(operation) +
-              " (admin API)");
-      return saveLiveState(error) ? OperationResult::kDone : OperationResult::kNotSaved;
-    }
-  }
-  error = "no server '" + server + "' in group '" + group + "'";
-  return OperationResult::kNoSuchServer;
-}
-
 namespace {
 
 // Where group/server is in `snapshot`: false when it has no such server.
@@ -236,6 +215,23 @@ bool findServer(const ConfigSnapshot& snapshot, const std::string& group, const 
 }
 
 }  // namespace
+
+Runtime::OperationResult Runtime::operateServer(const std::string& group, const std::string& server,
+                                                HealthRegistry::Operation operation,
+                                                std::string& error) {
+  std::lock_guard control(controlMutex_);
+  const auto snapshot = this->snapshot();
+  size_t g = 0, s = 0;
+  if (!findServer(*snapshot, group, server, g, s)) {
+    error = "no server '" + server + "' in group '" + group + "'";
+    return OperationResult::kNoSuchServer;
+  }
+  health_.setOperation(group, server, operation, serverStates()->of(g, s),
+                       snapshot->serverGroups[g].servers[s].drain);
+  logInfo("server " + group + "/" + server + ": " + HealthRegistry::toString(operation) +
+          " (admin API)");
+  return saveLiveState(error) ? OperationResult::kDone : OperationResult::kNotSaved;
+}
 
 Runtime::OperationResult Runtime::setWeight(const std::string& group, const std::string& server,
                                             std::optional<uint32_t> weight, std::string& error) {
