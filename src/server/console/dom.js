@@ -81,6 +81,15 @@ export function showFieldErrors(form, errors, fallback) {
   fill(fallback, unclaimed.join("\n"));
 }
 
+// The API's field errors as a form names its fields: pointers at or under `prefix`
+// ("/vips/shop") start with `local` instead ("/vips/@"); `shown` keeps the API's own pointer.
+export function inForm(errors, prefix, local) {
+  return (errors ?? []).map((e) => ({
+    ...e, shown: e.pointer,
+    pointer: e.pointer === prefix || e.pointer.startsWith(`${prefix}/`)
+      ? `${local}${e.pointer.slice(prefix.length)}` : e.pointer }));
+}
+
 // "3 minutes ago", for times the API gives as ISO 8601.
 export function ago(iso) {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));

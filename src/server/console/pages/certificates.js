@@ -1,6 +1,6 @@
 // Certificates: names, expiry (warned under 30 days), which VIPs use each, and upload.
 import { api, describe } from "../api.js";
-import { field, fill, h, showFieldErrors } from "../dom.js";
+import { field, fill, h, inForm, showFieldErrors } from "../dom.js";
 
 const DAY = 86400 * 1000;
 
@@ -37,8 +37,7 @@ export async function render(main, context) {
       await context.refreshBanner();
       await render(main, context);
     } catch (error) {
-      const errors = (error.errors ?? []).map((e) => ({
-        ...e, pointer: e.pointer.replace(`/certificates/${certName}`, "/certificates/upload") }));
+      const errors = inForm(error.errors, `/certificates/${certName}`, "/certificates/upload");
       showFieldErrors(form, errors, message);
       if (!errors.length) fill(message, describe(error));
     }

@@ -2,7 +2,7 @@
 // its servers. A save stages the change in the draft; the servers' live state and operations
 // are on the Server groups page.
 import { api, describe } from "../api.js";
-import { field, fill, h, showFieldErrors } from "../dom.js";
+import { field, fill, h, inForm, showFieldErrors } from "../dom.js";
 
 const BALANCES = ["round_robin", "least_conn", "random_two", "source_hash", "uri_hash"];
 const CHECKS = ["none", "tcp", "http", "https", "tls"];
@@ -96,10 +96,7 @@ export async function render(main, context, name) {
       await context.refreshBanner();
       context.navigate("#/groups");
     } catch (error) {
-      const mine = `/server_groups/${group.name}`;
-      const errors = (error.errors ?? []).map((e) => ({
-        ...e, shown: e.pointer, pointer: e.pointer === mine || e.pointer.startsWith(`${mine}/`)
-          ? `/server_groups/@${e.pointer.slice(mine.length)}` : e.pointer }));
+      const errors = inForm(error.errors, `/server_groups/${group.name}`, "/server_groups/@");
       // Rows may have been removed since they were made: each names its place now.
       [...rows.children].forEach((row, i) => {
         for (const cell of row.querySelectorAll("td.field")) {

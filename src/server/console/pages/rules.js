@@ -1,7 +1,7 @@
 // A VIP's rules: the ordered list, to add, edit, reorder and delete. Match and action are edited
 // as JSON, with the README's keys ({"path_prefix": "/api/"}, {"route": "api"}).
 import { api, describe } from "../api.js";
-import { field, fill, h, showFieldErrors } from "../dom.js";
+import { field, fill, h, inForm, showFieldErrors } from "../dom.js";
 
 function summary(object) {
   return Object.entries(object ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ");
@@ -53,9 +53,7 @@ export async function render(main, context, vip) {
         else await api("PUT", `${base}/${index}`, { body });
         await rerender();
       } catch (apiError) {
-        const mine = `/vips/${vip}/rules/${at}`;
-        const errors = (apiError.errors ?? []).map((e) => ({ ...e, shown: e.pointer,
-                                                             pointer: e.pointer.replace(mine, "/rule") }));
+        const errors = inForm(apiError.errors, `/vips/${vip}/rules/${at}`, "/rule");
         showFieldErrors(form, errors, error);
         if (!errors.length) fill(error, describe(apiError));
       }

@@ -1,7 +1,7 @@
 // Create Virtual IP, or edit one: the panels' form. Only the fields that fit the chosen service
 // are shown; a save stages the change in the draft (the banner then offers to apply it).
 import { api, ApiError, describe } from "../api.js";
-import { field, fill, h, showFieldErrors } from "../dom.js";
+import { field, fill, h, inForm, showFieldErrors } from "../dom.js";
 import { groupMismatch, SERVICES, TERMINATING } from "./services.js";
 
 export async function render(main, context, name) {
@@ -69,8 +69,7 @@ export async function render(main, context, name) {
       context.refreshBanner();
     } catch (error) {
       // Field errors name /certificates/NAME/...: shown at the upload's own fields.
-      const errors = (error.errors ?? []).map((e) => ({
-        ...e, pointer: e.pointer.replace(`/certificates/${certName}`, "/certificates/upload") }));
+      const errors = inForm(error.errors, `/certificates/${certName}`, "/certificates/upload");
       showFieldErrors(uploadBox, errors, upload.message);
       if (!errors.length) fill(upload.message, describe(error));
     }
@@ -161,10 +160,7 @@ export async function render(main, context, name) {
       await context.refreshBanner();
       context.navigate("#/vips");
     } catch (error) {
-      const mine = `/vips/${entry().name}`;
-      const errors = (error.errors ?? []).map((e) => ({
-        ...e, shown: e.pointer, pointer: e.pointer === mine || e.pointer.startsWith(`${mine}/`)
-          ? `/vips/@${e.pointer.slice(mine.length)}` : e.pointer }));
+      const errors = inForm(error.errors, `/vips/${entry().name}`, "/vips/@");
       showFieldErrors(form, errors, general);
       if (!errors.length) fill(general, describe(error));
     }
