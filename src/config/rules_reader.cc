@@ -3,9 +3,7 @@
 #include <cctype>
 
 #include "http/ascii.h"
-#include "http/error_response.h"
 #include "http/hop_by_hop.h"
-#include "http/reason_phrase.h"
 #include "tls/host_name.h"
 
 namespace sluice {
@@ -227,12 +225,6 @@ void readHeaderEdits(Reader& r, const YAML::Node& node, const std::string& field
   }
 }
 
-std::string renderResponse(int status, const std::string& contentType, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) +
-         "\r\nContent-Type: " + contentType + "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" + body;
-}
-
 void readAction(Reader& r, const YAML::Node& node, const std::string& field, Rule& rule) {
   if (!r.expectMap(node, field,
                    {"allow", "deny", "redirect", "route", "respond", "set_request_headers",
@@ -291,12 +283,11 @@ void readAction(Reader& r, const YAML::Node& node, const std::string& field, Rul
     if (r.expectMap(respond, rfield, {"status", "body", "content_type"})) {
       rule.status = 200;
       r.readUint<int>(respond, rfield, "status", 200, 599, rule.status);
-      const std::string body = r.readString(respond, rfield, "body", false).value_or("");
-      const std::string type = r.readString(respond, rfield, "content_type", false)
-                                   .value_or("text/plain; charset=utf-8");
-      if (!isFieldValue(type))
+      rule.responseBody = r.readString(respond, rfield, "body", false).value_or("");
+      rule.responseType = r.readString(respond, rfield, "content_type", false)
+                              .value_or("text/plain; charset=utf-8");
+      if (!isFieldValue(rule.responseType))
         r.error(respond["content_type"], rfield + ".content_type", "expected one line of text");
-      rule.response = renderResponse(rule.status, type, body);
     }
   }
   readHeaderEdits(r, node, field, "request", rule.requestEdits);

@@ -118,7 +118,8 @@ struct Rule {
   RedirectTemplate redirect;
   std::string group;  // route
   size_t groupIndex = static_cast<size_t>(-1);
-  std::string response;  // respond: the whole response, made at load
+  std::string responseType;  // respond: the body's Content-Type
+  std::string responseBody;
   HeaderEdits requestEdits;
   HeaderEdits responseEdits;
 };

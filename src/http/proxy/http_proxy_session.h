@@ -4,18 +4,15 @@
 #include <string>
 #include <string_view>
 
-#include "balance/server_mask.h"
 #include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
 #include "http/http1/request_parser.h"
-#include "http/http1/response_parser.h"
-#include "http/proxy/client_response.h"
-#include "http/proxy/upstream_pool.h"
+#include "http/proxy/exchange_client.h"
+#include "http/proxy/http_exchange.h"
 #include "metrics/component_counters.h"
 #include "net/address.h"
 #include "net/socket.h"
-#include "rules/rule.h"
 #include "server/session.h"
 #include "server/worker_config.h"
 #include "tls/transport.h"
@@ -24,30 +21,24 @@ namespace sluice {
 
 class Worker;
 
-// One client connection on an `http`, `https-offload` or `https-bridge` VIP, and the requests it
-// carries, one after another (keep-alive). The phases of each request:
+// One client connection on an `http`, `https-offload` or `https-bridge` VIP, speaking
+// HTTP/1.x: the client-side codec. It reads requests one after another (keep-alive), hands
+// each to its HttpExchange (http_exchange.h: rules, pick, the server, the access log), and
+// frames what the exchange gives back for this client:
 //
 //   [TLS handshake] → read head (client_header timeout → 408; limits → 431/413; bad → 400)
-//     → redirect_https? answer 301/308 and close
-//     → rules: deny / redirect / respond answer and close; route picks the group; header
-//       changes accumulate
-//     → pick a server per request (sticky cookie, hashing, health), connect (the kept or a
-//       pooled connection first; refused → next server; none up → 503; all full → queue)
-//       [https groups: TLS handshake, the server's certificate verified, or the next server]
-//     → send head + stream body ──────────┐  both at once, each with backpressure
-//     → read response head (server_response timeout → 504; a reset before it: safe requests
-//       go to another server) → stream body to the client
-//     → response complete: access log; the server connection stays with the client for its
-//       next request if that goes to the same server (else, and when the client leaves, it
-//       goes to the worker's pool)
+//     → exchange.start(head) → the body, framed anew for the server, into exchange.toServer()
+//     → the response head written in HTTP/1.1 (HTTP/1.0 clients get their own framing), the
+//       body re-framed (chunked, a length, or the close)
+//     → the next request on the same connection, the server connection kept for it
 //   101 Switching Protocols: from then on a byte relay both ways.
 //
 // progress() is the one driver: on every event of either socket it does, in order, every step
-// that can make progress now (read the client, parse, write the server, read the server,
-// parse, write the client), so that edge-triggered readiness is never lost and TLS's
-// read-needs-write cases need no tracking. Bodies are streamed through bounded buffers: the
-// proxy stops reading one side while the other has `kMaxPending` bytes unsent.
-class HttpProxySession final : public Session {
+// that can make progress now (read the client, parse, the exchange's server steps, write the
+// client), so that edge-triggered readiness is never lost and TLS's read-needs-write cases need
+// no tracking. Bodies are streamed through bounded buffers: the proxy stops reading one side
+// while the other has HttpExchange::kMaxPending bytes unsent.
+class HttpProxySession final : public Session, private ExchangeClient {
  public:
   HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                    UniqueFd client, const SocketAddress& peer);
@@ -63,74 +54,56 @@ class HttpProxySession final : public Session {
   bool closeIfUsing(const ServerHealth& server) override;
 
  private:
-  struct Endpoint final : IoHandler {
-    Endpoint(HttpProxySession& s, bool client) : session(s), isClient(client) {}
-    void onIo(uint32_t events) override { session.onIo(isClient, events); }
+  struct ClientEndpoint final : IoHandler {
+    explicit ClientEndpoint(HttpProxySession& s) : session(s) {}
+    void onIo(uint32_t events) override { session.onClientIo(events); }
     HttpProxySession& session;
-    bool isClient;
   };
-  enum class Request { kReadingHead, kSendingBody, kSent, kAnswered };
-  enum class Upstream { kNone, kConnecting, kHandshaking, kConnected };
 
-  // Notes which socket reported what, then progress().
-  void onIo(bool fromClient, uint32_t events);
+  void onClientIo(uint32_t events);
   void progress();
   bool readClient();
   void parseRequest();
   void onRequestHead();
-  void redirectToHttps();
-  bool applyRules();
-  void answerLocally(std::string_view response, int status, std::string_view end);
-  void useGroup(ServerGroup* group);
-  void prepareAffinity(const HttpRequestHead& head);
-  uint32_t pickServer();
-  void connectNext(uint32_t chosen = ServerGroup::kNone);
-  void expectResponse();
-  bool checkConnected();
-  bool handshakeUpstream();
-  bool openConnection();
-  void noteConnectFailure(std::string_view why);
-  void noteServerFailure(std::string_view why);
-  bool retryableElsewhere() const;
-  void buildUpstreamKey();
-  void keepServerSession();
-  void shutdownServerWrite();
-  bool writeUpstream();
-  bool readUpstream();
-  void parseResponse();
-  void onResponseHead();
-  void onResponseComplete();
-  void onUpstreamClosed(bool cleanEof);
   bool writeClient();
   void watchWritableWhenWaiting();
   void respondError(int status, std::string_view reason);
-  void releaseUpstream(bool reusable);
-  bool serverConnectionIdle() const;
-  bool checkIdleServer();
-  void logRequest(int status, std::string_view end);
   void logHandshakeFailure(std::string_view end);
   void startNextRequest();
   void countHandshake();
   bool betweenRequests() const;
   void follow(std::shared_ptr<const WorkerConfig> newest, const VipConfig& vip);
-  // The one deadline that matters in the current phase, and what passing it means.
-  enum class Deadline { kHandshake, kHeader, kKeepAlive, kConnect, kBody, kResponse, kIdle };
-  std::pair<TimePoint, Deadline> currentDeadline() const;
+  // The one deadline that matters in the current phase, and what passing it means; while a
+  // request is in flight, the exchange's.
+  enum class Deadline { kHandshake, kHeader, kKeepAlive, kExchange };
+  struct Due {
+    TimePoint at;
+    Deadline what;
+    HttpExchange::Deadline exchange = HttpExchange::Deadline::kIdle;
+  };
+  Due currentDeadline() const;
   void armTimer();
   void onTimer();
   void finish(std::string_view end);
+
+  // ExchangeClient: the exchange's response, framed for this HTTP/1 client.
+  size_t sendInterimHead(const HttpResponseHead& head, std::string_view hsts) override;
+  ResponseBodySink sendResponseHead(const HttpResponseHead& head, ClientResponseContext& context,
+                                    size_t& written) override;
+  void responseComplete() override;
+  void sendLocalAnswer(const LocalAnswer& answer) override;
+  size_t responseBacklog() const override { return toClient_.size() - toClientSent_; }
+  void closeWhenFlushed() override { closeWhenFlushed_ = true; }
+  void wake() override { progress(); }
+  bool keepsServerConnection() const override { return !closeAfterResponse_; }
 
   Worker& worker_;
   std::shared_ptr<const WorkerConfig> config_;
   const VipConfig* vip_;   // of config_
   VipCounters* counters_;  // this worker's, of the VIP
-  ServerGroup* defaultGroup_;
-  ServerGroup* group_;  // the current request's: the default, or a rule's route
   UniqueFd client_;
   SocketAddress peer_;
-  uint16_t vipPort_;
-  Endpoint clientEndpoint_{*this, true};
-  Endpoint serverEndpoint_{*this, false};
+  ClientEndpoint clientEndpoint_{*this};
   std::unique_ptr<Transport> transport_;
   BufferPool::Buffer peeked_;  // a mixed listener's ClientHello, for the TLS engine
   size_t peekedLength_ = 0;
@@ -140,11 +113,7 @@ class HttpProxySession final : public Session {
   // Readiness reported since the last read that found nothing (edge-triggered epoll says it
   // once): a read is only tried when it can succeed, which saves a syscall per step.
   bool clientReadable_ = true;
-  bool serverReadable_ = false;
-  bool serverIdleReusable_ = false;     // attached between requests, at a message boundary
-  bool serverEvent_ = false;            // the server socket reported something while connecting
   bool clientWatchesWritable_ = false;  // EPOLLOUT is in the client socket's watch
-  bool serverWatchesWritable_ = false;  // and in the server socket's
 
   // Client → Sluice. Bytes [inStart_, inEnd_) are received and not yet parsed.
   BufferPool::Buffer in_;
@@ -152,70 +121,29 @@ class HttpProxySession final : public Session {
   size_t inEnd_ = 0;
   bool clientEof_ = false;
   Http1RequestParser parser_;
-  Request request_ = Request::kReadingHead;
-  bool requestHasBody_ = false;
   bool clientKeepAlive_ = false;
   bool clientHttp10_ = false;
-  bool headHeadRequest_ = false;  // the request's method is HEAD
-  bool requestUpgrade_ = false;   // a WebSocket upgrade: the next bytes wait for the answer
-
-  // Sluice → server.
-  Upstream upstream_ = Upstream::kNone;
-  UpstreamConnection server_;
-  std::string upstreamKey_;  // the pool and TLS session cache key of the chosen server
-  std::string upstreamSni_;  // protocol: https: the SNI sent and the name verified
-  std::string upstreamVerifyName_;
-  bool serverFromPool_ = false;
-  uint32_t serverIndex_ = ServerGroup::kNone;
-  ServerMask tried_;
-  uint32_t attempts_ = 0;
-  std::string lastConnectError_;  // why the last server could not be used, for the log
-  std::string upstreamHead_;      // kept to resend once if a pooled connection was stale
-  std::string toServer_;
-  size_t toServerSent_ = 0;
-
-  // Server → Sluice. Bytes [upStart_, upEnd_) are received and not yet parsed.
-  BufferPool::Buffer up_;
-  size_t upStart_ = 0;
-  size_t upEnd_ = 0;
-  Http1ResponseParser response_;
-  bool expectingResponse_ = false;  // a request is out and its response is being read
-  bool responseHeadSeen_ = false;   // the final (non-1xx) response head has arrived
-  bool responseStarted_ = false;    // some of the response reached the client
+  bool headRequest_ = false;     // the request's method is HEAD
+  bool requestUpgrade_ = false;  // a WebSocket upgrade: the next bytes wait for the answer
   bool closeAfterResponse_ = false;
   bool vipRemoved_ = false;  // a reload removed the VIP: close after the current response
-  bool upgraded_ = false;    // 101: a byte relay from now on
+
+  // The current request (one at a time on HTTP/1; the object is reused).
+  HttpExchange exchange_;
 
   // Sluice → client.
   std::string toClient_;
   size_t toClientSent_ = 0;
   bool closeWhenFlushed_ = false;
 
-  // Layer 7: what the rules see and decided, and where the request's affinity points
-  // (capacity reused between requests).
-  RequestFacts facts_;
-  RuleDecision decision_;
-  std::string affinityKey_;                     // path (uri_hash) or header value (header_hash)
-  uint32_t stickyServer_ = ServerGroup::kNone;  // the server the client's cookie names
-  std::string stickyLine_;                      // a Set-Cookie to add to the response, or empty
-
-  // The current request, for the access log (capacity reused between requests).
-  std::string method_, host_, path_;
-  int status_ = 0;
-  uint64_t requestBytes_ = 0;
-  uint64_t responseBytes_ = 0;
   TimePoint requestStart_;
   const TimePoint acceptedAt_;
   bool firstRequest_ = true;  // no request has completed on this connection yet
-  TimePoint responseHeadAt_;
-  TimePoint requestSent_;
-  TimePoint connectStarted_;
   TimePoint lastActivity_;
   TimePoint lastClientByte_;  // for timeouts.client_body
   TimePoint armedAt_;
   Timer timer_;
   Timer resume_;  // progress() ran out of rounds with work left: continue after this batch
-  Timer queued_;  // waiting for a server under max_connections
 };
 
 }  // namespace sluice
