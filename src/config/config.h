@@ -160,6 +160,20 @@ struct SniRoute {
   size_t groupIndex = kNoGroup;
 };
 
+// `http2` on http, https-offload and https-bridge VIPs: HTTP/2 with clients (chosen by ALPN on
+// terminating VIPs, by prior knowledge on http ones when `h2c` is on) and its limits.
+struct Http2Config {
+  bool h2c = false;                     // http VIPs: accept HTTP/2 with prior knowledge
+  uint32_t maxConcurrentStreams = 100;  // SETTINGS_MAX_CONCURRENT_STREAMS
+  size_t maxHeaderList = 64 * 1024;     // a request's decoded fields, in bytes → 431
+  uint32_t streamWindow = 256 * 1024;   // each request body's window: bytes Sluice buffers
+  uint32_t connectionWindow = 1 << 20;  // all request bodies of one connection together
+  // Frames that cost Sluice work without carrying requests (SETTINGS, PING, PRIORITY,
+  // WINDOW_UPDATE, empty DATA, resets, requests refused for a protocol error) a connection may
+  // have outstanding; each second of calm forgives a tenth. Past it: GOAWAY ENHANCE_YOUR_CALM.
+  uint32_t maxGlitches = 1000;
+};
+
 struct VipConfig {
   std::string name;
   SocketAddress listen;
@@ -192,6 +206,7 @@ struct VipConfig {
   Millis clientBodyTimeout{60000};      // timeouts.client_body: a body making no progress → 408
   Millis serverResponseTimeout{60000};  // timeouts.server_response → 504
   Millis keepAliveTimeout{60000};       // timeouts.keep_alive: idle between requests
+  Http2Config http2;
 
   bool isHttp() const { return service == ServiceType::kHttp || terminatesTls(); }
   bool terminatesTls() const {

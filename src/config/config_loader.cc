@@ -622,8 +622,14 @@ void readTermination(Reader& r, const YAML::Node& node, const std::string& field
         if (!alpn.IsSequence()) {
           r.error(alpn, tfield + ".alpn", "expected a list of protocol names, e.g. [http/1.1]");
         } else {
-          for (const auto& protocol : alpn)
-            settings.alpn.push_back(protocol.Scalar());
+          for (const auto& protocol : alpn) {
+            const std::string name = protocol.IsScalar() ? protocol.Scalar() : "";
+            if (name != "h2" && name != "http/1.1" && name != "http/1.0") {
+              r.error(protocol, tfield + ".alpn",
+                      "Sluice speaks h2, http/1.1 and http/1.0; got \"" + name + "\"");
+            }
+            settings.alpn.push_back(name);
+          }
         }
       }
     }
@@ -680,7 +686,7 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
   if (!r.expectMap(node, field,
                    {"name", "listen", "service", "active", "default_group", "sni_routes", "no_sni",
                     "limits", "timeouts", "certificates", "tls", "hsts", "redirect_https",
-                    "forwarded_headers", "rules", "path_normalization"})) {
+                    "forwarded_headers", "rules", "path_normalization", "http2"})) {
     return;
   }
   readName(r, node, field, vip.name);
@@ -721,6 +727,25 @@ void readVip(Reader& r, const YAML::Node& node, const std::string& field, VipCon
           r.error(timeouts[key], tfield + "." + key, "must be above 0");
         }
       }
+    }
+  }
+  if (const YAML::Node h2 = node["http2"]; h2.IsDefined()) {
+    const std::string hfield = Reader::join(field, "http2");
+    if (r.expectMap(h2, hfield,
+                    {"h2c", "max_concurrent_streams", "max_header_list", "stream_window",
+                     "connection_window", "max_glitches"})) {
+      Http2Config& http2 = vip.http2;
+      r.readBool(h2, hfield, "h2c", http2.h2c);
+      r.readUint<uint32_t>(h2, hfield, "max_concurrent_streams", 1, 10000,
+                           http2.maxConcurrentStreams);
+      r.readSize(h2, hfield, "max_header_list", 1024, 1 << 20, http2.maxHeaderList);
+      size_t window = http2.streamWindow;
+      r.readSize(h2, hfield, "stream_window", 16 * 1024, (1u << 31) - 1, window);
+      http2.streamWindow = static_cast<uint32_t>(window);
+      window = http2.connectionWindow;
+      r.readSize(h2, hfield, "connection_window", 64 * 1024, (1u << 31) - 1, window);
+      http2.connectionWindow = static_cast<uint32_t>(window);
+      r.readUint<uint32_t>(h2, hfield, "max_glitches", 10, 1000000, http2.maxGlitches);
     }
   }
   if (const YAML::Node paths = node["path_normalization"]; paths.IsDefined()) {
@@ -764,6 +789,10 @@ void checkVipService(Reader& r, const YAML::Node& node, const std::string& field
   only(node["forwarded_headers"], "forwarded_headers", http, kHttp);
   only(node["rules"], "rules", http, kHttp);
   only(node["path_normalization"], "path_normalization", http, kHttp);
+  only(node["http2"], "http2", http, kHttp);
+  if (const YAML::Node h2 = node["http2"]; h2.IsDefined() && h2.IsMap()) {
+    only(h2["h2c"], "http2.h2c", vip.service == ServiceType::kHttp, "http");
+  }
   // (IsDefined() first: yaml-cpp throws when asked the type of an absent node.)
   if (const YAML::Node limits = node["limits"]; limits.IsDefined() && limits.IsMap()) {
     only(limits["client_hello_max"], "limits.client_hello_max", peeks, kTls);

@@ -173,7 +173,7 @@ MessageError canonicaliseRequest(HttpRequestHead& head, const RequestPolicy& pol
   if (!options.namedFramingField().empty()) {
     return {400, "a Connection option names Content-Length, Transfer-Encoding or Host"};
   }
-  const bool http10 = head.versionMinor == 0;
+  const bool http10 = head.versionMajor == 1 && head.versionMinor == 0;
   if (found.transferCodings > 0) {
     if (http10) return {400, "Transfer-Encoding in an HTTP/1.0 request"};
     if (!found.chunkedOnly) return {501, "Transfer-Encoding other than one chunked"};

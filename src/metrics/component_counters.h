@@ -23,7 +23,11 @@ namespace sluice {
   X(bytesOut, "sluice_client_sent_bytes_total", "Bytes sent to clients")                        \
   X(upgraded, "sluice_upgrades_total",                                                          \
     "Client connections upgraded (101 Switching Protocols) to a byte relay, such as WebSocket") \
-  X(upgradedClosed, "sluice_upgraded_closed_total", "Upgraded client connections that ended")
+  X(upgradedClosed, "sluice_upgraded_closed_total", "Upgraded client connections that ended")   \
+  X(http2Connections, "sluice_http2_connections_total", "Client connections that spoke HTTP/2") \
+  X(http2Streams, "sluice_http2_streams_total", "HTTP/2 requests (streams) clients opened")     \
+  X(http2Calm, "sluice_http2_calm_total",                                                       \
+    "HTTP/2 connections ended with GOAWAY ENHANCE_YOUR_CALM: floods, resets, HPACK bombs")
 
 // Requests answered, by the status class of the answer (label code_class).
 inline constexpr std::array<const char*, 5> kCodeClasses = {"1xx", "2xx", "3xx", "4xx", "5xx"};

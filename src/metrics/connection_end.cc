@@ -14,18 +14,21 @@ struct EndClass {
 // Every `end` a session writes, sorted by name for the binary search.
 constexpr auto kEnds = [] {
   using R = CloseResult;
-  std::array<EndClass, 34> ends = {{
+  std::array<EndClass, 37> ends = {{
       {"answered_error", R::kRejected},
       {"client_body_timeout", R::kClientTimeout},
       {"client_close", R::kOk},
       {"client_error", R::kClientError},
       {"client_header_timeout", R::kClientTimeout},
       {"client_hello_too_large", R::kClientError},
+      {"client_reset", R::kClientError},
       {"closed_by_operator", R::kDrained},
       {"connect_failed", R::kServerError},
       {"denied", R::kRejected},
       {"done", R::kOk},
       {"drained", R::kDrained},
+      {"http2_flood", R::kRejected},
+      {"http2_protocol_error", R::kClientError},
       {"idle_timeout", R::kClientTimeout},
       {"internal_error", R::kInternal},
       {"keep_alive_timeout", R::kOk},

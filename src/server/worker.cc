@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/units.h"
+#include "http/proxy/http2_proxy_session.h"
 #include "http/proxy/http_proxy_session.h"
 #include "l4/l4_proxy_session.h"
 
@@ -225,6 +226,16 @@ void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const 
   track(session);
   if (peeked.data) session->adoptPeeked(std::move(peeked), length);
   session->start();
+}
+
+void Worker::startHttp2Session(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                               UniqueFd client, const SocketAddress& peer,
+                               std::unique_ptr<Transport> transport, BufferPool::Buffer peeked,
+                               TimePoint acceptedAt) {
+  auto* session = new Http2ProxySession(*this, std::move(config), vip, std::move(client), peer,
+                                        std::move(transport), std::move(peeked), acceptedAt);
+  track(session);
+  session->start({});
 }
 
 void Worker::reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why) {

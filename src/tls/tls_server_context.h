@@ -23,7 +23,8 @@ struct TlsSettings {
   // TLS 1.3.
   std::string ciphersuites =
       "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
-  std::vector<std::string> alpn = {"http/1.1"};  // in the server's order of preference
+  // In the server's order of preference; Sluice speaks these two (and http/1.0).
+  std::vector<std::string> alpn = {"h2", "http/1.1"};
 };
 
 // The TLS side of one terminating VIP: one OpenSSL context per set of names it serves, and the

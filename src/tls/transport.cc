@@ -183,4 +183,13 @@ std::string_view Transport::serverName() const {
   return name ? std::string_view(name) : std::string_view();
 }
 
+std::string_view Transport::alpn() const {
+  if (!ssl_) return {};
+  const unsigned char* protocol = nullptr;
+  unsigned length = 0;
+  SSL_get0_alpn_selected(ssl_, &protocol, &length);
+  return protocol ? std::string_view(reinterpret_cast<const char*>(protocol), length)
+                  : std::string_view();
+}
+
 }  // namespace sluice

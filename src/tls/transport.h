@@ -77,6 +77,8 @@ class Transport {
   const char* cipher() const;      // "TLS_AES_128_GCM_SHA256", or ""
   // The server name a TLS client asked for (SNI), or "".
   std::string_view serverName() const;
+  // The protocol ALPN chose ("h2", "http/1.1"), or empty.
+  std::string_view alpn() const;
   // Every peeked byte given to the constructor has been read by the TLS engine.
   bool peekedBytesConsumed() const { return !ssl_ || BIO_pending(SSL_get_rbio(ssl_)) == 0; }
   // Bytes the TLS engine has received and not yet handed out (a record read in part).

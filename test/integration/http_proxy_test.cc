@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -398,10 +399,15 @@ TEST_F(HttpProxyTest, RedirectHttpsAndHsts) {
             std::string::npos)
       << redirect;
   EXPECT_EQ(origin_.accepted(), 0);
-  const std::string secure = https("/", "-i");
-  EXPECT_NE(secure.find("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"),
-            std::string::npos)
-      << secure;
+  for (const char* version : {"--http1.1", "--http2"}) {
+    std::string secure = https("/", std::string("-i ") + version);
+    for (char& c : secure)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_NE(secure.find("strict-transport-security: max-age=31536000; includesubdomains\r\n"),
+              std::string::npos)
+        << version << "\n"
+        << secure;
+  }
 }
 
 }  // namespace

@@ -23,9 +23,15 @@ using namespace std::chrono_literals;
 // curl's output: the response head(s) then the body (-i), and helpers to read them.
 struct Reply {
   std::string raw;
+  // The last status line's, HTTP/1.1 or HTTP/2.
   int status() const {
-    const size_t last = raw.rfind("HTTP/1.1 ");
-    return last == std::string::npos ? 0 : std::stoi(raw.substr(last + 9, 3));
+    const size_t h1 = raw.rfind("HTTP/1.1 ");
+    const size_t h2 = raw.rfind("HTTP/2 ");
+    if (h1 == std::string::npos && h2 == std::string::npos) return 0;
+    if (h2 != std::string::npos && (h1 == std::string::npos || h2 > h1)) {
+      return std::stoi(raw.substr(h2 + 7, 3));
+    }
+    return std::stoi(raw.substr(h1 + 9, 3));
   }
   std::string header(const std::string& name) const {
     const std::regex pattern("\r\n" + name + ": ([^\r]*)\r\n", std::regex::icase);

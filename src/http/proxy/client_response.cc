@@ -19,33 +19,12 @@ void writeClientResponseHead(const HttpResponseHead& head, const ClientResponseC
                              std::string& out) {
   out.append("HTTP/1.1 ").append(std::to_string(head.status)).append(" ");
   out.append(head.reason).append("\r\n");
-  bool sawHsts = false;
-  for (const HttpHeader& header : head.headers) {
-    if (context.edits && dropsHeader(*context.edits, header.name)) continue;
-    sawHsts = sawHsts || equalsIgnoreCase(header.name, "strict-transport-security");
-    out.append(header.name).append(": ").append(header.value).append("\r\n");
-  }
-  if (context.edits) appendEditedHeaders(*context.edits, out);
-  out.append(context.extraLines);
-  switch (context.framing) {
-    case ResponseFraming::kNone:
-      // A HEAD's or a 304's length is the representation's, not this message's.
-      if (head.hasContentLength && head.status >= 200 && head.status != 204) {
-        out.append("Content-Length: ").append(std::to_string(head.contentLength)).append("\r\n");
-      }
-      break;
-    case ResponseFraming::kContentLength:
-      out.append("Content-Length: ").append(std::to_string(head.contentLength)).append("\r\n");
-      break;
-    case ResponseFraming::kChunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
-    case ResponseFraming::kClose:
-      break;
-  }
-  if (!context.hsts.empty() && !sawHsts && head.status >= 200) {
-    out.append("Strict-Transport-Security: ").append(context.hsts).append("\r\n");
-  }
+  std::string length;
+  forEachClientResponseField(head, context, length,
+                             [&out](std::string_view name, std::string_view value) {
+                               out.append(name).append(": ").append(value).append("\r\n");
+                             });
+  if (context.framing == ResponseFraming::kChunked) out.append("Transfer-Encoding: chunked\r\n");
   if (head.upgrade) {
     out.append("Connection: upgrade\r\nUpgrade: ").append(head.upgradeProtocol).append("\r\n");
   } else if (head.status >= 200) {

@@ -3,9 +3,6 @@
 #include "http/ascii.h"
 
 namespace sluice {
-namespace {
-
-// Whether a rule from `from` on removes or sets `name`.
 bool replacedFrom(const HeaderEditList& edits, size_t from, std::string_view name) {
   for (size_t i = from; i < edits.size(); ++i) {
     for (const std::string& removed : edits[i]->remove) {
@@ -17,22 +14,14 @@ bool replacedFrom(const HeaderEditList& edits, size_t from, std::string_view nam
   }
   return false;
 }
-
-}  // namespace
-
 bool dropsHeader(const HeaderEditList& edits, std::string_view name) {
   return !edits.empty() && replacedFrom(edits, 0, name);
 }
 
 void appendEditedHeaders(const HeaderEditList& edits, std::string& out) {
-  for (size_t i = 0; i < edits.size(); ++i) {
-    for (const auto* list : {&edits[i]->set, &edits[i]->add}) {
-      for (const auto& [name, value] : *list) {
-        if (replacedFrom(edits, i + 1, name)) continue;
-        out.append(name).append(": ").append(value).append("\r\n");
-      }
-    }
-  }
+  forEachEditedHeader(edits, [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  });
 }
 
 }  // namespace sluice

@@ -15,6 +15,20 @@ namespace sluice {
 using HeaderEditList = std::vector<const HeaderEdits*>;
 
 bool dropsHeader(const HeaderEditList& edits, std::string_view name);
+// Whether a rule from `from` on removes or sets `name`.
+bool replacedFrom(const HeaderEditList& edits, size_t from, std::string_view name);
+// Calls `emit(name, value)` for each header the edits add, in order.
+template <typename Emit>
+void forEachEditedHeader(const HeaderEditList& edits, Emit emit) {
+  for (size_t i = 0; i < edits.size(); ++i) {
+    for (const auto* list : {&edits[i]->set, &edits[i]->add}) {
+      for (const auto& [name, value] : *list) {
+        if (!replacedFrom(edits, i + 1, name))
+          emit(std::string_view(name), std::string_view(value));
+      }
+    }
+  }
+}
 void appendEditedHeaders(const HeaderEditList& edits, std::string& out);
 
 }  // namespace sluice

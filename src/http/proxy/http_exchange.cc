@@ -781,6 +781,7 @@ void HttpExchange::logRequest(int status, std::string_view end) {
   line.field("vip", vip_->name).field("service", toString(vip_->service));
   line.field("client", peer_.toString());
   line.field("method", method_).field("host", host_).field("path", path_);
+  line.field("protocol", protocol_);
   line.field("status", static_cast<uint64_t>(status));
   if (decision_.terminal && phase_ != Phase::kReadingHead) {
     line.field("rule", decision_.terminal->name);

@@ -63,6 +63,8 @@ class HttpExchange {
 
   // The client connection's transport, for its SNI and the TLS fields of the access log.
   void setClientTransport(const Transport* transport) { clientTransport_ = transport; }
+  // The protocol the client speaks, for the access log ("HTTP/1.1", "HTTP/2"); a literal.
+  void setProtocol(std::string_view protocol) { protocol_ = protocol; }
   // The config and VIP the next request is served by. Between requests only.
   void useConfig(const WorkerConfig& config, const VipConfig& vip);
 
@@ -151,6 +153,7 @@ class HttpExchange {
   ExchangeClient& client_;
   const SocketAddress& peer_;
   const Transport* clientTransport_ = nullptr;
+  std::string_view protocol_ = "HTTP/1.1";
   const WorkerConfig* config_ = nullptr;
   const VipConfig* vip_ = nullptr;
   VipCounters* counters_ = nullptr;

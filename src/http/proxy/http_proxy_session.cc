@@ -84,6 +84,19 @@ void HttpProxySession::start() {
   progress();
 }
 
+// The client chose HTTP/2: the connection, its socket still registered, goes to an
+// Http2ProxySession, which logs it from now on. This session ends without a trace.
+void HttpProxySession::handOffToHttp2() {
+  closed_ = true;
+  timer_.cancel();
+  resume_.cancel();
+  exchange_.close();
+  worker_.startHttp2Session(config_, *vip_, std::move(client_), peer_, std::move(transport_),
+                            std::move(peeked_), acceptedAt_);
+  peeked_ = {};
+  worker_.sessionClosed(this);
+}
+
 void HttpProxySession::onClientIo(uint32_t events) {
   const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
   const bool peerClosed = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
@@ -125,6 +138,10 @@ void HttpProxySession::progress() {
     if (peeked_.data && transport_->peekedBytesConsumed()) {
       worker_.buffers().release(std::move(peeked_));
       peeked_ = {};
+    }
+    if (transport_->alpn() == "h2") {
+      handOffToHttp2();
+      return;
     }
   }
   bool moved = true;
@@ -244,6 +261,7 @@ void HttpProxySession::onRequestHead() {
   clientHttp10_ = head.versionMinor == 0;
   headRequest_ = head.method == "HEAD";
   requestUpgrade_ = head.upgrade;
+  exchange_.setProtocol(clientHttp10_ ? "HTTP/1.0" : "HTTP/1.1");
   exchange_.start(head);
 }
 

@@ -61,6 +61,7 @@ class HttpProxySession final : public Session, private ExchangeClient {
   };
 
   void onClientIo(uint32_t events);
+  void handOffToHttp2();
   void progress();
   bool readClient();
   void parseRequest();

@@ -189,10 +189,18 @@ TEST_F(TlsServerContextTest, RefusesOldProtocolsAndWeakCiphers) {
 
 TEST_F(TlsServerContextTest, NegotiatesAlpnByTheServersList) {
   const std::string h2AndHttp11("\x02h2\x08http/1.1", 12);
-  EXPECT_EQ(handshake(*context_, {.sni = "shop.example.test", .alpnWire = h2AndHttp11}).alpn,
+  const std::string http11Only("\x08http/1.1", 9);
+  // The default: h2, then http/1.1.
+  EXPECT_EQ(handshake(*context_, {.sni = "shop.example.test", .alpnWire = h2AndHttp11}).alpn, "h2");
+  EXPECT_EQ(handshake(*context_, {.sni = "shop.example.test", .alpnWire = http11Only}).alpn,
+            "http/1.1");
+  std::string error;
+  const auto http1 = TlsServerContext::create({shopEc_}, TlsSettings{.alpn = {"http/1.1"}}, error);
+  ASSERT_TRUE(http1) << error;
+  EXPECT_EQ(handshake(*http1, {.sni = "shop.example.test", .alpnWire = h2AndHttp11}).alpn,
             "http/1.1");
   const Handshake noCommon =
-      handshake(*context_, {.sni = "shop.example.test", .alpnWire = std::string("\x02h2", 3)});
+      handshake(*http1, {.sni = "shop.example.test", .alpnWire = std::string("\x02h2", 3)});
   EXPECT_TRUE(noCommon.ok) << "a client offering only h2 still connects";
   EXPECT_EQ(noCommon.alpn, "");
 }

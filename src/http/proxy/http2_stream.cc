@@ -1,0 +1,311 @@
+#include "http/proxy/http2_stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "http/ascii.h"
+#include "http/proxy/http2_proxy_session.h"
+#include "server/worker.h"
+
+namespace sluice {
+namespace {
+
+// The request body's window is given back once the server has taken all but this much of
+// what was sent its way.
+constexpr size_t kGiveBackBelow = 16 * 1024;
+
+ssize_t readBodyCallback(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint32_t* flags,
+                         nghttp2_data_source* source, void*) {
+  return static_cast<Http2Stream*>(source->ptr)->readBody(buffer, length, flags);
+}
+
+void appendHex(std::string& out, uint64_t value) {
+  char digits[16];
+  int n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[value & 15];
+    value >>= 4;
+  } while (value != 0);
+  while (n > 0)
+    out.push_back(digits[--n]);
+}
+
+}  // namespace
+
+Http2Stream::Http2Stream(Http2ProxySession& connection, int32_t id,
+                         std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                         TimePoint now)
+    : connection_(connection),
+      id_(id),
+      config_(std::move(config)),
+      vip_(vip),
+      exchange_(connection.worker(), *this, connection.peer()),
+      started_(now),
+      lastClientByte_(now) {
+  exchange_.useConfig(*config_, vip_);
+  exchange_.setClientTransport(&connection.transport());
+  exchange_.setRequestStart(now);
+  exchange_.setProtocol("HTTP/2");
+}
+
+Http2Stream::~Http2Stream() = default;
+
+bool Http2Stream::addField(std::string_view name, std::string_view value) {
+  return fields_.add(name, value, vip_.http2.maxHeaderList, vip_.request.maxHeaders);
+}
+
+void Http2Stream::headComplete(bool endStream) {
+  headDone_ = true;
+  requestEnded_ = endStream;
+  if (fields_.overLimit()) {
+    connection_.glitch("requests past the header list limit");
+    refuse({431, "the header list is past http2.max_header_list or limits.max_headers"});
+    return;
+  }
+  if (MessageError error = fields_.build(head_, vip_.request, options_, endStream)) {
+    connection_.glitch("malformed requests");
+    refuse(error);
+    return;
+  }
+  headRequest_ = head_.method == "HEAD";
+}
+
+// A request refused before any exchange started: Sluice's answer, logged by the exchange.
+void Http2Stream::refuse(const MessageError& error) {
+  exchange_.respondError(error.status, error.reason);
+}
+
+void Http2Stream::dispatch() {
+  dispatched_ = true;
+  exchange_.start(head_);
+  if (exchange_.phase() != HttpExchange::Phase::kSendingBody) {
+    // Answered at once (a rule, a redirect): what came of the body is not needed.
+    if (unconsumed_ > 0) nghttp2_session_consume(connection_.h2(), id_, unconsumed_);
+    unconsumed_ = 0;
+    earlyBody_.clear();
+    return;
+  }
+  exchange_.toServer().append(earlyBody_);
+  earlyBody_.clear();
+  if (requestEnded_) {
+    if (head_.chunked) exchange_.toServer().append("0\r\n\r\n");
+    exchange_.requestComplete();
+  }
+}
+
+void Http2Stream::requestData(const uint8_t* data, size_t length) {
+  lastClientByte_ = connection_.worker().loop().now();
+  bodyReceived_ += length;
+  const bool waiting = !dispatched_ && !answered_;  // for the dispatch cap
+  const bool forwarding = dispatched_ && exchange_.phase() == HttpExchange::Phase::kSendingBody;
+  if ((!waiting && !forwarding) || length == 0) {
+    // Answered already (or refused): the bytes are dropped and their window given back.
+    nghttp2_session_consume(connection_.h2(), id_, length);
+    return;
+  }
+  if (bodyReceived_ > vip_.request.maxBody) {
+    exchange_.respondError(413, "the body is larger than limits.max_body");
+    nghttp2_session_consume(connection_.h2(), id_, length + unconsumed_);
+    unconsumed_ = 0;
+    return;
+  }
+  // Before dispatch the bytes wait here, held to the stream's window (none is given back).
+  std::string& out = waiting ? earlyBody_ : exchange_.toServer();
+  const char* bytes = reinterpret_cast<const char*>(data);
+  if (head_.chunked) {
+    appendHex(out, length);
+    out.append("\r\n").append(bytes, length).append("\r\n");
+  } else {
+    out.append(bytes, length);
+  }
+  exchange_.addRequestBytes(length);
+  unconsumed_ += length;
+}
+
+void Http2Stream::requestEnded() {
+  if (requestEnded_) return;
+  requestEnded_ = true;
+  if (!dispatched_ || exchange_.phase() != HttpExchange::Phase::kSendingBody) return;
+  if (head_.chunked) exchange_.toServer().append("0\r\n\r\n");
+  exchange_.requestComplete();
+}
+
+void Http2Stream::responseSent() {
+  // The request body, if any is still coming, is no longer needed: RST_STREAM NO_ERROR after
+  // the whole response tells the client to stop sending it (RFC 9113 §8.1).
+  if (!requestEnded_) {
+    nghttp2_submit_rst_stream(connection_.h2(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
+  }
+}
+
+bool Http2Stream::closed(uint32_t errorCode) {
+  if (closed_) return bodyComplete_;
+  closed_ = true;
+  if (exchange_.inFlight()) {
+    exchange_.logRequest(exchange_.status(),
+                         errorCode == NGHTTP2_NO_ERROR ? "client_close" : "client_reset");
+  }
+  exchange_.close();
+  return bodyComplete_ && errorCode == NGHTTP2_NO_ERROR;
+}
+
+bool Http2Stream::advance() {
+  if (closed_ || !dispatched_) return false;
+  const bool moved = exchange_.advance();
+  // The window comes back only for bytes the server has taken: a slow server slows the upload.
+  if (unconsumed_ > 0 && exchange_.serverBacklog() <= kGiveBackBelow) {
+    nghttp2_session_consume(connection_.h2(), id_, unconsumed_);
+    unconsumed_ = 0;
+  }
+  resumeBody();
+  return moved;
+}
+
+void Http2Stream::resumeBody() {
+  if (deferred_ && (body_.size() > bodySent_ || bodyComplete_)) {
+    deferred_ = false;
+    nghttp2_session_resume_data(connection_.h2(), id_);
+  }
+}
+
+ssize_t Http2Stream::readBody(uint8_t* buffer, size_t length, uint32_t* flags) {
+  const size_t waiting = body_.size() - bodySent_;
+  if (waiting == 0) {
+    if (bodyComplete_) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return 0;
+    }
+    deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  const size_t n = std::min(length, waiting);
+  std::memcpy(buffer, body_.data() + bodySent_, n);
+  bodySent_ += n;
+  if (bodySent_ == body_.size()) {
+    body_.clear();
+    bodySent_ = 0;
+    if (bodyComplete_) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+TimePoint Http2Stream::deadline(TimePoint connectionActivity) const {
+  if (!headDone_) return started_ + vip_.clientHeaderTimeout;  // a head sent in slow pieces
+  if (!dispatched_) return TimePoint::max();  // waiting for the cap: the connection's business
+  if (bodyComplete_ || closed_) return TimePoint::max();
+  return exchange_.deadline(lastClientByte_, connectionActivity).first;
+}
+
+void Http2Stream::onDeadline(TimePoint now, TimePoint connectionActivity) {
+  if (!headDone_) {
+    nghttp2_submit_rst_stream(connection_.h2(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_CANCEL);
+    return;
+  }
+  const auto [at, what] = exchange_.deadline(lastClientByte_, connectionActivity);
+  if (now >= at) exchange_.onDeadline(what);
+}
+
+void Http2Stream::addResponseField(std::string_view name, std::string_view value) {
+  const size_t at = fieldBytes_.size();
+  fieldBytes_.append(name);
+  // HTTP/2 field names are lower case (RFC 9113 §8.2.1).
+  for (size_t i = at; i < fieldBytes_.size(); ++i) {
+    const char c = fieldBytes_[i];
+    if (c >= 'A' && c <= 'Z') fieldBytes_[i] = static_cast<char>(c - 'A' + 'a');
+  }
+  fieldBytes_.append(value);
+  fieldSpans_.emplace_back(name.size(), value.size());
+}
+
+// Submits the response head from the fields collected, with the body's data provider when a
+// body follows.
+void Http2Stream::submit(bool withBody) {
+  nv_.clear();
+  size_t at = 0;
+  for (const auto& [nameLength, valueLength] : fieldSpans_) {
+    auto* base = reinterpret_cast<uint8_t*>(fieldBytes_.data());
+    nv_.push_back(
+        {base + at, base + at + nameLength, nameLength, valueLength, NGHTTP2_NV_FLAG_NONE});
+    at += nameLength + valueLength;
+  }
+  nghttp2_data_provider provider;
+  provider.source.ptr = this;
+  provider.read_callback = &readBodyCallback;
+  nghttp2_submit_response(connection_.h2(), id_, nv_.data(), nv_.size(),
+                          withBody ? &provider : nullptr);
+  fieldBytes_.clear();
+  fieldSpans_.clear();
+  answered_ = true;
+}
+
+size_t Http2Stream::sendInterimHead(const HttpResponseHead& head, std::string_view) {
+  if (head.status == 101) return 0;
+  fieldBytes_.clear();
+  fieldSpans_.clear();
+  length_ = std::to_string(head.status);
+  addResponseField(":status", length_);
+  nv_.clear();
+  auto* base = reinterpret_cast<uint8_t*>(fieldBytes_.data());
+  nv_.push_back({base, base + 7, 7, length_.size(), NGHTTP2_NV_FLAG_NONE});
+  nghttp2_submit_headers(connection_.h2(), NGHTTP2_FLAG_NONE, id_, nullptr, nv_.data(), nv_.size(),
+                         nullptr);
+  fieldBytes_.clear();
+  fieldSpans_.clear();
+  return 0;
+}
+
+ResponseBodySink Http2Stream::sendResponseHead(const HttpResponseHead& head,
+                                               ClientResponseContext& context, size_t& written) {
+  const ResponseFraming framing = clientFraming(head, headRequest_, false);
+  // Without a length the body ends with END_STREAM: kChunked adds no field here.
+  context.framing = framing == ResponseFraming::kClose ? ResponseFraming::kChunked : framing;
+  fieldBytes_.clear();
+  fieldSpans_.clear();
+  const std::string status = std::to_string(head.status);
+  addResponseField(":status", status);
+  forEachClientResponseField(
+      head, context, length_,
+      [this](std::string_view name, std::string_view value) { addResponseField(name, value); });
+  written = 0;
+  const bool withBody = framing != ResponseFraming::kNone;
+  if (!withBody) bodyComplete_ = true;
+  submit(withBody);
+  return {withBody ? &body_ : nullptr, BodyFramer::Mode::kRaw};
+}
+
+void Http2Stream::responseComplete() {
+  bodyComplete_ = true;
+  resumeBody();
+}
+
+void Http2Stream::sendLocalAnswer(const LocalAnswer& answer) {
+  fieldBytes_.clear();
+  fieldSpans_.clear();
+  const std::string status = std::to_string(answer.status);
+  addResponseField(":status", status);
+  if (!answer.location.empty()) addResponseField("location", answer.location);
+  if (!answer.contentType.empty()) addResponseField("content-type", answer.contentType);
+  if (answer.noStore) addResponseField("cache-control", "no-store");
+  const std::string retry = std::to_string(answer.retryAfter);
+  if (answer.retryAfter != 0) addResponseField("retry-after", retry);
+  length_ = std::to_string(answer.body.size());
+  addResponseField("content-length", length_);
+  body_.assign(answer.body.data(), answer.body.size());
+  bodySent_ = 0;
+  bodyComplete_ = true;
+  const bool withBody = !body_.empty() && !headRequest_;
+  submit(withBody);
+}
+
+void Http2Stream::abort(std::string_view end) {
+  // The response cannot be completed: the client must not take what it got as whole.
+  if (exchange_.inFlight()) exchange_.logRequest(exchange_.status(), end);
+  exchange_.close();
+  nghttp2_submit_rst_stream(connection_.h2(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
+}
+
+void Http2Stream::wake() {
+  connection_.progress();
+}
+
+}  // namespace sluice

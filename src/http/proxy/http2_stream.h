@@ -1,0 +1,114 @@
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "http/connection_options.h"
+#include "http/http2/http2_request.h"
+#include "http/http_request_head.h"
+#include "http/proxy/exchange_client.h"
+#include "http/proxy/http_exchange.h"
+#include "server/worker_config.h"
+
+namespace sluice {
+
+class Http2ProxySession;
+
+// One HTTP/2 stream: one request and its response, as one HttpExchange, framed by the
+// connection's nghttp2 session. The stream collects the request's fields, and once its head is
+// complete (and the connection's dispatch cap lets it) starts the exchange; the request body's
+// DATA goes to the server framed for HTTP/1.1, and its window is given back only as the server
+// takes those bytes. The response body, de-framed, waits in `body_` for nghttp2's data provider,
+// which sends what the client's window allows; the exchange stops reading the server while
+// HttpExchange::kMaxPending bytes wait.
+class Http2Stream final : private ExchangeClient {
+ public:
+  Http2Stream(Http2ProxySession& connection, int32_t id, std::shared_ptr<const WorkerConfig> config,
+              const VipConfig& vip, TimePoint now);
+  ~Http2Stream();
+
+  int32_t id() const { return id_; }
+  // HEADERS, field by field; then the head is complete (END_HEADERS).
+  bool addField(std::string_view name, std::string_view value);
+  size_t fieldBytes() const { return fields_.bytes(); }
+  void headComplete(bool endStream);
+  // Starts the exchange (rules, pick, connect): the connection decides when.
+  void dispatch();
+  bool dispatched() const { return dispatched_; }
+  bool readyToDispatch() const { return headDone_ && !dispatched_ && !answered_; }
+  // DATA from the client, and its end.
+  void requestData(const uint8_t* data, size_t length);
+  void requestEnded();
+  // The response's last frame (END_STREAM) went out.
+  void responseSent();
+  // The stream closed (reset by either side, or done): the exchange ends with it. Returns
+  // whether the response was complete.
+  bool closed(uint32_t errorCode);
+  bool responseDone() const { return bodyComplete_; }
+  bool requestEnded() const { return requestEnded_; }
+
+  // The exchange's server-side steps, then windows given back and the data provider resumed.
+  bool advance();
+  // nghttp2's data provider asks for body bytes.
+  ssize_t readBody(uint8_t* buffer, size_t length, uint32_t* flags);
+  // The deadline of this stream, and acting on it.
+  TimePoint deadline(TimePoint connectionActivity) const;
+  void onDeadline(TimePoint now, TimePoint connectionActivity);
+  bool closeIfUsing(const ServerHealth& server) { return exchange_.closeIfUsing(server); }
+
+ private:
+  // ExchangeClient.
+  size_t sendInterimHead(const HttpResponseHead& head, std::string_view hsts) override;
+  ResponseBodySink sendResponseHead(const HttpResponseHead& head, ClientResponseContext& context,
+                                    size_t& written) override;
+  void responseComplete() override;
+  void sendLocalAnswer(const LocalAnswer& answer) override;
+  size_t responseBacklog() const override { return body_.size() - bodySent_; }
+  void closeWhenFlushed() override { responseComplete(); }
+  void abort(std::string_view end) override;
+  void wake() override;
+  bool keepsServerConnection() const override { return false; }
+
+  void addResponseField(std::string_view name, std::string_view value);
+  void submit(bool withBody);
+  void resumeBody();
+  void refuse(const MessageError& error);
+
+  Http2ProxySession& connection_;
+  const int32_t id_;
+  std::shared_ptr<const WorkerConfig> config_;  // the config the stream started with
+  const VipConfig& vip_;
+  Http2RequestFields fields_;
+  HttpRequestHead head_;
+  ConnectionOptions options_;
+  HttpExchange exchange_;
+  bool headDone_ = false;
+  bool dispatched_ = false;
+  bool answered_ = false;  // a response (forwarded or local) was submitted
+  bool requestEnded_ = false;
+  bool headRequest_ = false;
+  bool bodyComplete_ = false;
+  bool deferred_ = false;  // the data provider waits for body bytes
+  bool closed_ = false;
+  uint64_t bodyReceived_ = 0;
+  std::string earlyBody_;  // body bytes that came before the stream was dispatched, framed
+  size_t unconsumed_ = 0;  // request body bytes received, their window not yet given back
+  TimePoint started_;
+  TimePoint lastClientByte_;
+
+  // The response: fields for nghttp2 (names lower case) and the body waiting to be sent.
+  std::vector<nghttp2_nv> nv_;
+  std::string fieldBytes_;
+  std::vector<std::pair<size_t, size_t>> fieldSpans_;  // name and value lengths, in order
+  std::string length_;
+  std::string body_;
+  size_t bodySent_ = 0;
+};
+
+}  // namespace sluice
