@@ -1,6 +1,9 @@
 #include "http/proxy/http2_proxy_session.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "core/log.h"
@@ -16,6 +19,7 @@ constexpr uint32_t kAllEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 // bodies stay in their streams (bounded by their windows) rather than pile up here.
 constexpr size_t kMaxQueuedForClient = 64 * 1024;
 constexpr int kMaxRounds = 64;
+constexpr Millis kLinger{1000};
 
 Http2ProxySession& self(void* user) {
   return *static_cast<Http2ProxySession*>(user);
@@ -90,6 +94,10 @@ void Http2ProxySession::onClientIo(uint32_t events) {
 
 void Http2ProxySession::progress() {
   if (closed_ || inProgress_) return;
+  if (lingering_) {
+    discard();
+    return;
+  }
   inProgress_ = true;
   bool moved = true;
   for (int round = 0; round < kMaxRounds && moved && !closed_; ++round) {
@@ -115,17 +123,48 @@ void Http2ProxySession::progress() {
   if (moved) resume_.armAt(worker_.loop().now());
   // Done once everything owed is sent and nghttp2 expects nothing more: the client's GOAWAY,
   // ours after the last open stream, or a connection error.
-  const bool flushed = toClientSent_ == toClient_.size() && !nghttp2_session_want_write(h2_);
+  const bool flushed =
+      toClientSent_ == toClient_.size() && (fatal_ || !nghttp2_session_want_write(h2_));
   if (flushed && (!nghttp2_session_want_read(h2_) || clientEof_ || fatal_ ||
                   (goingAway_ && streams_.empty()))) {
-    finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
+    if (clientEof_) {
+      finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
+    } else {
+      lingerThenClose();
+    }
     return;
   }
   armTimer();
 }
 
+// Closing a socket with unread bytes makes the kernel send a reset, which can destroy the
+// GOAWAY before the client reads it: half-close, then discard what the client still sends
+// until it closes too or kLinger passes.
+void Http2ProxySession::lingerThenClose() {
+  if (lingering_) return;
+  lingering_ = true;
+  transport_->shutdown();
+  ::shutdown(client_.get(), SHUT_WR);
+  lingerUntil_ = worker_.loop().now() + kLinger;
+  timer_.armAt(lingerUntil_);
+  armedAt_ = lingerUntil_;
+  discard();
+}
+
+// Reads the socket itself, TLS or not: nothing of it is looked at any more.
+void Http2ProxySession::discard() {
+  Worker::Scratch scratch = worker_.scratch();
+  for (int i = 0; i < kMaxRounds; ++i) {
+    const ssize_t n = ::recv(client_.get(), scratch.data, scratch.size, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) break;
+  }
+  clientEof_ = true;
+  finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
+}
+
 bool Http2ProxySession::readClient() {
-  if (clientEof_ || goingAway_ || !clientReadable_) return false;
+  if (clientEof_ || fatal_ || calming_ || !clientReadable_) return false;
   // What nghttp2 takes it copies (fields, DATA into the streams): the worker's scratch space is
   // enough, and an idle connection holds no read buffer.
   Worker::Scratch scratch = worker_.scratch();
@@ -150,17 +189,34 @@ bool Http2ProxySession::readClient() {
 bool Http2ProxySession::feed(const char* data, size_t length) {
   const ssize_t taken =
       nghttp2_session_mem_recv(h2_, reinterpret_cast<const uint8_t*>(data), length);
-  if (taken < 0) {
-    // A connection error: nghttp2 has queued its GOAWAY when it could; send it, then close.
-    fatal_ = true;
-    if (!goingAway_) {
-      goingAway_ = true;
-      goingAwayEnd_ = taken == NGHTTP2_ERR_FLOODED ? "http2_flood" : "http2_protocol_error";
-      if (taken == NGHTTP2_ERR_FLOODED) counters_->http2Calm.add();
-    }
-    return true;
-  }
+  if (taken < 0) refuseConnection(static_cast<int>(taken));
   return true;
+}
+
+// nghttp2 gave up on the connection (a fatal error: it sends nothing more). Sluice writes the
+// GOAWAY itself, a frame that needs no session state, then closes once it is sent.
+void Http2ProxySession::refuseConnection(int error) {
+  fatal_ = true;
+  const bool flood = error == NGHTTP2_ERR_FLOODED || error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
+  if (flood) {
+    logWarn("http2: " + std::string(vip_->name) + " " + peer_.toString() +
+            ": GOAWAY ENHANCE_YOUR_CALM (" + nghttp2_strerror(error) + ")");
+    counters_->http2Calm.add();
+  }
+  const uint32_t code = flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR;
+  const uint32_t last = static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(h2_));
+  const unsigned char goaway[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,
+                                    static_cast<unsigned char>(last >> 24 & 0x7f),
+                                    static_cast<unsigned char>(last >> 16),
+                                    static_cast<unsigned char>(last >> 8),
+                                    static_cast<unsigned char>(last),
+                                    static_cast<unsigned char>(code >> 24),
+                                    static_cast<unsigned char>(code >> 16),
+                                    static_cast<unsigned char>(code >> 8),
+                                    static_cast<unsigned char>(code)};
+  if (!goingAway_) toClient_.append(reinterpret_cast<const char*>(goaway), sizeof goaway);
+  goingAway_ = true;
+  goingAwayEnd_ = flood ? "http2_flood" : "http2_protocol_error";
 }
 
 // Streams whose head is complete start their exchanges, oldest first, while the cap allows.
@@ -176,6 +232,7 @@ void Http2ProxySession::dispatchReady() {
 }
 
 bool Http2ProxySession::flush() {
+  if (fatal_) return false;  // nghttp2 is done with this connection
   bool moved = false;
   while (toClient_.size() - toClientSent_ < kMaxQueuedForClient) {
     const uint8_t* data = nullptr;
@@ -236,6 +293,7 @@ void Http2ProxySession::calm(std::string_view why) {
           ": GOAWAY ENHANCE_YOUR_CALM (" + std::string(why) + ")");
   counters_->http2Calm.add();
   nghttp2_session_terminate_session(h2_, NGHTTP2_ENHANCE_YOUR_CALM);
+  calming_ = true;
   goingAway_ = true;
   goingAwayEnd_ = "http2_flood";
 }
@@ -264,6 +322,11 @@ void Http2ProxySession::armTimer() {
 
 void Http2ProxySession::onTimer() {
   if (closed_) return;
+  if (lingering_) {
+    clientEof_ = true;  // no close_notify for a client that would not go
+    finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
+    return;
+  }
   const TimePoint now = worker_.loop().now();
   const TimePoint at = deadline();
   if (now < at) {
@@ -388,27 +451,41 @@ int Http2ProxySession::onFrameReceived(nghttp2_session*, const nghttp2_frame* fr
       }
       break;
     case NGHTTP2_DATA:
-      if (frame->hd.length == 0 && !endStream) s.glitch("empty DATA frames");
       if (endStream) {
         if (Http2Stream* stream = s.stream(id)) stream->requestEnded();
       }
       break;
+    case NGHTTP2_RST_STREAM:
+      if (Http2Stream* stream = s.stream(id); stream && !stream->responseDone()) {
+        s.glitch("streams reset by the client");
+      }
+      break;
+    default:
+      break;
+  }
+  return 0;
+}
+
+// Every frame's header, before nghttp2 looks at its stream: frames it would ignore (on closed
+// streams) cost work too.
+int Http2ProxySession::onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user) {
+  Http2ProxySession& s = self(user);
+  const bool ack = hd->flags & NGHTTP2_FLAG_ACK;
+  switch (hd->type) {
+    case NGHTTP2_DATA:
+      if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM)) s.glitch("empty DATA frames");
+      break;
     case NGHTTP2_SETTINGS:
-      if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) s.glitch("SETTINGS flood");
+      if (!ack) s.glitch("SETTINGS flood");
       break;
     case NGHTTP2_PING:
-      if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) s.glitch("PING flood");
+      if (!ack) s.glitch("PING flood");
       break;
     case NGHTTP2_PRIORITY:
       s.glitch("PRIORITY flood");
       break;
     case NGHTTP2_WINDOW_UPDATE:
       s.glitch("WINDOW_UPDATE flood");
-      break;
-    case NGHTTP2_RST_STREAM:
-      if (Http2Stream* stream = s.stream(id); stream && !stream->responseDone()) {
-        s.glitch("streams reset by the client");
-      }
       break;
     default:
       break;
@@ -465,6 +542,7 @@ int Http2ProxySession::onFrameSent(nghttp2_session*, const nghttp2_frame* frame,
 nghttp2_session_callbacks* Http2ProxySession::callbacks() {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, &onBeginFrame);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &onBeginHeaders);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &onHeader);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &onFrameReceived);

@@ -80,7 +80,10 @@ class Http2ProxySession final : public Session {
 
   void onClientIo(uint32_t events);
   bool readClient();
+  void lingerThenClose();
+  void discard();
   bool feed(const char* data, size_t length);
+  void refuseConnection(int error);
   void dispatchReady();
   bool flush();
   bool writeClient();
@@ -98,6 +101,7 @@ class Http2ProxySession final : public Session {
                       size_t nameLength, const uint8_t* value, size_t valueLength, uint8_t flags,
                       void* user);
   static int onFrameReceived(nghttp2_session*, const nghttp2_frame* frame, void* user);
+  static int onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user);
   static int onDataChunk(nghttp2_session*, uint8_t flags, int32_t id, const uint8_t* data,
                          size_t length, void* user);
   static int onStreamClose(nghttp2_session*, int32_t id, uint32_t errorCode, void* user);
@@ -122,6 +126,9 @@ class Http2ProxySession final : public Session {
   bool clientWatchesWritable_ = false;
   bool goingAway_ = false;  // GOAWAY queued: close once it is sent
   bool fatal_ = false;      // nghttp2 refused the connection's input
+  bool calming_ = false;    // GOAWAY ENHANCE_YOUR_CALM queued: nothing more is read
+  bool lingering_ = false;  // half-closed after the last frame: reading until the client goes
+  TimePoint lingerUntil_;
   std::string_view goingAwayEnd_;
 
   std::unordered_map<int32_t, std::unique_ptr<Http2Stream>> streams_;
