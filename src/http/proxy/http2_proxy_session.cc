@@ -205,7 +205,15 @@ void Http2ProxySession::refuseConnection(int error) {
   }
   const uint32_t code = flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR;
   const uint32_t last = static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(h2_));
-  const unsigned char goaway[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,
+  const unsigned char goaway[17] = {0,
+                                    0,
+                                    8,
+                                    NGHTTP2_GOAWAY,
+                                    0,
+                                    0,
+                                    0,
+                                    0,
+                                    0,
                                     static_cast<unsigned char>(last >> 24 & 0x7f),
                                     static_cast<unsigned char>(last >> 16),
                                     static_cast<unsigned char>(last >> 8),

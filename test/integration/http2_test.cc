@@ -1,0 +1,271 @@
+// HTTP/2 at the front, end to end: curl --http2, nghttp and h2load through an offload and a
+// bridge VIP to HTTP/1.1 origins, large transfers checked by hash, a slow reader's cost, the
+// limits, and every attack class of test/h2/h2_attack.py ending in GOAWAY ENHANCE_YOUR_CALM
+// while another client is still served.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "support/http_origin.h"
+#include "support/metrics_scrape.h"
+#include "support/net_helpers.h"
+#include "support/sluice_process.h"
+#include "support/test_origin.h"
+#include "support/tls_support.h"
+#include "tls/certificate_factory.h"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kServedWithinMs = 250;  // the sanitizer build is several times slower
+#else
+constexpr double kServedWithinMs = 50;
+#endif
+
+class Http2Test : public ::testing::Test {
+ protected:
+  Http2Test()
+      : origin_(httpOrigin("o1")), tlsOrigin_(tlsWrapped(httpOrigin("app"), appCert(), stats_)) {}
+
+  static CertFactory& certs() { return CertFactory::instance(); }
+  static const CertFactory::Issued& appCert() {
+    static const CertFactory::Issued cert = certs().issue({"app.internal.test"});
+    return cert;
+  }
+
+  // An offload VIP (shop) and a bridge VIP (secure), `extra` added to each.
+  std::string config(const std::string& extra = "") {
+    static const CertFactory::Issued shop = certs().issue({"shop.example.test"});
+    return withAdmin(
+        "global: {workers: 1}\n"
+        "certificates:\n  - {name: shop, cert: " +
+            shop.cert + ", key: " + shop.key +
+            "}\n"
+            "server_groups:\n"
+            "  - name: web\n    protocol: http\n"
+            "    servers: [{name: o1, address: " +
+            origin_.address() +
+            "}]\n"
+            "  - name: app\n    protocol: https\n    tls: {ca: " +
+            certs().caPath() +
+            ", sni: app.internal.test}\n"
+            "    servers: [{name: app, address: " +
+            tlsOrigin_.address() +
+            "}]\n"
+            "vips:\n"
+            "  - name: shop\n    listen: 127.0.0.1:" +
+            std::to_string(offload_) +
+            "\n    service: https-offload\n    certificates: [shop]\n    default_group: web\n" +
+            extra + "  - name: secure\n    listen: 127.0.0.1:" + std::to_string(bridge_) +
+            "\n    service: https-bridge\n    certificates: [shop]\n    default_group: app\n" +
+            extra,
+        admin_);
+  }
+  std::string url(uint16_t port, const std::string& path) const {
+    return "https://shop.example.test:" + std::to_string(port) + path;
+  }
+  std::string resolve(uint16_t port) const {
+    return " --cacert " + certs().caPath() +
+           " --resolve shop.example.test:" + std::to_string(port) + ":127.0.0.1 ";
+  }
+  std::string curl(uint16_t port, const std::string& path, const std::string& flags) {
+    std::string out;
+    runCommand("curl -sS --max-time 60 " + flags + resolve(port) + "'" + url(port, path) + "'",
+               out);
+    return out;
+  }
+  double metric(const std::string& prefix) { return metricSum(scrapeMetrics(admin_), prefix); }
+
+  TestOrigin origin_;
+  std::shared_ptr<TlsOriginStats> stats_ = std::make_shared<TlsOriginStats>();
+  TestOrigin tlsOrigin_;
+  uint16_t offload_ = freePort();
+  uint16_t bridge_ = freePort();
+  uint16_t admin_ = freePort();
+};
+
+TEST_F(Http2Test, OffloadAndBridgeSpeakHttp2AndHttp1OnOneVip) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  for (uint16_t port : {offload_, bridge_}) {
+    const std::string h2 = curl(port, "/echo", "-i --http2 -H 'X-Forwarded-Proto: http'");
+    EXPECT_EQ(h2.rfind("HTTP/2 200", 0), 0u) << h2;
+    EXPECT_NE(h2.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << h2;
+    EXPECT_EQ(h2.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << "spoofed";
+    EXPECT_NE(h2.find("Host: shop.example.test:" + std::to_string(port)), std::string::npos);
+    EXPECT_NE(h2.find("GET /echo HTTP/1.1"), std::string::npos) << "HTTP/1.1 to the origin";
+    const std::string h1 = curl(port, "/echo", "-i --http1.1");
+    EXPECT_EQ(h1.rfind("HTTP/1.1 200", 0), 0u) << h1;
+  }
+  // Cookie crumbs reach an HTTP/1.1 origin as one Cookie field (RFC 9113 §8.2.3).
+  const std::string cookies = curl(offload_, "/echo", "--http2 -H 'Cookie: a=1' -H 'Cookie: b=2'");
+  EXPECT_NE(cookies.find("cookie: a=1; b=2\r\n"), std::string::npos) << cookies;
+  EXPECT_EQ(metric("sluice_http2_connections_total{vip=\"shop\""), 2);
+  EXPECT_EQ(metric("sluice_http2_connections_total{vip=\"secure\""), 1);
+  ASSERT_TRUE(eventually([&] { return sluice.accessLog().size() >= 5; }, 5s));
+  int h2Lines = 0;
+  for (const auto& line : sluice.accessLog())
+    h2Lines += line.value("protocol", "") == "HTTP/2";
+  EXPECT_EQ(h2Lines, 3);
+}
+
+TEST_F(Http2Test, AHundredStreamsAtOnceOnOneConnection) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  for (uint16_t port : {offload_, bridge_}) {
+    std::string out;
+    runCommand("h2load -n 2000 -c 1 -m 100 --connect-to=127.0.0.1:" + std::to_string(port) + " " +
+                   url(port, "/"),
+               out);
+    EXPECT_NE(out.find("2000 succeeded, 0 failed, 0 errored"), std::string::npos) << out;
+    EXPECT_NE(out.find("status codes: 2000 2xx"), std::string::npos) << out;
+  }
+  // nghttp: 100 concurrent requests on one connection, each answered whole.
+  std::string out;
+  runCommand("nghttp -ns -m 100 --no-verify-peer https://127.0.0.1:" + std::to_string(offload_) +
+                 "/bytes/10000" + " | grep -c ' 200 '",
+             out);
+  EXPECT_EQ(std::stoi(out), 100) << out;
+}
+
+TEST_F(Http2Test, LargeUploadsAndDownloadsArriveWhole) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  constexpr size_t kSize = 100 * 1024 * 1024;
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("sluice-h2-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  // Download: the origin's pattern, checked byte for byte through its hash.
+  RunningHash expected;
+  {
+    PatternStream pattern(7);
+    std::string chunk(1 << 20, '\0');
+    for (size_t done = 0; done < kSize; done += chunk.size()) {
+      pattern.fill(chunk.data(), chunk.size());
+      expected.add(chunk.data(), chunk.size());
+    }
+  }
+  for (uint16_t port : {offload_, bridge_}) {
+    const std::string file = dir + "/download";
+    curl(port, "/bytes/" + std::to_string(kSize), "--http2 -o " + file);
+    std::ifstream in(file, std::ios::binary);
+    RunningHash got;
+    std::string chunk(1 << 20, '\0');
+    size_t total = 0;
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+      got.add(chunk.data(), static_cast<size_t>(in.gcount()));
+      total += static_cast<size_t>(in.gcount());
+    }
+    EXPECT_EQ(total, kSize);
+    EXPECT_EQ(got.value(), expected.value()) << "port " << port;
+  }
+  // Upload: with a length, and without one (chunked to the origin).
+  const std::string file = dir + "/upload";
+  RunningHash sent;
+  {
+    std::ofstream out(file, std::ios::binary);
+    PatternStream pattern(11);
+    std::string chunk(1 << 20, '\0');
+    for (size_t done = 0; done < kSize; done += chunk.size()) {
+      pattern.fill(chunk.data(), chunk.size());
+      sent.add(chunk.data(), chunk.size());
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+  }
+  const std::string answer =
+      "len=" + std::to_string(kSize) + " hash=" + std::to_string(sent.value());
+  EXPECT_EQ(curl(offload_, "/upload", "--http2 --data-binary @" + file), answer);
+  EXPECT_EQ(curl(bridge_, "/upload", "--http2 -T " + file + " -X POST"), answer);
+  EXPECT_EQ(
+      curl(offload_, "/upload", "--http2 -H 'Transfer-Encoding: chunked' --data-binary @" + file),
+      answer);
+  std::filesystem::remove_all(dir);
+}
+
+// A reader that takes 2 MB/s of a 1 GiB download: Sluice holds its windows' worth, not the
+// file (the origin sends as fast as Sluice reads).
+TEST_F(Http2Test, ASlowReaderCostsOnlyTheWindows) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  auto rssKiB = [&] {
+    std::ifstream status("/proc/" + std::to_string(sluice.pid()) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return 0L;
+  };
+  curl(offload_, "/", "--http2");  // warm: the worker's pools exist
+  const long before = rssKiB();
+  std::string out;
+  runCommand("timeout 4 curl -sS --http2 --limit-rate 2M -o /dev/null" + resolve(offload_) +
+                 url(offload_, "/bytes/1073741824") + " ; true",
+             out);
+  const long after = rssKiB();
+  EXPECT_LT(after - before, 16 * 1024) << "KiB grown while the slow reader was served";
+  // The connection was cut by the client, not finished: the origin is not still sending.
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (const auto& line : sluice.accessLog()) {
+          if (line.value("path", "") == "/bytes/1073741824") return true;
+        }
+        return false;
+      },
+      5s));
+}
+
+TEST_F(Http2Test, TheLimitsAnswer431And413PerStream) {
+  SluiceProcess sluice(
+      config("    http2: {max_header_list: 4096}\n    limits: {max_body: 1000}\n"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const std::string big(6000, 'x');
+  std::string out = curl(offload_, "/", "-i --http2 -H 'X-Big: " + big + "'");
+  EXPECT_EQ(out.rfind("HTTP/2 431", 0), 0u) << out.substr(0, 200);
+  out = curl(offload_, "/upload",
+             "-i --http2 -H 'Content-Length: 5000' --data-binary " + std::string(5000, 'y'));
+  EXPECT_EQ(out.rfind("HTTP/2 413", 0), 0u) << out.substr(0, 200);
+  // The connection stays usable for the next request.
+  EXPECT_EQ(curl(offload_, "/", "-s -o /dev/null -w '%{http_code}' --http2"), "200");
+}
+
+class Http2AttackTest : public Http2Test, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(Http2AttackTest, EndsInGoawayEnhanceYourCalmWhileOthersAreServed) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  std::string out;
+  const int status = runCommand(std::string("/usr/bin/python3 ") + SLUICE_PROJECT_DIR +
+                                    "/test/h2/h2_attack.py " + std::to_string(offload_) + " " +
+                                    certs().caPath() + " shop.example.test " + GetParam(),
+                                out);
+  ASSERT_EQ(status, 0) << out;
+  const nlohmann::json result = nlohmann::json::parse(out.substr(out.rfind('{')));
+  EXPECT_EQ(result["goaway"], 11) << "ENHANCE_YOUR_CALM expected: " << out;
+  EXPECT_GT(result["other_ok"].get<int>(), 0) << out;
+  EXPECT_TRUE(result["other_errors"].empty()) << out;
+  EXPECT_LT(result["other_max_ms"].get<double>(), kServedWithinMs) << out;
+  EXPECT_EQ(metric("sluice_http2_calm_total{vip=\"shop\""), 1);
+  // The worker is still there for everyone.
+  EXPECT_EQ(curl(offload_, "/", "-s -o /dev/null -w '%{http_code}' --http2"), "200");
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryClass, Http2AttackTest,
+                         ::testing::Values("rapid_reset", "made_you_reset", "continuation_flood",
+                                           "hpack_bomb", "settings_flood", "ping_flood",
+                                           "priority_flood", "window_update_flood",
+                                           "empty_data_flood"),
+                         [](const auto& info) { return std::string(info.param); });
+
+}  // namespace
+}  // namespace sluice::test
