@@ -231,11 +231,11 @@ void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const 
 void Worker::startHttp2Session(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                                UniqueFd client, const SocketAddress& peer,
                                std::unique_ptr<Transport> transport, BufferPool::Buffer peeked,
-                               TimePoint acceptedAt) {
+                               TimePoint acceptedAt, std::string_view alreadyRead) {
   auto* session = new Http2ProxySession(*this, std::move(config), vip, std::move(client), peer,
                                         std::move(transport), std::move(peeked), acceptedAt);
   track(session);
-  session->start({});
+  session->start(alreadyRead);
 }
 
 void Worker::reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why) {

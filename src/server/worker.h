@@ -84,13 +84,13 @@ class Worker {
                         UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked = {},
                         size_t length = 0);
 
-  // Continues a client connection that chose HTTP/2 (ALPN) after its TLS handshake. The socket
-  // is registered with the loop already; `peeked` is a mixed listener's ClientHello, which the
-  // TLS engine may still hold.
+  // Continues a client connection that chose HTTP/2 (ALPN after its TLS handshake, or an h2c
+  // preface in `alreadyRead`). The socket is registered with the loop already; `peeked` is a
+  // mixed listener's ClientHello, which the TLS engine may still hold.
   void startHttp2Session(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                          UniqueFd client, const SocketAddress& peer,
                          std::unique_ptr<Transport> transport, BufferPool::Buffer peeked,
-                         TimePoint acceptedAt);
+                         TimePoint acceptedAt, std::string_view alreadyRead = {});
 
   // Logs that real traffic just ejected `server` (passive health; the group counted it).
   void reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why);

@@ -239,6 +239,34 @@ TEST_F(Http2Test, TheLimitsAnswer431And413PerStream) {
   EXPECT_EQ(curl(offload_, "/", "-s -o /dev/null -w '%{http_code}' --http2"), "200");
 }
 
+TEST_F(Http2Test, H2cWithPriorKnowledgeOnAnHttpVip) {
+  const uint16_t plain = freePort(), off = freePort();
+  SluiceProcess sluice(
+      "global: {workers: 1}\n"
+      "server_groups:\n  - {name: web, protocol: http, servers: [{name: o1, address: " +
+      origin_.address() +
+      "}]}\n"
+      "vips:\n"
+      "  - {name: h2c, listen: 127.0.0.1:" +
+      std::to_string(plain) +
+      ", service: http, default_group: web, http2: {h2c: true}}\n"
+      "  - {name: h1, listen: 127.0.0.1:" +
+      std::to_string(off) + ", service: http, default_group: web}\n");
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  std::string out;
+  runCommand(
+      "curl -sS -i --http2-prior-knowledge http://127.0.0.1:" + std::to_string(plain) + "/echo",
+      out);
+  EXPECT_EQ(out.rfind("HTTP/2 200", 0), 0u) << out;
+  EXPECT_NE(out.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << out;
+  runCommand("curl -sS -i http://127.0.0.1:" + std::to_string(plain) + "/", out);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << "HTTP/1.1 still served: " << out;
+  // Without h2c the preface is not HTTP/1.1: refused, never taken for a request.
+  runCommand("curl -sS -i --http2-prior-knowledge http://127.0.0.1:" + std::to_string(off) + "/",
+             out);
+  EXPECT_EQ(out.find("HTTP/2 200"), std::string::npos) << out;
+}
+
 class Http2AttackTest : public Http2Test, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(Http2AttackTest, EndsInGoawayEnhanceYourCalmWhileOthersAreServed) {

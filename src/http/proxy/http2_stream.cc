@@ -13,6 +13,8 @@ namespace {
 // The request body's window is given back once the server has taken all but this much of
 // what was sent its way.
 constexpr size_t kGiveBackBelow = 16 * 1024;
+// Request body bytes dropped after Sluice answered, before it asks the client to stop.
+constexpr uint64_t kMaxDiscarded = 1 << 20;
 
 ssize_t readBodyCallback(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint32_t* flags,
                          nghttp2_data_source* source, void*) {
@@ -99,8 +101,15 @@ void Http2Stream::requestData(const uint8_t* data, size_t length) {
   const bool waiting = !dispatched_ && !answered_;  // for the dispatch cap
   const bool forwarding = dispatched_ && exchange_.phase() == HttpExchange::Phase::kSendingBody;
   if ((!waiting && !forwarding) || length == 0) {
-    // Answered already (or refused): the bytes are dropped and their window given back.
+    // Answered already (or refused): the bytes are dropped and their window given back, up to
+    // kMaxDiscarded; past it the client is told to stop (RST_STREAM NO_ERROR once the
+    // response is out). Not at once: some clients take that reset for a failed response.
     nghttp2_session_consume(connection_.h2(), id_, length);
+    discarded_ += length;
+    if (discarded_ > kMaxDiscarded && bodySentWhole_ && !resetSent_) {
+      resetSent_ = true;
+      nghttp2_submit_rst_stream(connection_.h2(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
+    }
     return;
   }
   if (bodyReceived_ > vip_.request.maxBody) {
@@ -131,9 +140,11 @@ void Http2Stream::requestEnded() {
 }
 
 void Http2Stream::responseSent() {
-  // The request body, if any is still coming, is no longer needed: RST_STREAM NO_ERROR after
-  // the whole response tells the client to stop sending it (RFC 9113 §8.1).
-  if (!requestEnded_) {
+  bodySentWhole_ = true;
+  // A large request body still coming is no longer needed: RST_STREAM NO_ERROR after the whole
+  // response tells the client to stop sending it (RFC 9113 §8.1).
+  if (!requestEnded_ && discarded_ > kMaxDiscarded && !resetSent_) {
+    resetSent_ = true;
     nghttp2_submit_rst_stream(connection_.h2(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
   }
 }

@@ -97,6 +97,9 @@ class Http2Stream final : private ExchangeClient {
   bool deferred_ = false;  // the data provider waits for body bytes
   bool closed_ = false;
   uint64_t bodyReceived_ = 0;
+  uint64_t discarded_ = 0;      // body bytes dropped after the answer
+  bool bodySentWhole_ = false;  // the response's END_STREAM went out
+  bool resetSent_ = false;
   std::string earlyBody_;  // body bytes that came before the stream was dispatched, framed
   size_t unconsumed_ = 0;  // request body bytes received, their window not yet given back
   TimePoint started_;

@@ -1,5 +1,6 @@
 #include "http/proxy/http_proxy_session.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -91,8 +92,11 @@ void HttpProxySession::handOffToHttp2() {
   timer_.cancel();
   resume_.cancel();
   exchange_.close();
+  // An h2c connection's first bytes were read here: the new session is fed them first.
+  const std::string alreadyRead =
+      in_.data ? std::string(in_.data.get() + inStart_, inEnd_ - inStart_) : std::string();
   worker_.startHttp2Session(config_, *vip_, std::move(client_), peer_, std::move(transport_),
-                            std::move(peeked_), acceptedAt_);
+                            std::move(peeked_), acceptedAt_, alreadyRead);
   peeked_ = {};
   worker_.sessionClosed(this);
 }
@@ -223,6 +227,16 @@ void HttpProxySession::parseRequest() {
     return;
   }
   if (!in_.data) return;  // nothing received yet
+  if (firstRequest_ && vip_->http2.h2c && inStart_ == 0 &&
+      exchange_.phase() == HttpExchange::Phase::kReadingHead) {
+    // HTTP/2 with prior knowledge (h2c) starts with its connection preface.
+    constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    const std::string_view received(in_.data.get(), std::min(inEnd_, kPreface.size()));
+    if (kPreface.substr(0, received.size()) == received) {
+      if (received.size() == kPreface.size()) handOffToHttp2();
+      return;  // the rest of the preface is on its way
+    }
+  }
   for (;;) {
     const HttpExchange::Phase phase = exchange_.phase();
     if (closed_ || (phase != HttpExchange::Phase::kReadingHead &&

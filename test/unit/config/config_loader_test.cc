@@ -381,6 +381,7 @@ TEST_F(OffloadConfig, ReadsTerminationAndHttpOptions) {
   const VipConfig& shop = result.snapshot->vips[0];
   ASSERT_TRUE(shop.tls);
   EXPECT_EQ(shop.tlsSettings.minVersion, "1.3");
+  EXPECT_EQ(shop.tlsSettings.alpn, std::vector<std::string>{"http/1.1"});
   EXPECT_TRUE(shop.hsts.enabled);
   EXPECT_TRUE(shop.hsts.includeSubdomains);
   EXPECT_TRUE(shop.forwarded.rfc7239);
@@ -649,6 +650,62 @@ TEST(ConfigLoaderAdmin, BadTokensAndAnOpenListenerWithoutTokensAreErrors) {
   EXPECT_TRUE(hasError(errorsOf("admin: {listen: 0.0.0.0:9900}\n" + withLines("")),
                        "admin.listen: 0.0.0.0:9900 is reachable from other hosts: the admin API "
                        "needs admin.tokens there"));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(ConfigLoader, Http2KeysAreReadAndChecked) {
+  const std::string http =
+      "server_groups:\n  - {name: g, protocol: http, servers: [{name: s, address: "
+      "127.0.0.1:9001}]}\n"
+      "vips:\n  - name: v\n    listen: 127.0.0.1:8000\n    service: http\n    default_group: g\n";
+  const ConfigLoadResult ok =
+      loadConfigText(http +
+                         "    http2: {h2c: true, max_concurrent_streams: 50, max_header_list: "
+                         "32KiB, stream_window: 1MiB, connection_window: 4MiB, max_glitches: "
+                         "200}\n",
+                     "t.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].toString();
+  const Http2Config& h2 = ok.snapshot->vips[0].http2;
+  EXPECT_TRUE(h2.h2c);
+  EXPECT_EQ(h2.maxConcurrentStreams, 50u);
+  EXPECT_EQ(h2.maxHeaderList, 32u * 1024);
+  EXPECT_EQ(h2.streamWindow, 1u << 20);
+  EXPECT_EQ(h2.connectionWindow, 4u << 20);
+  EXPECT_EQ(h2.maxGlitches, 200u);
+  // Defaults: the anchors' (100 streams, 64 KiB of fields).
+  const Http2Config defaults;
+  EXPECT_EQ(defaults.maxConcurrentStreams, 100u);
+  EXPECT_EQ(defaults.maxHeaderList, 64u * 1024);
+  EXPECT_FALSE(defaults.h2c);
+  EXPECT_TRUE(hasError(errorsOf(http + "    http2: {max_concurrent_streams: 0}\n"),
+                       "8:37: vips[0].http2.max_concurrent_streams"));
+  EXPECT_TRUE(hasError(errorsOf(http + "    http2: {windows: 1}\n"), "vips[0].http2"));
+  EXPECT_TRUE(hasError(errorsOf(withLines("    protocol: tcp\n", "    http2: {h2c: true}\n")),
+                       "vips[0].http2: http2 applies to http, https-offload and https-bridge"));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST_F(OffloadConfig, AlpnNamesOnlyProtocolsSluiceSpeaks) {
+  const ConfigLoadResult result = load(yaml("    tls: {alpn: [h2, spdy/3]}\n", ""));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.errors[0].toString().find(
+                "vips[0].tls.alpn: Sluice speaks h2, http/1.1 and http/1.0; got \"spdy/3\""),
+            std::string::npos)
+      << result.errors[0].toString();
+  const ConfigLoadResult byDefault = load(yaml("", ""));
+  ASSERT_TRUE(byDefault.ok()) << byDefault.errors[0].toString();
+  EXPECT_EQ(byDefault.snapshot->vips[0].tlsSettings.alpn,
+            (std::vector<std::string>{"h2", "http/1.1"}));
 }
 
 }  // namespace
