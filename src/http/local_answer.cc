@@ -13,7 +13,7 @@ struct ErrorPage {
   const char* words;  // what happened, for a visitor
 };
 
-constexpr std::array<ErrorPage, 15> kPages = {{
+constexpr std::array<ErrorPage, 16> kPages = {{
     {400, "The request could not be understood."},
     {403, "Access to this resource is not allowed."},
     {404, "There is nothing here."},
@@ -21,6 +21,7 @@ constexpr std::array<ErrorPage, 15> kPages = {{
     {408, "The request did not arrive in time."},
     {413, "The request body is larger than this site accepts."},
     {414, "The request target is longer than this site accepts."},
+    {421, "This host is served on another connection; your browser retries on one."},
     {429, "Too many requests; please slow down."},
     {431, "The request headers are larger than this site accepts."},
     {500, "Something went wrong in the load balancer."},

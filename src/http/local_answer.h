@@ -22,7 +22,7 @@ struct LocalAnswer {
 // The page Sluice answers with when something went wrong: a short HTML body saying what
 // happened, never cached, and for 503 a Retry-After. Never a reset: a browser shows the page,
 // a client library gets a status it can act on. Statuses: 400, 403, 404, 405, 408, 413, 414,
-// 429, 431, 500, 501, 502, 503, 504, 505; any other gives the 500 page. The pages are made
+// 421, 429, 431, 500, 501, 502, 503, 504, 505; any other gives the 500 page. The pages are made
 // once: answering costs no allocation.
 const LocalAnswer& errorAnswer(int status);
 

@@ -239,6 +239,37 @@ TEST_F(Http2Test, TheLimitsAnswer431And413PerStream) {
   EXPECT_EQ(curl(offload_, "/", "-s -o /dev/null -w '%{http_code}' --http2"), "200");
 }
 
+// Browsers send every host a connection's certificate covers over that connection. A host the
+// VIP serves with another certificate gets 421, so the browser opens a connection of its own;
+// a host of the same certificate is served as usual.
+TEST_F(Http2Test, AHostOfAnotherCertificateIsMisdirected) {
+  const CertFactory::Issued shop = certs().issue({"shop.example.test", "www.example.test"});
+  const CertFactory::Issued api = certs().issue({"api.example.test"});
+  SluiceProcess sluice(
+      "global: {workers: 1}\n"
+      "certificates:\n  - {name: shop, cert: " +
+      shop.cert + ", key: " + shop.key + "}\n  - {name: api, cert: " + api.cert +
+      ", key: " + api.key +
+      "}\n"
+      "server_groups:\n  - {name: web, protocol: http, servers: [{name: o1, address: " +
+      origin_.address() +
+      "}]}\n"
+      "vips:\n"
+      "  - {name: shop, listen: 127.0.0.1:" +
+      std::to_string(offload_) +
+      ", service: https-offload, certificates: [shop, api], default_group: web}\n");
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  auto status = [&](const std::string& host, const std::string& version) {
+    return curl(offload_, "/",
+                "-s -o /dev/null -w '%{http_code}' " + version + " -H 'Host: " + host + ":" +
+                    std::to_string(offload_) + "'");
+  };
+  EXPECT_EQ(status("api.example.test", "--http2"), "421");
+  EXPECT_EQ(status("www.example.test", "--http2"), "200") << "the same certificate: coalesced";
+  EXPECT_EQ(status("shop.example.test", "--http2"), "200");
+  EXPECT_EQ(status("api.example.test", "--http1.1"), "200") << "HTTP/1.1 does not coalesce";
+}
+
 TEST_F(Http2Test, H2cWithPriorKnowledgeOnAnHttpVip) {
   const uint16_t plain = freePort(), off = freePort();
   SluiceProcess sluice(

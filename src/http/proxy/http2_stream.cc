@@ -6,6 +6,9 @@
 #include "http/ascii.h"
 #include "http/proxy/http2_proxy_session.h"
 #include "server/worker.h"
+#include "tls/host_name.h"
+#include "tls/sni_router.h"
+#include "tls/tls_server_context.h"
 
 namespace sluice {
 namespace {
@@ -70,6 +73,28 @@ void Http2Stream::headComplete(bool endStream) {
     return;
   }
   headRequest_ = head_.method == "HEAD";
+  if (misdirected()) {
+    refuse({421, "the request's host is served with another certificate or passed through"});
+  }
+}
+
+// Browsers reuse an HTTP/2 connection for every host its certificate covers. A request whose
+// host this VIP serves with a different certificate, or passes through to its own servers,
+// must come on a connection of its own: 421 says so (RFC 9110 §15.5.20), and the browser
+// retries on a new connection. Requests for the connection's own name never pay for the check.
+bool Http2Stream::misdirected() const {
+  if (!vip_.tls) return false;  // h2c: no certificate
+  std::string_view authority = head_.host;
+  if (!authority.empty() && authority.front() == '[') return false;  // an IP literal
+  authority = authority.substr(0, authority.find(':'));
+  const std::string_view sni = connection_.transport().serverName();
+  if (equalsIgnoreCase(authority, sni)) return false;
+  std::string host, name;
+  if (!normaliseHostName(authority, host)) return false;
+  normaliseHostName(sni, name);
+  if (host == name) return false;
+  if (vip_.tls->contextFor(host) != vip_.tls->contextFor(name)) return true;
+  return vip_.sniRouter && vip_.sniRouter->route(host) != SniRouter::kNoRoute;
 }
 
 // A request refused before any exchange started: Sluice's answer, logged by the exchange.

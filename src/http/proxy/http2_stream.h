@@ -79,6 +79,7 @@ class Http2Stream final : private ExchangeClient {
   void submit(bool withBody);
   void resumeBody();
   void refuse(const MessageError& error);
+  bool misdirected() const;
 
   Http2ProxySession& connection_;
   const int32_t id_;

@@ -14,7 +14,8 @@ std::string http1(const LocalAnswer& answer) {
 }
 
 TEST(LocalAnswer, EachErrorPageIsACompleteHttp1ResponseThatClosesTheConnection) {
-  for (int status : {400, 403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 502, 503, 504, 505}) {
+  for (int status :
+       {400, 403, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 502, 503, 504, 505}) {
     const std::string response = http1(errorAnswer(status));
     EXPECT_EQ(response.rfind("HTTP/1.1 " + std::to_string(status) + " ", 0), 0u) << response;
     EXPECT_NE(response.find("\r\nConnection: close\r\n"), std::string::npos);
