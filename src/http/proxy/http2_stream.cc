@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kGiveBackBelow = 16 * 1024;
 // Request body bytes dropped after Sluice answered, before it asks the client to stop.
 constexpr uint64_t kMaxDiscarded = 1 << 20;
+// Sent bytes at the front of the response buffer that are dropped at once.
+constexpr size_t kCompactAfter = 64 * 1024;
 
 ssize_t readBodyCallback(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint32_t* flags,
                          nghttp2_data_source* source, void*) {
@@ -188,6 +190,10 @@ bool Http2Stream::closed(uint32_t errorCode) {
 bool Http2Stream::advance() {
   if (closed_ || !dispatched_) return false;
   const bool moved = exchange_.advance();
+  if (!exchange_.watchWritableWhenWaiting()) {
+    abort("internal_error");
+    return true;
+  }
   // The window comes back only for bytes the server has taken: a slow server slows the upload.
   if (unconsumed_ > 0 && exchange_.serverBacklog() <= kGiveBackBelow) {
     nghttp2_session_consume(connection_.h2(), id_, unconsumed_);
@@ -221,6 +227,11 @@ ssize_t Http2Stream::readBody(uint8_t* buffer, size_t length, uint32_t* flags) {
     body_.clear();
     bodySent_ = 0;
     if (bodyComplete_) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  } else if (bodySent_ >= kCompactAfter) {
+    // The server's bytes keep coming behind what is sent: drop the sent front, or the buffer
+    // would grow with the whole download while only its tail waits.
+    body_.erase(0, bodySent_);
+    bodySent_ = 0;
   }
   return static_cast<ssize_t>(n);
 }
