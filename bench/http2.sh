@@ -27,7 +27,7 @@ suites=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA25
 
 nginx_origin_conf "$origin_port" "$direct_port" > "$work/nginx.conf"
 cat > "$work/sluice.yaml" <<CONF
-global: {workers: 1, access_log: "off", max_connections: 20000}
+global: {workers: 1, access_log: "off"}
 certificates:
   - {name: ecdsa, cert: $work/server.pem, key: $work/server.key}
 server_groups:
@@ -38,7 +38,7 @@ CONF
 cat > "$work/haproxy.cfg" <<CONF
 global
   nbthread 1
-  maxconn 20000
+  maxconn 8000
   ssl-default-bind-ciphersuites $suites
 defaults
   mode http
@@ -56,12 +56,11 @@ backend origin
   server nginx 127.0.0.1:$origin_port
 CONF
 {
-  nginx_main nginx-proxy "20000"
+  nginx_main nginx-proxy "8000"
   cat <<CONF
 http {
   access_log off;
   keepalive_requests 1000000;
-  http2_max_requests 1000000;
   upstream origin { server 127.0.0.1:$origin_port; keepalive 64; }
   ssl_protocols TLSv1.3;
   ssl_conf_command Ciphersuites $suites;

@@ -275,7 +275,11 @@ bool Http2ProxySession::writeClient() {
   return true;
 }
 
+// Ended streams are freed after the loop's current batch of events: one of them may still name
+// a stream's server socket.
 void Http2ProxySession::sweep() {
+  for (auto& stream : ended_)
+    worker_.loop().deferDelete(std::move(stream));
   ended_.clear();
 }
 

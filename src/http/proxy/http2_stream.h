@@ -27,11 +27,11 @@ class Http2ProxySession;
 // takes those bytes. The response body, de-framed, waits in `body_` for nghttp2's data provider,
 // which sends what the client's window allows; the exchange stops reading the server while
 // HttpExchange::kMaxPending bytes wait.
-class Http2Stream final : private ExchangeClient {
+class Http2Stream final : public Deferrable, private ExchangeClient {
  public:
   Http2Stream(Http2ProxySession& connection, int32_t id, std::shared_ptr<const WorkerConfig> config,
               const VipConfig& vip, TimePoint now);
-  ~Http2Stream();
+  ~Http2Stream() override;
 
   int32_t id() const { return id_; }
   // HEADERS, field by field; then the head is complete (END_HEADERS).
