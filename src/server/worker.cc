@@ -23,7 +23,7 @@ constexpr size_t kMaxIdlePipes = 256;
 constexpr size_t kMaxIdleBuffers = 64;
 // Idle keep-alive connections to HTTP servers a worker keeps per server and in all, and for
 // how long.
-constexpr size_t kMaxIdlePerServer = 64;
+constexpr size_t kMaxIdlePerServer = 256;
 constexpr size_t kMaxIdleUpstreams = 4096;
 constexpr Millis kMaxIdleUpstream{30000};
 // Backend TLS sessions a worker keeps for resumption (one per server and SNI).
