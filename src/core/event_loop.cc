@@ -118,7 +118,11 @@ void EventLoop::runOnce(int maxWaitMs) {
   }
   timers_.fireDue(now_);
   runPostedTasks();
-  graveyard_.clear();
+  // An object freed here may defer another (a stream its server connection's events): that one
+  // waits for the next batch.
+  std::vector<std::unique_ptr<Deferrable>> dead;
+  dead.swap(graveyard_);
+  dead.clear();
 }
 
 }  // namespace sluice

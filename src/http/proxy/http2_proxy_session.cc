@@ -163,6 +163,10 @@ void Http2ProxySession::discard() {
   finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
 }
 
+void Http2ProxySession::progressSoon() {
+  if (!closed_ && !resume_.armed()) resume_.armAt(worker_.loop().now());
+}
+
 bool Http2ProxySession::readClient() {
   if (clientEof_ || fatal_ || calming_ || !clientReadable_) return false;
   // What nghttp2 takes it copies (fields, DATA into the streams): the worker's scratch space is

@@ -69,6 +69,9 @@ class Http2ProxySession final : public Session {
   const Transport& transport() const { return *transport_; }
   VipCounters& counters() { return *counters_; }
   void progress();
+  // A stream's server socket reported something: progress once after the loop's current batch
+  // of events, so that the responses of every stream woken in it go out in one write.
+  void progressSoon();
   void glitch(std::string_view what, unsigned weight = 1);
 
  private:

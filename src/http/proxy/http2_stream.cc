@@ -352,7 +352,7 @@ void Http2Stream::abort(std::string_view end) {
 }
 
 void Http2Stream::wake() {
-  connection_.progress();
+  connection_.progressSoon();
 }
 
 }  // namespace sluice

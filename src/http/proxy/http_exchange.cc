@@ -18,7 +18,6 @@ namespace {
 
 // A server socket is watched for reading only, and for writability once a write (or a TLS
 // step) had to wait for it; a connect in progress needs EPOLLOUT from the start.
-constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
 constexpr uint32_t kAllEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 constexpr size_t kServerBufferSize = 64 * 1024;
 
@@ -136,7 +135,9 @@ bool HttpExchange::advance() {
 bool HttpExchange::watchWritableWhenWaiting() {
   if (!serverWatchesWritable_ && upstream_ != Upstream::kNone && server_.fd.valid() &&
       server_.transport.waitsForWritable()) {
-    serverWatchesWritable_ = worker_.loop().rebind(server_.fd.get(), kAllEvents, &serverEndpoint_);
+    serverWatchesWritable_ =
+        worker_.loop().rebind(server_.fd.get(), kAllEvents, server_.events.get());
+    server_.events->watched = kAllEvents;
     return serverWatchesWritable_;
   }
   return true;
@@ -286,11 +287,17 @@ void HttpExchange::connectNext(uint32_t chosen) {
     server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now());
     serverFromPool_ = server_.fd.valid();
     serverWatchesWritable_ = false;
-    if (serverFromPool_ ? worker_.loop().add(server_.fd.get(), kReadEvents, &serverEndpoint_)
-                        : openConnection()) {
+    if (serverFromPool_) {
+      // Registered since it was opened: taking it over costs no system call.
+      server_.events->owner = &serverEndpoint_;
+      serverWatchesWritable_ = server_.events->watched & EPOLLOUT;
+    }
+    if (serverFromPool_ || openConnection()) {
       group_->connectionOpened(serverIndex_);
       upstream_ = serverFromPool_ ? Upstream::kConnected : Upstream::kConnecting;
-      serverReadable_ = serverFromPool_;
+      // A pooled connection has nothing to read until the response comes, which its
+      // registration reports to this exchange: no read is tried before.
+      serverReadable_ = false;
       serverEvent_ = false;
       expectResponse();
       return;
@@ -307,7 +314,12 @@ bool HttpExchange::openConnection() {
   connectStarted_ = worker_.loop().now();
   server_.fd = connectTcp(group_->config().servers[serverIndex_].address);
   serverWatchesWritable_ = true;
-  return server_.fd.valid() && worker_.loop().add(server_.fd.get(), kAllEvents, &serverEndpoint_);
+  if (!server_.fd.valid()) return false;
+  server_.events.reset(new UpstreamEvents);
+  server_.events->owner = &serverEndpoint_;
+  server_.events->watched = kAllEvents;
+  server_.events->loop = &worker_.loop();
+  return worker_.loop().add(server_.fd.get(), kAllEvents, server_.events.get());
 }
 
 void HttpExchange::noteConnectFailure(std::string_view why) {
@@ -673,7 +685,7 @@ void HttpExchange::releaseUpstream(bool reusable) {
   if (!serverIdleReusable_) group_->connectionClosed(serverIndex_);
   serverIdleReusable_ = false;
   if (reusable) {
-    worker_.loop().remove(server_.fd.get());  // closing would do it otherwise
+    server_.events->owner = nullptr;  // still registered: the pool drops what it reports
     worker_.upstreamPool().give(upstreamKey_, std::move(server_), worker_.loop().now());
   } else if (upstream_ == Upstream::kConnected) {
     server_.transport.shutdown();  // close_notify, so the server sees an orderly close

@@ -7,15 +7,37 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/event_loop.h"
 #include "net/address.h"
 #include "net/socket.h"
 #include "tls/transport.h"
 
 namespace sluice {
 
-// A connection to an HTTP(S) server: the socket, and the transport (plain or TLS) over it.
+// The epoll registration of a server connection, made once when it is opened and kept for its
+// life: whoever uses the connection (an exchange) sets `owner`, the pool clears it, and no
+// system call is made as the connection goes from exchange to pool to exchange (HTTP/2 streams
+// do that once per request). Events while pooled are dropped: take() checks the socket. Freed
+// after the loop's current batch, which may still name it.
+struct UpstreamEvents final : IoHandler, Deferrable {
+  void onIo(uint32_t events) override {
+    if (owner) owner->onIo(events);
+  }
+  IoHandler* owner = nullptr;
+  uint32_t watched = 0;  // the events the socket is registered for
+  EventLoop* loop = nullptr;
+};
+struct UpstreamEventsRelease {
+  void operator()(UpstreamEvents* events) const {
+    events->loop->deferDelete(std::unique_ptr<Deferrable>(events));
+  }
+};
+
+// A connection to an HTTP(S) server: the socket, its registration with the loop, and the
+// transport (plain or TLS) over it.
 struct UpstreamConnection {
   UniqueFd fd;
+  std::unique_ptr<UpstreamEvents, UpstreamEventsRelease> events;  // null until registered
   Transport transport;
   bool tlsSessionKept = false;  // its TLS session is in the worker's BackendSessionCache
 };
