@@ -49,6 +49,7 @@ Http2ProxySession::Http2ProxySession(Worker& worker, std::shared_ptr<const Worke
 Http2ProxySession::~Http2ProxySession() {
   streams_.clear();
   ended_.clear();
+  spare_.clear();
   if (h2_) nghttp2_session_del(h2_);
   worker_.buffers().release(std::move(peeked_));
 }
@@ -282,8 +283,13 @@ bool Http2ProxySession::writeClient() {
 // Ended streams are freed after the loop's current batch of events: one of them may still name
 // a stream's server socket.
 void Http2ProxySession::sweep() {
-  for (auto& stream : ended_)
-    worker_.loop().deferDelete(std::move(stream));
+  for (auto& stream : ended_) {
+    if (spare_.size() < kSpareStreams && !closed_) {
+      spare_.push_back(std::move(stream));
+    } else {
+      worker_.loop().deferDelete(std::move(stream));
+    }
+  }
   ended_.clear();
 }
 
@@ -426,7 +432,15 @@ int Http2ProxySession::onBeginHeaders(nghttp2_session*, const nghttp2_frame* fra
   Http2ProxySession& s = self(user);
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const int32_t id = frame->hd.stream_id;
-  s.streams_[id] = std::make_unique<Http2Stream>(s, id, s.config_, *s.vip_, s.worker_.loop().now());
+  const TimePoint now = s.worker_.loop().now();
+  if (!s.spare_.empty()) {
+    // A stream object of this connection that finished: its buffers are warm.
+    s.spare_.back()->reuse(id, s.config_, *s.vip_, now);
+    s.streams_[id] = std::move(s.spare_.back());
+    s.spare_.pop_back();
+  } else {
+    s.streams_[id] = std::make_unique<Http2Stream>(s, id, s.config_, *s.vip_, now);
+  }
   s.counters_->http2Streams.add();
   return 0;
 }

@@ -42,23 +42,44 @@ void appendHex(std::string& out, uint64_t value) {
 Http2Stream::Http2Stream(Http2ProxySession& connection, int32_t id,
                          std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                          TimePoint now)
-    : connection_(connection),
-      id_(id),
-      config_(std::move(config)),
-      vip_(vip),
-      exchange_(connection.worker(), *this, connection.peer()),
-      started_(now),
-      lastClientByte_(now) {
-  exchange_.useConfig(*config_, vip_);
+    : connection_(connection), exchange_(connection.worker(), *this, connection.peer()) {
   exchange_.setClientTransport(&connection.transport());
-  exchange_.setRequestStart(now);
   exchange_.setProtocol("HTTP/2");
+  begin(id, std::move(config), vip, now);
+}
+
+void Http2Stream::reuse(int32_t id, std::shared_ptr<const WorkerConfig> config,
+                        const VipConfig& vip, TimePoint now) {
+  exchange_.next();
+  fields_.clear();
+  head_.clear();
+  headDone_ = dispatched_ = answered_ = requestEnded_ = headRequest_ = false;
+  bodyComplete_ = deferred_ = closed_ = bodySentWhole_ = resetSent_ = false;
+  bodyReceived_ = discarded_ = 0;
+  unconsumed_ = 0;
+  earlyBody_.clear();
+  nv_.clear();
+  fieldBytes_.clear();
+  fieldSpans_.clear();
+  body_.clear();
+  bodySent_ = 0;
+  begin(id, std::move(config), vip, now);
+}
+
+void Http2Stream::begin(int32_t id, std::shared_ptr<const WorkerConfig> config,
+                        const VipConfig& vip, TimePoint now) {
+  id_ = id;
+  config_ = std::move(config);
+  vip_ = &vip;
+  started_ = lastClientByte_ = now;
+  exchange_.useConfig(*config_, vip);
+  exchange_.setRequestStart(now);
 }
 
 Http2Stream::~Http2Stream() = default;
 
 bool Http2Stream::addField(std::string_view name, std::string_view value) {
-  return fields_.add(name, value, vip_.http2.maxHeaderList, vip_.request.maxHeaders);
+  return fields_.add(name, value, vip_->http2.maxHeaderList, vip_->request.maxHeaders);
 }
 
 void Http2Stream::headComplete(bool endStream) {
@@ -69,7 +90,7 @@ void Http2Stream::headComplete(bool endStream) {
     refuse({431, "the header list is past http2.max_header_list or limits.max_headers"});
     return;
   }
-  if (MessageError error = fields_.build(head_, vip_.request, options_, endStream)) {
+  if (MessageError error = fields_.build(head_, vip_->request, options_, endStream)) {
     connection_.glitch("malformed requests");
     refuse(error);
     return;
@@ -85,7 +106,7 @@ void Http2Stream::headComplete(bool endStream) {
 // must come on a connection of its own: 421 says so (RFC 9110 §15.5.20), and the browser
 // retries on a new connection. Requests for the connection's own name never pay for the check.
 bool Http2Stream::misdirected() const {
-  if (!vip_.tls) return false;  // h2c: no certificate
+  if (!vip_->tls) return false;  // h2c: no certificate
   std::string_view authority = head_.host;
   if (!authority.empty() && authority.front() == '[') return false;  // an IP literal
   authority = authority.substr(0, authority.find(':'));
@@ -95,8 +116,8 @@ bool Http2Stream::misdirected() const {
   if (!normaliseHostName(authority, host)) return false;
   normaliseHostName(sni, name);
   if (host == name) return false;
-  if (vip_.tls->contextFor(host) != vip_.tls->contextFor(name)) return true;
-  return vip_.sniRouter && vip_.sniRouter->route(host) != SniRouter::kNoRoute;
+  if (vip_->tls->contextFor(host) != vip_->tls->contextFor(name)) return true;
+  return vip_->sniRouter && vip_->sniRouter->route(host) != SniRouter::kNoRoute;
 }
 
 // A request refused before any exchange started: Sluice's answer, logged by the exchange.
@@ -139,7 +160,7 @@ void Http2Stream::requestData(const uint8_t* data, size_t length) {
     }
     return;
   }
-  if (bodyReceived_ > vip_.request.maxBody) {
+  if (bodyReceived_ > vip_->request.maxBody) {
     exchange_.respondError(413, "the body is larger than limits.max_body");
     nghttp2_session_consume(connection_.h2(), id_, length + unconsumed_);
     unconsumed_ = 0;
@@ -237,7 +258,7 @@ ssize_t Http2Stream::readBody(uint8_t* buffer, size_t length, uint32_t* flags) {
 }
 
 TimePoint Http2Stream::deadline(TimePoint connectionActivity) const {
-  if (!headDone_) return started_ + vip_.clientHeaderTimeout;  // a head sent in slow pieces
+  if (!headDone_) return started_ + vip_->clientHeaderTimeout;  // a head sent in slow pieces
   if (!dispatched_) return TimePoint::max();  // waiting for the cap: the connection's business
   if (bodyComplete_ || closed_) return TimePoint::max();
   return exchange_.deadline(lastClientByte_, connectionActivity).first;

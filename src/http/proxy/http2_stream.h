@@ -32,6 +32,10 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   Http2Stream(Http2ProxySession& connection, int32_t id, std::shared_ptr<const WorkerConfig> config,
               const VipConfig& vip, TimePoint now);
   ~Http2Stream() override;
+  // The object serves another stream of the same connection (its strings and vectors keep
+  // their capacity): only once it is closed, and nothing of the old stream is pending.
+  void reuse(int32_t id, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+             TimePoint now);
 
   int32_t id() const { return id_; }
   // HEADERS, field by field; then the head is complete (END_HEADERS).
@@ -75,6 +79,8 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   void wake() override;
   bool keepsServerConnection() const override { return false; }
 
+  void begin(int32_t id, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+             TimePoint now);
   void addResponseField(std::string_view name, std::string_view value);
   void submit(bool withBody);
   void resumeBody();
@@ -82,9 +88,9 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   bool misdirected() const;
 
   Http2ProxySession& connection_;
-  const int32_t id_;
+  int32_t id_ = 0;
   std::shared_ptr<const WorkerConfig> config_;  // the config the stream started with
-  const VipConfig& vip_;
+  const VipConfig* vip_ = nullptr;
   Http2RequestFields fields_;
   HttpRequestHead head_;
   ConnectionOptions options_;

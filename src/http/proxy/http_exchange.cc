@@ -682,6 +682,9 @@ void HttpExchange::respondError(int status, std::string_view reason) {
 // failed connect the request goes to the next server as it is.
 void HttpExchange::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
+  // From now on the socket's events reach no exchange: an event of this batch still pending
+  // for it must not reach this object once it serves another request.
+  if (server_.events) server_.events->owner = nullptr;
   if (!serverIdleReusable_) group_->connectionClosed(serverIndex_);
   serverIdleReusable_ = false;
   if (reusable) {
