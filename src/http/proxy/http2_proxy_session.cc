@@ -122,6 +122,12 @@ void Http2ProxySession::progress() {
     }
   }
   if (moved) resume_.armAt(worker_.loop().now());
+  if (streams_.empty() && !spare_.empty()) {
+    // Idle: the connection holds no stream objects until its next request.
+    for (auto& stream : spare_)
+      worker_.loop().deferDelete(std::move(stream));
+    spare_.clear();
+  }
   // Done once everything owed is sent and nghttp2 expects nothing more: the client's GOAWAY,
   // ours after the last open stream, or a connection error.
   const bool flushed =
@@ -276,6 +282,9 @@ bool Http2ProxySession::writeClient() {
   if (toClientSent_ == toClient_.size()) {
     toClient_.clear();
     toClientSent_ = 0;
+    // An idle connection keeps no large buffer (a download grew this one).
+    if (toClient_.capacity() > kMaxQueuedForClient && streams_.empty())
+      std::string().swap(toClient_);
   }
   return true;
 }
@@ -284,7 +293,8 @@ bool Http2ProxySession::writeClient() {
 // a stream's server socket.
 void Http2ProxySession::sweep() {
   for (auto& stream : ended_) {
-    if (spare_.size() < kSpareStreams && !closed_) {
+    // Kept only while small: a stream that carried a large body keeps its buffers' capacity.
+    if (spare_.size() < kSpareStreams && !closed_ && stream->retainedBytes() <= kSpareBytes) {
       spare_.push_back(std::move(stream));
     } else {
       worker_.loop().deferDelete(std::move(stream));

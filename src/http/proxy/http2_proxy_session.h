@@ -142,6 +142,7 @@ class Http2ProxySession final : public Session {
   // saves the dozens of allocations a new stream's strings and vectors cost.
   std::vector<std::unique_ptr<Http2Stream>> spare_;
   static constexpr size_t kSpareStreams = 16;
+  static constexpr size_t kSpareBytes = 64 * 1024;
   uint32_t inFlight_ = 0;  // dispatched streams whose response is not complete
   uint32_t dispatchCap_ = kInitialDispatchCap;
 

@@ -56,6 +56,10 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   bool closed(uint32_t errorCode);
   bool responseDone() const { return bodyComplete_; }
   bool requestEnded() const { return requestEnded_; }
+  // The capacity its body buffers hold, kept if the object is reused.
+  size_t retainedBytes() {
+    return body_.capacity() + earlyBody_.capacity() + exchange_.toServer().capacity();
+  }
 
   // The exchange's server-side steps, then windows given back and the data provider resumed.
   bool advance();
