@@ -58,6 +58,7 @@ bench: deps-bench build-all
 	build/bench/tcp_throughput 1 3
 	bench/passthrough.sh 5 3
 	bench/proxies.sh 4 3
+	bench/http2.sh 5 3 2000
 	bench/rules.sh 4 3
 	bench/failover.sh 9
 	bench/reload.sh 20 10
