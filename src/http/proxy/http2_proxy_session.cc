@@ -164,10 +164,15 @@ void Http2ProxySession::discard() {
   for (int i = 0; i < kMaxRounds; ++i) {
     const ssize_t n = ::recv(client_.get(), scratch.data, scratch.size, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n <= 0) break;
+    if (n <= 0) {
+      clientEof_ = true;
+      finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
+      return;
+    }
   }
-  clientEof_ = true;
-  finish(goingAway_ ? goingAwayEnd_ : std::string_view("client_close"));
+  // Still more: go on after the other connections have had their turn (closing now, with
+  // bytes unread, would reset the connection and lose the GOAWAY). The linger timer bounds it.
+  resume_.armAt(worker_.loop().now());
 }
 
 void Http2ProxySession::progressSoon() {
@@ -411,10 +416,7 @@ bool Http2ProxySession::closeIfUsing(const ServerHealth& server) {
   if (closed_) return false;
   bool any = false;
   for (const auto& [id, s] : streams_) {
-    if (s->closeIfUsing(server)) {
-      nghttp2_submit_rst_stream(h2_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
-      any = true;
-    }
+    any = s->closeIfUsing(server) || any;  // the stream is reset and logged
   }
   if (any) progress();
   return any;
@@ -427,7 +429,7 @@ void Http2ProxySession::finish(std::string_view end) {
   timer_.cancel();
   resume_.cancel();
   for (auto& [id, s] : streams_)
-    s->closed(NGHTTP2_CANCEL);
+    s->closed(NGHTTP2_CANCEL, end);
   for (auto& [id, s] : streams_)
     ended_.push_back(std::move(s));
   streams_.clear();

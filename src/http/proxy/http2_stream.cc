@@ -54,7 +54,7 @@ void Http2Stream::reuse(int32_t id, std::shared_ptr<const WorkerConfig> config,
   fields_.clear();
   head_.clear();
   headDone_ = dispatched_ = answered_ = requestEnded_ = headRequest_ = false;
-  bodyComplete_ = deferred_ = closed_ = bodySentWhole_ = resetSent_ = false;
+  bodyComplete_ = deferred_ = closed_ = bodySentWhole_ = resetSent_ = logged_ = false;
   bodyReceived_ = discarded_ = 0;
   unconsumed_ = 0;
   earlyBody_.clear();
@@ -197,12 +197,13 @@ void Http2Stream::responseSent() {
   }
 }
 
-bool Http2Stream::closed(uint32_t errorCode) {
+bool Http2Stream::closed(uint32_t errorCode, std::string_view end) {
   if (closed_) return bodyComplete_;
   closed_ = true;
-  if (exchange_.inFlight()) {
-    exchange_.logRequest(exchange_.status(),
-                         errorCode == NGHTTP2_NO_ERROR ? "client_close" : "client_reset");
+  if (exchange_.inFlight() && !logged_) {
+    // Why the request ended unanswered: the connection's end, or the client's reset.
+    if (end.empty()) end = errorCode == NGHTTP2_NO_ERROR ? "client_close" : "client_reset";
+    exchange_.logRequest(exchange_.status(), end);
   }
   exchange_.close();
   return bodyComplete_ && errorCode == NGHTTP2_NO_ERROR;
@@ -367,7 +368,8 @@ void Http2Stream::sendLocalAnswer(const LocalAnswer& answer) {
 
 void Http2Stream::abort(std::string_view end) {
   // The response cannot be completed: the client must not take what it got as whole.
-  if (exchange_.inFlight()) exchange_.logRequest(exchange_.status(), end);
+  if (exchange_.inFlight() && !logged_) exchange_.logRequest(exchange_.status(), end);
+  logged_ = true;  // the stream's close, when nghttp2 reports it, logs nothing more
   exchange_.close();
   nghttp2_submit_rst_stream(connection_.h2(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
 }

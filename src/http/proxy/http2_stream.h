@@ -53,7 +53,8 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   void responseSent();
   // The stream closed (reset by either side, or done): the exchange ends with it. Returns
   // whether the response was complete.
-  bool closed(uint32_t errorCode);
+  // `end`: the connection's reason when it ends them all (else the client's reset or close).
+  bool closed(uint32_t errorCode, std::string_view end = {});
   bool responseDone() const { return bodyComplete_; }
   bool requestEnded() const { return requestEnded_; }
   // The capacity its body buffers hold, kept if the object is reused.
@@ -68,7 +69,12 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   // The deadline of this stream, and acting on it.
   TimePoint deadline(TimePoint connectionActivity) const;
   void onDeadline(TimePoint now, TimePoint connectionActivity);
-  bool closeIfUsing(const ServerHealth& server) { return exchange_.closeIfUsing(server); }
+  // An operator closes the connections to `server`: a request in flight to it ends at once.
+  bool closeIfUsing(const ServerHealth& server) {
+    if (!exchange_.closeIfUsing(server)) return false;
+    abort("closed_by_operator");
+    return true;
+  }
 
  private:
   // ExchangeClient.
@@ -111,6 +117,7 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   uint64_t discarded_ = 0;      // body bytes dropped after the answer
   bool bodySentWhole_ = false;  // the response's END_STREAM went out
   bool resetSent_ = false;
+  bool logged_ = false;    // aborted: its access-log record is written
   std::string earlyBody_;  // body bytes that came before the stream was dispatched, framed
   size_t unconsumed_ = 0;  // request body bytes received, their window not yet given back
   TimePoint started_;
