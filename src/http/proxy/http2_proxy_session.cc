@@ -79,7 +79,7 @@ void Http2ProxySession::start(std::string_view alreadyRead) {
   nghttp2_submit_settings(h2_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
   nghttp2_session_set_local_window_size(h2_, NGHTTP2_FLAG_NONE, 0,
                                         static_cast<int32_t>(limits.connectionWindow));
-  if (!alreadyRead.empty() && !feed(alreadyRead.data(), alreadyRead.size())) return;
+  if (!alreadyRead.empty()) feed(alreadyRead.data(), alreadyRead.size());
   progress();
 }
 
@@ -199,14 +199,14 @@ bool Http2ProxySession::readClient() {
     return true;
   }
   counters_->bytesIn.add(static_cast<uint64_t>(n));
-  return feed(scratch.data, static_cast<size_t>(n));
+  feed(scratch.data, static_cast<size_t>(n));
+  return true;
 }
 
-bool Http2ProxySession::feed(const char* data, size_t length) {
+void Http2ProxySession::feed(const char* data, size_t length) {
   const ssize_t taken =
       nghttp2_session_mem_recv(h2_, reinterpret_cast<const uint8_t*>(data), length);
   if (taken < 0) refuseConnection(static_cast<int>(taken));
-  return true;
 }
 
 // nghttp2 gave up on the connection (a fatal error: it sends nothing more). Sluice writes the

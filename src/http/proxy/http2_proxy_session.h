@@ -85,7 +85,7 @@ class Http2ProxySession final : public Session {
   bool readClient();
   void lingerThenClose();
   void discard();
-  bool feed(const char* data, size_t length);
+  void feed(const char* data, size_t length);
   void refuseConnection(int error);
   void dispatchReady();
   bool flush();

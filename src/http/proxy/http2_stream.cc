@@ -288,15 +288,20 @@ void Http2Stream::addResponseField(std::string_view name, std::string_view value
 
 // Submits the response head from the fields collected, with the body's data provider when a
 // body follows.
-void Http2Stream::submit(bool withBody) {
+// The fields collected by addResponseField(), as nghttp2 takes them (pointing into fieldBytes_).
+void Http2Stream::collectFields() {
   nv_.clear();
   size_t at = 0;
+  auto* base = reinterpret_cast<uint8_t*>(fieldBytes_.data());
   for (const auto& [nameLength, valueLength] : fieldSpans_) {
-    auto* base = reinterpret_cast<uint8_t*>(fieldBytes_.data());
     nv_.push_back(
         {base + at, base + at + nameLength, nameLength, valueLength, NGHTTP2_NV_FLAG_NONE});
     at += nameLength + valueLength;
   }
+}
+
+void Http2Stream::submit(bool withBody) {
+  collectFields();
   nghttp2_data_provider provider;
   provider.source.ptr = this;
   provider.read_callback = &readBodyCallback;
@@ -311,11 +316,8 @@ size_t Http2Stream::sendInterimHead(const HttpResponseHead& head, std::string_vi
   if (head.status == 101) return 0;
   fieldBytes_.clear();
   fieldSpans_.clear();
-  length_ = std::to_string(head.status);
-  addResponseField(":status", length_);
-  nv_.clear();
-  auto* base = reinterpret_cast<uint8_t*>(fieldBytes_.data());
-  nv_.push_back({base, base + 7, 7, length_.size(), NGHTTP2_NV_FLAG_NONE});
+  addResponseField(":status", std::to_string(head.status));
+  collectFields();
   nghttp2_submit_headers(connection_.h2(), NGHTTP2_FLAG_NONE, id_, nullptr, nv_.data(), nv_.size(),
                          nullptr);
   fieldBytes_.clear();

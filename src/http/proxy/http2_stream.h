@@ -92,6 +92,7 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   void begin(int32_t id, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
              TimePoint now);
   void addResponseField(std::string_view name, std::string_view value);
+  void collectFields();
   void submit(bool withBody);
   void resumeBody();
   void refuse(const MessageError& error);
