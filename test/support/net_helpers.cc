@@ -6,20 +6,32 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <random>
 
 namespace sluice::test {
 
+// Ports come from below the kernel's ephemeral range (net.ipv4.ip_local_port_range, from
+// 32768 by default): the kernel gives outgoing connections their source port from that range,
+// and one of the many clients a test starts (h2load, curl) could otherwise take the port
+// between this check and the test's own bind. Each process starts at a random place, so that
+// tests run in parallel rarely try the same ports.
 uint16_t freePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  constexpr uint32_t kFirst = 10000, kCount = 22000;
+  static std::atomic<uint32_t> next{std::random_device{}()};
+  for (int tries = 0; tries < 1000; ++tries) {
+    const uint16_t port = static_cast<uint16_t>(kFirst + next.fetch_add(1) % kCount);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 int connectLocal(uint16_t port) {
