@@ -32,33 +32,42 @@ const context = {
 
 // Routes: the hash is the page and its argument (#/vips/shop/rules).
 const routes = [
-  [/^#\/vips\/new$/, () => vipForm.render(main, context, null)],
-  [/^#\/vips\/([^/]+)\/rules$/, (m) => rules.render(main, context, decodeURIComponent(m[1]))],
-  [/^#\/vips\/([^/]+)$/, (m) => vipForm.render(main, context, decodeURIComponent(m[1]))],
-  [/^#\/groups\/new$/, () => groupForm.render(main, context, null)],
-  [/^#\/groups\/([^/]+)$/, (m) => groupForm.render(main, context, decodeURIComponent(m[1]))],
-  [/^#\/groups$/, () => groups.render(main, context)],
-  [/^#\/certificates$/, () => certificates.render(main, context)],
-  [/^#\/changes$/, () => changes.render(main, context)],
-  [/^#\/history$/, () => history.render(main, context)],
-  [/^#\/vips$|^$|^#\/?$/, () => vips.render(main, context)],
+  [/^#\/vips\/new$/, (_, view) => vipForm.render(view, context, null)],
+  [/^#\/vips\/([^/]+)\/rules$/, (m, view) => rules.render(view, context, decodeURIComponent(m[1]))],
+  [/^#\/vips\/([^/]+)$/, (m, view) => vipForm.render(view, context, decodeURIComponent(m[1]))],
+  [/^#\/groups\/new$/, (_, view) => groupForm.render(view, context, null)],
+  [/^#\/groups\/([^/]+)$/, (m, view) => groupForm.render(view, context, decodeURIComponent(m[1]))],
+  [/^#\/groups$/, (_, view) => groups.render(view, context)],
+  [/^#\/certificates$/, (_, view) => certificates.render(view, context)],
+  [/^#\/changes$/, (_, view) => changes.render(view, context)],
+  [/^#\/history$/, (_, view) => history.render(view, context)],
+  [/^#\/vips$|^$|^#\/?$/, (_, view) => vips.render(view, context)],
 ];
 let page = null;  // the shown page's handle: {live()} when it shows live values
+let routed = 0;   // how many hashes were routed: only the newest one's page is shown
 
+// Each page renders into its own detached view, shown only if no newer hash was routed while
+// it loaded: a slow page the user already left can never replace the one they went to.
 async function route() {
   const hash = location.hash;
+  const number = ++routed;
   for (const link of nav.querySelectorAll("a")) {
     link.toggleAttribute("aria-current", hash.startsWith(link.getAttribute("href")));
   }
   for (const [pattern, show] of routes) {
     const match = hash.match(pattern);
     if (!match) continue;
+    const view = h("div", { class: "view" });
+    let handle = null;
     try {
-      page = (await show(match)) ?? null;
+      handle = (await show(match, view)) ?? null;
     } catch (error) {
-      page = null;
-      fill(main, h("p", { class: "error", role: "alert" }, describe(error)));
+      fill(view, h("p", { class: "error", role: "alert" }, describe(error)));
     }
+    if (number !== routed) return;
+    page = handle;
+    fill(main, view);
+    main.dataset.shown = hash;
     main.focus({ preventScroll: true });
     return;
   }

@@ -27,7 +27,7 @@ vips:
     for (const hash of ["#/vips", "#/vips/new", "#/vips/web", "#/vips/web/rules", "#/groups",
                         "#/groups/new", "#/groups/web", "#/certificates", "#/history", "#/changes"]) {
       await page.evaluate((h) => { location.hash = h; }, hash);
-      await page.locator("main h1").first().waitFor();
+      await page.locator(`main[data-shown="${hash}"] h1`).first().waitFor();
       expect(await unlabelled(page), hash).toEqual([]);
     }
 
