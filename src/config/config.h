@@ -120,6 +120,10 @@ struct ServerGroupConfig {
   // sticky.cookie: which server a client's requests go to, carried in a signed cookie.
   StickyCookieConfig sticky;
 
+  // `http2: true`: requests go to the servers over HTTP/2, many streams on one connection
+  // (ALPN h2 on protocol: https, prior knowledge on protocol: http). gRPC needs it.
+  bool http2 = false;
+
   // protocol: https (the `tls:` keys), and the client TLS context built from them.
   BackendTlsSettings tls;
   std::shared_ptr<const TlsClientContext> tlsContext;

@@ -485,9 +485,10 @@ void readSticky(Reader& r, const YAML::Node& node, const std::string& field,
 
 void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
                const std::string& directory, ServerGroupConfig& group) {
-  if (!r.expectMap(node, field,
-                   {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "tls",
-                    "sticky", "health", "passive", "slow_start", "max_connections", "servers"})) {
+  if (!r.expectMap(
+          node, field,
+          {"name", "protocol", "balance", "retries", "timeouts", "proxy_protocol", "tls", "sticky",
+           "health", "passive", "slow_start", "max_connections", "servers", "http2"})) {
     return;
   }
   readName(r, node, field, group.name);
@@ -551,6 +552,11 @@ void readGroup(Reader& r, const YAML::Node& node, const std::string& field,
   r.readUint<uint32_t>(node, field, "max_connections", 1, 10'000'000, group.maxConnections);
   if (const YAML::Node sticky = node["sticky"]; sticky.IsDefined()) {
     readSticky(r, sticky, Reader::join(field, "sticky"), group);
+  }
+  r.readBool(node, field, "http2", group.http2);
+  if (group.http2 && group.protocol == BackendProtocol::kTcp) {
+    r.error(node["http2"], Reader::join(field, "http2"),
+            "applies to groups with protocol: http or https only");
   }
   const bool layer7 = group.balance == BalanceAlgorithm::kUriHash ||
                       group.balance == BalanceAlgorithm::kHeaderHash || group.sticky.enabled;

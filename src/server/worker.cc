@@ -96,6 +96,7 @@ void Worker::run() {
   loop_.run();
   listeners_.clear();
   abortAll("shutdown");  // none are left after a drain; this only covers an early stop
+  http2Upstreams_.closeAll();
   finished_.store(true, std::memory_order_release);
 }
 
@@ -153,6 +154,7 @@ void Worker::closeConnectionsTo(const ServerHealth* server, SocketAddress addres
     for (Session* session : open) {
       if (session->closeIfUsing(*server)) ++closed;
     }
+    http2Upstreams_.closeTo(address);
     done(closed);
   });
 }

@@ -10,6 +10,7 @@
 #include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/pipe_pool.h"
+#include "http/proxy/http2_upstream.h"
 #include "http/proxy/upstream_pool.h"
 #include "net/socket.h"
 #include "server/access_log.h"
@@ -70,6 +71,7 @@ class Worker {
   };
   Scratch scratch() { return {scratch_.get(), kScratchSize}; }
   UpstreamPool& upstreamPool() { return upstreamPool_; }
+  Http2Upstreams& http2Upstreams() { return http2Upstreams_; }
   BackendSessionCache& backendSessions() { return backendSessions_; }
   const AccessLog& accessLog() const { return accessLog_; }
   AccessLogLine& logLine() { return logLine_; }
@@ -115,6 +117,7 @@ class Worker {
   static constexpr size_t kScratchSize = 16 * 1024;
   std::unique_ptr<char[]> scratch_ = std::make_unique<char[]>(kScratchSize);
   UpstreamPool upstreamPool_;
+  Http2Upstreams http2Upstreams_{*this};
   BackendSessionCache backendSessions_;
   const AccessLog& accessLog_;
   AccessLogLine logLine_;

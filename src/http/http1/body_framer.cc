@@ -71,6 +71,12 @@ MessageError BodyFramer::trailerComplete(int tooLargeStatus) {
   return {};
 }
 
+void BodyFramer::addTrailer(std::string_view name, std::string_view value) {
+  if (mode_ == Mode::kChunked && mayForwardTrailer(name)) {
+    trailers_.append(name).append(": ").append(value).append("\r\n");
+  }
+}
+
 void BodyFramer::finish() {
   chunkEnd();
   if (mode_ != Mode::kChunked || !out_) return;

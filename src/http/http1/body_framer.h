@@ -37,6 +37,9 @@ class BodyFramer {
   // feed boundary) or folded over two lines (obs-fold, refused).
   void trailerValue(const char* at, size_t length, const char* feedStart, const char* feedEnd);
   MessageError trailerComplete(int tooLargeStatus);
+  // A whole trailer field from a source already checked (an HTTP/2 server's, which nghttp2
+  // validated): kept when re-chunking and it may be forwarded.
+  void addTrailer(std::string_view name, std::string_view value);
   // The message ended: the last chunk and the trailers, when re-chunking.
   void finish();
 

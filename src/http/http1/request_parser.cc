@@ -131,6 +131,10 @@ int Http1RequestParser::checkHead() {
   return 0;
 }
 
+void Http1RequestParser::forwardBodyRaw() {
+  framer_.start(bodyOut_, BodyFramer::Mode::kRaw, policy_->maxHeaderBytes, policy_->maxHeaders);
+}
+
 int Http1RequestParser::onHeadersComplete(llhttp_t* p) {
   Http1RequestParser& s = self(p);
   if (s.checkHead() != 0) return -1;

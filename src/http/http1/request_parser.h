@@ -60,6 +60,9 @@ class Http1RequestParser {
 
   // Where body bytes go, framed for the server; null discards them.
   void setBodyOutput(std::string* out) { bodyOut_ = out; }
+  // Right after kHeadComplete: the body goes to the output as it is, not re-chunked (its
+  // server speaks HTTP/2, whose DATA frames carry it).
+  void forwardBodyRaw();
   Result feed(const char* data, size_t size);
   // Between messages: the previous one was an upgrade the server declined; parse on as HTTP.
   void nextMessage();

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/http1/body_framer.h"
 #include "http/http_response_head.h"
@@ -32,6 +33,10 @@ class ExchangeClient {
   // the head, counts its bytes in `written`, and says where the body goes.
   virtual ResponseBodySink sendResponseHead(const HttpResponseHead& head,
                                             ClientResponseContext& context, size_t& written) = 0;
+  // The response's trailers (an HTTP/2 server's, such as gRPC's grpc-status), before
+  // responseComplete(). False when this client cannot carry them apart from the body: the
+  // exchange then ends a chunked HTTP/1.1 body with them, or drops them.
+  virtual bool sendTrailers(const std::vector<HttpHeader>& trailers) = 0;
   // The whole response has been handed over (the body is in the sink). The exchange has
   // already kept or released its server connection.
   virtual void responseComplete() = 0;

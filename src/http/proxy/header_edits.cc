@@ -18,10 +18,4 @@ bool dropsHeader(const HeaderEditList& edits, std::string_view name) {
   return !edits.empty() && replacedFrom(edits, 0, name);
 }
 
-void appendEditedHeaders(const HeaderEditList& edits, std::string& out) {
-  forEachEditedHeader(edits, [&out](std::string_view name, std::string_view value) {
-    out.append(name).append(": ").append(value).append("\r\n");
-  });
-}
-
 }  // namespace sluice

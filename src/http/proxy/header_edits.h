@@ -29,6 +29,5 @@ void forEachEditedHeader(const HeaderEditList& edits, Emit emit) {
     }
   }
 }
-void appendEditedHeaders(const HeaderEditList& edits, std::string& out);
 
 }  // namespace sluice

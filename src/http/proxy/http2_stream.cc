@@ -53,14 +53,13 @@ void Http2Stream::reuse(int32_t id, std::shared_ptr<const WorkerConfig> config,
   exchange_.next();
   fields_.clear();
   head_.clear();
-  headDone_ = dispatched_ = answered_ = requestEnded_ = headRequest_ = false;
+  headDone_ = dispatched_ = answered_ = requestEnded_ = headRequest_ = chunkBody_ = false;
   bodyComplete_ = deferred_ = closed_ = bodySentWhole_ = resetSent_ = logged_ = false;
   bodyReceived_ = discarded_ = 0;
   unconsumed_ = 0;
   earlyBody_.clear();
-  nv_.clear();
-  fieldBytes_.clear();
-  fieldSpans_.clear();
+  response_.clear();
+  trailers_.clear();
   body_.clear();
   bodySent_ = 0;
   begin(id, std::move(config), vip, now);
@@ -135,11 +134,23 @@ void Http2Stream::dispatch() {
     earlyBody_.clear();
     return;
   }
-  exchange_.toServer().append(earlyBody_);
+  // An HTTP/1.1 server gets a body without a length chunked; an HTTP/2 one gets it as it is.
+  chunkBody_ = head_.chunked && !exchange_.rawRequestBody();
+  if (!earlyBody_.empty()) appendBody(earlyBody_.data(), earlyBody_.size());
   earlyBody_.clear();
   if (requestEnded_) {
-    if (head_.chunked) exchange_.toServer().append("0\r\n\r\n");
+    if (chunkBody_) exchange_.toServer().append("0\r\n\r\n");
     exchange_.requestComplete();
+  }
+}
+
+void Http2Stream::appendBody(const char* bytes, size_t length) {
+  std::string& out = exchange_.toServer();
+  if (chunkBody_) {
+    appendHex(out, length);
+    out.append("\r\n").append(bytes, length).append("\r\n");
+  } else {
+    out.append(bytes, length);
   }
 }
 
@@ -166,14 +177,13 @@ void Http2Stream::requestData(const uint8_t* data, size_t length) {
     unconsumed_ = 0;
     return;
   }
-  // Before dispatch the bytes wait here, held to the stream's window (none is given back).
-  std::string& out = waiting ? earlyBody_ : exchange_.toServer();
+  // Before dispatch the bytes wait here, held to the stream's window (none is given back),
+  // and are framed once the exchange knows whether its server speaks HTTP/1.1 or HTTP/2.
   const char* bytes = reinterpret_cast<const char*>(data);
-  if (head_.chunked) {
-    appendHex(out, length);
-    out.append("\r\n").append(bytes, length).append("\r\n");
+  if (waiting) {
+    earlyBody_.append(bytes, length);
   } else {
-    out.append(bytes, length);
+    appendBody(bytes, length);
   }
   exchange_.addRequestBytes(length);
   unconsumed_ += length;
@@ -183,7 +193,7 @@ void Http2Stream::requestEnded() {
   if (requestEnded_) return;
   requestEnded_ = true;
   if (!dispatched_ || exchange_.phase() != HttpExchange::Phase::kSendingBody) return;
-  if (head_.chunked) exchange_.toServer().append("0\r\n\r\n");
+  if (chunkBody_) exchange_.toServer().append("0\r\n\r\n");
   exchange_.requestComplete();
 }
 
@@ -236,7 +246,7 @@ ssize_t Http2Stream::readBody(uint8_t* buffer, size_t length, uint32_t* flags) {
   const size_t waiting = body_.size() - bodySent_;
   if (waiting == 0) {
     if (bodyComplete_) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      endBody(flags);
       return 0;
     }
     deferred_ = true;
@@ -248,7 +258,7 @@ ssize_t Http2Stream::readBody(uint8_t* buffer, size_t length, uint32_t* flags) {
   if (bodySent_ == body_.size()) {
     body_.clear();
     bodySent_ = 0;
-    if (bodyComplete_) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (bodyComplete_) endBody(flags);
   } else if (bodySent_ >= kCompactAfter) {
     // The server's bytes keep coming behind what is sent: drop the sent front, or the buffer
     // would grow with the whole download while only its tail waits.
@@ -256,6 +266,21 @@ ssize_t Http2Stream::readBody(uint8_t* buffer, size_t length, uint32_t* flags) {
     bodySent_ = 0;
   }
   return static_cast<ssize_t>(n);
+}
+
+// The body's last DATA frame: it ends the stream, or the trailers that follow do.
+void Http2Stream::endBody(uint32_t* flags) {
+  *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (trailers_.empty()) return;
+  *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  nghttp2_submit_trailer(connection_.h2(), id_, trailers_.nv(), trailers_.size());
+  trailers_.clear();
+}
+
+bool Http2Stream::sendTrailers(const std::vector<HttpHeader>& trailers) {
+  for (const HttpHeader& field : trailers)
+    trailers_.add(field.name, field.value);
+  return true;
 }
 
 TimePoint Http2Stream::deadline(TimePoint connectionActivity) const {
@@ -274,54 +299,25 @@ void Http2Stream::onDeadline(TimePoint now, TimePoint connectionActivity) {
   if (now >= at) exchange_.onDeadline(what);
 }
 
-void Http2Stream::addResponseField(std::string_view name, std::string_view value) {
-  const size_t at = fieldBytes_.size();
-  fieldBytes_.append(name);
-  // HTTP/2 field names are lower case (RFC 9113 §8.2.1).
-  for (size_t i = at; i < fieldBytes_.size(); ++i) {
-    const char c = fieldBytes_[i];
-    if (c >= 'A' && c <= 'Z') fieldBytes_[i] = static_cast<char>(c - 'A' + 'a');
-  }
-  fieldBytes_.append(value);
-  fieldSpans_.emplace_back(name.size(), value.size());
-}
-
 // Submits the response head from the fields collected, with the body's data provider when a
 // body follows.
-// The fields collected by addResponseField(), as nghttp2 takes them (pointing into fieldBytes_).
-void Http2Stream::collectFields() {
-  nv_.clear();
-  size_t at = 0;
-  auto* base = reinterpret_cast<uint8_t*>(fieldBytes_.data());
-  for (const auto& [nameLength, valueLength] : fieldSpans_) {
-    nv_.push_back(
-        {base + at, base + at + nameLength, nameLength, valueLength, NGHTTP2_NV_FLAG_NONE});
-    at += nameLength + valueLength;
-  }
-}
-
 void Http2Stream::submit(bool withBody) {
-  collectFields();
   nghttp2_data_provider provider;
   provider.source.ptr = this;
   provider.read_callback = &readBodyCallback;
-  nghttp2_submit_response(connection_.h2(), id_, nv_.data(), nv_.size(),
+  nghttp2_submit_response(connection_.h2(), id_, response_.nv(), response_.size(),
                           withBody ? &provider : nullptr);
-  fieldBytes_.clear();
-  fieldSpans_.clear();
+  response_.clear();
   answered_ = true;
 }
 
 size_t Http2Stream::sendInterimHead(const HttpResponseHead& head, std::string_view) {
   if (head.status == 101) return 0;
-  fieldBytes_.clear();
-  fieldSpans_.clear();
-  addResponseField(":status", std::to_string(head.status));
-  collectFields();
-  nghttp2_submit_headers(connection_.h2(), NGHTTP2_FLAG_NONE, id_, nullptr, nv_.data(), nv_.size(),
-                         nullptr);
-  fieldBytes_.clear();
-  fieldSpans_.clear();
+  response_.clear();
+  response_.add(":status", std::to_string(head.status));
+  nghttp2_submit_headers(connection_.h2(), NGHTTP2_FLAG_NONE, id_, nullptr, response_.nv(),
+                         response_.size(), nullptr);
+  response_.clear();
   return 0;
 }
 
@@ -330,15 +326,16 @@ ResponseBodySink Http2Stream::sendResponseHead(const HttpResponseHead& head,
   const ResponseFraming framing = clientFraming(head, headRequest_, false);
   // Without a length the body ends with END_STREAM: kChunked adds no field here.
   context.framing = framing == ResponseFraming::kClose ? ResponseFraming::kChunked : framing;
-  fieldBytes_.clear();
-  fieldSpans_.clear();
+  response_.clear();
   const std::string status = std::to_string(head.status);
-  addResponseField(":status", status);
+  response_.add(":status", status);
   forEachClientResponseField(
       head, context, length_,
-      [this](std::string_view name, std::string_view value) { addResponseField(name, value); });
+      [this](std::string_view name, std::string_view value) { response_.add(name, value); });
   written = 0;
-  const bool withBody = framing != ResponseFraming::kNone;
+  // An empty body needs no DATA frame: the head ends the stream.
+  const bool withBody = framing != ResponseFraming::kNone &&
+                        !(framing == ResponseFraming::kContentLength && head.contentLength == 0);
   if (!withBody) bodyComplete_ = true;
   submit(withBody);
   return {withBody ? &body_ : nullptr, BodyFramer::Mode::kRaw};
@@ -350,17 +347,16 @@ void Http2Stream::responseComplete() {
 }
 
 void Http2Stream::sendLocalAnswer(const LocalAnswer& answer) {
-  fieldBytes_.clear();
-  fieldSpans_.clear();
+  response_.clear();
   const std::string status = std::to_string(answer.status);
-  addResponseField(":status", status);
-  if (!answer.location.empty()) addResponseField("location", answer.location);
-  if (!answer.contentType.empty()) addResponseField("content-type", answer.contentType);
-  if (answer.noStore) addResponseField("cache-control", "no-store");
+  response_.add(":status", status);
+  if (!answer.location.empty()) response_.add("location", answer.location);
+  if (!answer.contentType.empty()) response_.add("content-type", answer.contentType);
+  if (answer.noStore) response_.add("cache-control", "no-store");
   const std::string retry = std::to_string(answer.retryAfter);
-  if (answer.retryAfter != 0) addResponseField("retry-after", retry);
+  if (answer.retryAfter != 0) response_.add("retry-after", retry);
   length_ = std::to_string(answer.body.size());
-  addResponseField("content-length", length_);
+  response_.add("content-length", length_);
   body_.assign(answer.body.data(), answer.body.size());
   bodySent_ = 0;
   bodyComplete_ = true;

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "http/connection_options.h"
+#include "http/http2/http2_field_list.h"
 #include "http/http2/http2_request.h"
 #include "http/http_request_head.h"
 #include "http/proxy/exchange_client.h"
@@ -85,15 +86,16 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   void sendLocalAnswer(const LocalAnswer& answer) override;
   size_t responseBacklog() const override { return body_.size() - bodySent_; }
   void closeWhenFlushed() override { responseComplete(); }
+  bool sendTrailers(const std::vector<HttpHeader>& trailers) override;
   void abort(std::string_view end) override;
   void wake() override;
   bool keepsServerConnection() const override { return false; }
 
   void begin(int32_t id, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
              TimePoint now);
-  void addResponseField(std::string_view name, std::string_view value);
-  void collectFields();
   void submit(bool withBody);
+  void appendBody(const char* bytes, size_t length);
+  void endBody(uint32_t* flags);
   void resumeBody();
   void refuse(const MessageError& error);
   bool misdirected() const;
@@ -111,6 +113,7 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   bool answered_ = false;  // a response (forwarded or local) was submitted
   bool requestEnded_ = false;
   bool headRequest_ = false;
+  bool chunkBody_ = false;  // the body goes to an HTTP/1.1 server chunked
   bool bodyComplete_ = false;
   bool deferred_ = false;  // the data provider waits for body bytes
   bool closed_ = false;
@@ -119,15 +122,14 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   bool bodySentWhole_ = false;  // the response's END_STREAM went out
   bool resetSent_ = false;
   bool logged_ = false;    // aborted: its access-log record is written
-  std::string earlyBody_;  // body bytes that came before the stream was dispatched, framed
+  std::string earlyBody_;  // body bytes that came before the stream was dispatched
   size_t unconsumed_ = 0;  // request body bytes received, their window not yet given back
   TimePoint started_;
   TimePoint lastClientByte_;
 
-  // The response: fields for nghttp2 (names lower case) and the body waiting to be sent.
-  std::vector<nghttp2_nv> nv_;
-  std::string fieldBytes_;
-  std::vector<std::pair<size_t, size_t>> fieldSpans_;  // name and value lengths, in order
+  // The response: its head's fields, then the body waiting to be sent.
+  Http2FieldList response_;
+  Http2FieldList trailers_;  // the server's trailers, sent after the body
   std::string length_;
   std::string body_;
   size_t bodySent_ = 0;

@@ -20,6 +20,7 @@ namespace {
 // step) had to wait for it; a connect in progress needs EPOLLOUT from the start.
 constexpr uint32_t kAllEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 constexpr size_t kServerBufferSize = 64 * 1024;
+constexpr size_t kMaxHttp2TrailerBytes = 32 * 1024;
 
 uint64_t millisBetween(TimePoint from, TimePoint to) {
   return to > from ? static_cast<uint64_t>(std::chrono::duration_cast<Millis>(to - from).count())
@@ -33,10 +34,12 @@ HttpExchange::HttpExchange(Worker& worker, ExchangeClient& client, const SocketA
       client_(client),
       peer_(peer),
       lastActivity_(worker.loop().now()),
-      queued_(worker.loop().timers(), [this] {
-        connectNext();
-        client_.wake();
-      }) {
+      queued_(worker.loop().timers(),
+              [this] {
+                connectNext();
+                client_.wake();
+              }),
+      wakeSoon_(worker.loop().timers(), [this] { client_.wake(); }) {
   facts_.source = &peer_;
 }
 
@@ -74,13 +77,22 @@ void HttpExchange::start(const HttpRequestHead& head) {
   // server the group (or the client's sticky cookie) chooses now; otherwise it goes back to
   // the pool (before the head is queued: releasing a connection drops what was queued for it).
   const uint32_t chosen = pickServer();
-  const bool reuseAttached =
-      upstream_ == Upstream::kConnected && serverIdleReusable_ && chosen == serverIndex_;
+  // A WebSocket upgrade goes to an HTTP/2 group's server over HTTP/1.1 (RFC 8441 aside,
+  // HTTP/2 has no Upgrade).
+  serverHttp2_ = group_->config().http2 && !head.upgrade;
+  const bool reuseAttached = upstream_ == Upstream::kConnected && serverIdleReusable_ &&
+                             chosen == serverIndex_ && !serverHttp2_;
   if (serverIdleReusable_ && !reuseAttached) releaseUpstream(true);
   ForwardingContext context{&peer_, vip_->forwarded.trustedProxies.contains(peer_),
                             vip_->terminatesTls() ? "https" : "http", vip_->listen.port(),
                             vip_->forwarded.rfc7239};
   if (!decision_.requestEdits.empty()) context.edits = &decision_.requestEdits;
+  if (serverHttp2_) {
+    writeHttp2UpstreamRequest(head, context, group_->config().tlsContext ? "https" : "http",
+                              http2Request_);
+    connectNext(chosen);
+    return;
+  }
   upstreamHead_.clear();
   writeUpstreamRequestHead(head, context, upstreamHead_);
   toServer_.append(upstreamHead_);
@@ -124,6 +136,7 @@ void HttpExchange::onServerIo(uint32_t events) {
 // The server-side steps, in the order bytes flow. A step may end the exchange (an answer, or
 // the client's end); each later step then finds nothing to do.
 bool HttpExchange::advance() {
+  if (http2_) return advanceHttp2();
   bool moved = false;
   if (upstream_ == Upstream::kConnecting && serverEvent_) moved |= checkConnected();
   if (upstream_ == Upstream::kHandshaking) moved |= handshakeUpstream();
@@ -284,6 +297,11 @@ void HttpExchange::connectNext(uint32_t chosen) {
     tried_.insert(serverIndex_);
     ++attempts_;
     buildUpstreamKey();
+    if (serverHttp2_) {
+      if (connectHttp2()) return;
+      noteConnectFailure(std::strerror(errno));
+      continue;
+    }
     server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now());
     serverFromPool_ = server_.fd.valid();
     serverWatchesWritable_ = false;
@@ -335,6 +353,7 @@ void HttpExchange::buildUpstreamKey() {
   const ServerGroupConfig& group = group_->config();
   const ServerConfig& server = group.servers[serverIndex_];
   upstreamKey_ = upstreamAddressKey(server.address);
+  if (serverHttp2_) upstreamKey_.append("|h2");
   if (!group.tlsContext) return;
   upstreamSni_ = server.tlsSni;
   upstreamVerifyName_ = server.tlsVerifyName;
@@ -489,7 +508,7 @@ void HttpExchange::parseResponse() {
         }
         return;
       case Http1ResponseParser::Event::kHeadComplete:
-        onResponseHead();
+        useResponseHead(response_.head());
         if (upgraded_) {
           parseResponse();  // whatever followed the 101 is already the new protocol
           return;
@@ -505,8 +524,10 @@ void HttpExchange::parseResponse() {
   }
 }
 
-void HttpExchange::onResponseHead() {
-  const HttpResponseHead& head = response_.head();
+// A response head from the server (HTTP/1.1 or HTTP/2): an interim one goes to the client as
+// it is; the final one is counted for the server's health, gets the rules' edits and the
+// sticky cookie, and says where its body goes.
+void HttpExchange::useResponseHead(const HttpResponseHead& head) {
   const std::string_view hsts = head.status >= 200 ? std::string_view(vip_->hstsValue) : "";
   if (head.upgrade && !requestUpgrade_) {
     respondError(502, "101 to a request that asked for no upgrade");
@@ -546,7 +567,11 @@ void HttpExchange::onResponseHead() {
   const ResponseBodySink sink = client_.sendResponseHead(head, context, written);
   responseBytes_ += written;
   toClient_ = sink.out;
-  response_.frameBody(sink.out, sink.mode);
+  if (http2_) {
+    http2Framer_.start(sink.out, sink.mode, kMaxHttp2TrailerBytes, vip_->request.maxHeaders);
+  } else {
+    response_.frameBody(sink.out, sink.mode);
+  }
   if (head.upgrade) {
     upgraded_ = true;
     counters_->upgraded.add();
@@ -682,6 +707,10 @@ void HttpExchange::respondError(int status, std::string_view reason) {
 // failed connect the request goes to the next server as it is.
 void HttpExchange::releaseUpstream(bool reusable) {
   if (upstream_ == Upstream::kNone) return;
+  if (http2_) {
+    releaseHttp2();
+    return;
+  }
   // From now on the socket's events reach no exchange: an event of this batch still pending
   // for it must not reach this object once it serves another request.
   if (server_.events) server_.events->owner = nullptr;
@@ -701,6 +730,7 @@ void HttpExchange::releaseUpstream(bool reusable) {
 void HttpExchange::next() {
   phase_ = Phase::kReadingHead;
   requestUpgrade_ = false;
+  serverHttp2_ = false;
   // Whatever the last server did not take (it answered before the whole body) is dropped.
   toServer_.clear();
   toServerSent_ = 0;
@@ -723,6 +753,7 @@ void HttpExchange::next() {
 
 void HttpExchange::close() {
   queued_.cancel();
+  wakeSoon_.cancel();
   releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
   expectingResponse_ = false;
 }

@@ -9,10 +9,13 @@
 #include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/timer_queue.h"
+#include "http/http1/body_framer.h"
 #include "http/http1/response_parser.h"
+#include "http/http2/http2_field_list.h"
 #include "http/http_request_head.h"
 #include "http/local_answer.h"
 #include "http/proxy/exchange_client.h"
+#include "http/proxy/http2_upstream.h"
 #include "http/proxy/upstream_pool.h"
 #include "metrics/component_counters.h"
 #include "net/address.h"
@@ -75,6 +78,9 @@ class HttpExchange {
   // The request body's bytes go here, framed for the server by the client codec.
   std::string& toServer() { return toServer_; }
   size_t serverBacklog() const { return toServer_.size() - toServerSent_; }
+  // After start(): the body goes to the server as it is, not framed for HTTP/1.1 (the server
+  // speaks HTTP/2, server_groups[].http2).
+  bool rawRequestBody() const { return serverHttp2_; }
   // Every byte of the request (head and body) has arrived.
   void requestComplete();
   void addRequestBytes(size_t n) { requestBytes_ += n; }
@@ -120,6 +126,27 @@ class HttpExchange {
     HttpExchange& exchange;
   };
   enum class Upstream { kNone, kConnecting, kHandshaking, kConnected };
+  // The exchange's stream on a shared HTTP/2 server connection (http_exchange_http2.cc).
+  struct Http2Endpoint final : Http2UpstreamUser {
+    explicit Http2Endpoint(HttpExchange& e) : exchange(e) {}
+    void upstreamReady() override { exchange.onHttp2Ready(); }
+    void upstreamFailed(std::string_view why) override { exchange.onHttp2ConnectFailed(why); }
+    void responseField(std::string_view name, std::string_view value) override {
+      exchange.onHttp2Field(name, value);
+    }
+    void responseFieldsEnd(bool endStream) override { exchange.onHttp2FieldsEnd(endStream); }
+    void responseData(const uint8_t* data, size_t length) override {
+      exchange.onHttp2Data(data, length);
+    }
+    void responseEnded() override { exchange.onHttp2ResponseEnd(); }
+    void streamFailed(std::string_view why, bool refused) override {
+      exchange.onHttp2StreamFailed(why, refused);
+    }
+    ssize_t requestBody(uint8_t* buffer, size_t length, uint32_t* flags) override {
+      return exchange.readHttp2RequestBody(buffer, length, flags);
+    }
+    HttpExchange& exchange;
+  };
 
   void onServerIo(uint32_t events);
   void redirectToHttps();
@@ -141,13 +168,27 @@ class HttpExchange {
   void shutdownServerWrite();
   bool readUpstream();
   void parseResponse();
-  void onResponseHead();
   void onResponseComplete();
   void keepServerSession();
   void onUpstreamClosed(bool cleanEof);
   bool checkIdleServer();
   bool serverConnectionIdle() const;
   void releaseUpstream(bool reusable);
+  void useResponseHead(const HttpResponseHead& head);
+
+  // The server side over HTTP/2 (http_exchange_http2.cc).
+  bool connectHttp2();
+  void submitHttp2();
+  bool advanceHttp2();
+  void onHttp2Ready();
+  void onHttp2ConnectFailed(std::string_view why);
+  void onHttp2Field(std::string_view name, std::string_view value);
+  void onHttp2FieldsEnd(bool endStream);
+  void onHttp2Data(const uint8_t* data, size_t length);
+  void onHttp2ResponseEnd();
+  void onHttp2StreamFailed(std::string_view why, bool refused);
+  ssize_t readHttp2RequestBody(uint8_t* buffer, size_t length, uint32_t* flags);
+  void releaseHttp2();
 
   Worker& worker_;
   ExchangeClient& client_;
@@ -217,6 +258,23 @@ class HttpExchange {
   TimePoint connectStarted_;
   TimePoint lastActivity_;  // of the server side
   Timer queued_;            // waiting for a server under max_connections
+
+  // Sluice → server over HTTP/2: a stream on a connection the worker's exchanges share.
+  bool serverHttp2_ = false;  // the request goes to its server over HTTP/2
+  Http2Endpoint http2Endpoint_{*this};
+  Http2Upstream* http2_ = nullptr;  // the connection, while the exchange uses it
+  int32_t http2Stream_ = 0;
+  Http2FieldList http2Request_;     // the request's HEADERS, built once for every attempt
+  bool http2BodyDeferred_ = false;  // the data provider waits for more request body
+  size_t http2Unconsumed_ = 0;      // response bytes whose window is not given back yet
+  // The response's fields as they arrive: a head, then maybe trailers.
+  std::string http2FieldBytes_;
+  std::vector<std::pair<uint32_t, uint32_t>> http2FieldSpans_;  // name and value lengths
+  size_t http2FieldCount_ = 0;
+  HttpResponseHead http2Head_;
+  std::vector<HttpHeader> http2Trailers_;
+  BodyFramer http2Framer_;  // frames the response body for the client's codec
+  Timer wakeSoon_;          // the client codec's turn after the server took request body
 };
 
 }  // namespace sluice

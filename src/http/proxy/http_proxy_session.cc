@@ -277,6 +277,7 @@ void HttpProxySession::onRequestHead() {
   requestUpgrade_ = head.upgrade;
   exchange_.setProtocol(clientHttp10_ ? "HTTP/1.0" : "HTTP/1.1");
   exchange_.start(head);
+  if (exchange_.rawRequestBody()) parser_.forwardBodyRaw();
 }
 
 size_t HttpProxySession::sendInterimHead(const HttpResponseHead& head, std::string_view hsts) {

@@ -49,6 +49,7 @@ class HttpProxySession final : public Session, private ExchangeClient {
   ~HttpProxySession() override;
 
   void start();
+  bool sendTrailers(const std::vector<HttpHeader>&) override { return false; }
   void abort(std::string_view reason) override { finish(reason); }
   bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
   bool closeIfUsing(const ServerHealth& server) override;

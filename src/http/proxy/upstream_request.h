@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/http2/http2_field_list.h"
 #include "http/http_request_head.h"
 #include "http/proxy/header_edits.h"
 #include "net/address.h"
@@ -35,7 +36,30 @@ struct ForwardingContext {
 // - Host is the request's one host.
 // - Rules' header changes apply to the client's headers (see header_edits.h); the forwarded
 //   headers are Sluice's and always sent.
+// Where the fields of a request to a server go: an HTTP/1.1 head, or HTTP/2 HEADERS.
+class UpstreamFieldSink {
+ public:
+  virtual void field(std::string_view name, std::string_view value) = 0;
+  // Between the client's fields and the forwarded ones: the body's framing, in the protocol's
+  // own way (Content-Length or chunked on HTTP/1.1; a length, or END_STREAM, on HTTP/2).
+  virtual void framing(const HttpRequestHead& head) = 0;
+
+ protected:
+  ~UpstreamFieldSink() = default;
+};
+
+// The fields of the request to a server, as described below, in order.
+void forEachUpstreamRequestField(const HttpRequestHead& head, const ForwardingContext& context,
+                                 UpstreamFieldSink& sink);
+
 void writeUpstreamRequestHead(const HttpRequestHead& head, const ForwardingContext& context,
                               std::string& out);
+
+// The same request as HTTP/2 fields for a server of an `http2: true` group: :method, :scheme
+// (`scheme`: the server connection's), :authority (the request's one host), :path (the
+// canonical target), `te: trailers`, then the fields above without Host and without framing
+// but a Content-Length: a body without one ends with the stream.
+void writeHttp2UpstreamRequest(const HttpRequestHead& head, const ForwardingContext& context,
+                               std::string_view scheme, Http2FieldList& out);
 
 }  // namespace sluice

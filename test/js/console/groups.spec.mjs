@@ -18,6 +18,7 @@ vips:
     await page.getByRole("link", { name: "Create server group" }).click();
     await page.getByLabel("Name", { exact: true }).fill("api");
     await page.getByLabel("Balancing").selectOption("least_conn");
+    await page.getByLabel("Speak HTTP/2 to the servers").check();
     await page.getByLabel("Type").selectOption("http");
     await page.getByLabel("Path (http, https)").fill("/healthz");
     await page.getByLabel("Interval").fill("500ms");
@@ -52,6 +53,7 @@ vips:
     await expect(page.locator('tr[data-server="api/api2"]')).toContainText("3");
     const written = (await sluice.api("GET", "/server_groups/api")).body;
     expect(written.balance).toBe("least_conn");
+    expect(written.http2).toBe(true);
     expect(written.health).toMatchObject({ type: "http", path: "/healthz", interval: "500ms", timeout: "400ms" });
     expect(written.servers.map((s) => s.weight ?? 1)).toEqual([1, 3]);
   } finally {

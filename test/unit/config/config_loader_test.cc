@@ -547,6 +547,25 @@ TEST_F(OffloadConfig, BridgeTlsErrorsAreLocated) {
                        "server_groups[1].tls: applies to groups with protocol: https only"));
 }
 
+TEST_F(OffloadConfig, Http2ToServersIsForHttpAndHttpsGroups) {
+  auto with = [&](const std::string& protocol, const std::string& http2) {
+    std::string text = yaml();
+    text.insert(text.find("vips:"), "  - name: api\n    protocol: " + protocol + "\n" + http2 +
+                                        "    servers: [{name: s1, address: 127.0.0.1:9443}]\n");
+    return text;
+  };
+  for (const char* protocol : {"http", "https"}) {
+    const ConfigLoadResult result = load(with(protocol, "    http2: true\n"));
+    ASSERT_TRUE(result.errors.empty()) << result.errors[0].message;
+    EXPECT_TRUE(result.snapshot->serverGroups[1].http2);
+    EXPECT_FALSE(load(with(protocol, "")).snapshot->serverGroups[1].http2);
+  }
+  EXPECT_TRUE(hasError(errors(with("tcp", "    http2: true\n")),
+                       "8:12: server_groups[1].http2: applies to groups with protocol: http or "
+                       "https only"));
+  EXPECT_TRUE(hasError(errors(with("http", "    http2: yes\n")), "server_groups[1].http2"));
+}
+
 TEST_F(OffloadConfig, MixedListenerPassesNamedHostsThrough) {
   const std::string bank =
       "  - {name: bank, protocol: tcp, servers: [{name: b, address: 127.0.0.1:9}]}\n";

@@ -207,7 +207,9 @@ TEST(HeaderEdits, LaterRulesWin) {
   EXPECT_TRUE(dropsHeader(edits, "X-ENV"));
   EXPECT_FALSE(dropsHeader(edits, "Server"));
   std::string out;
-  appendEditedHeaders(edits, out);
+  forEachEditedHeader(edits, [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  });
   EXPECT_EQ(out, "X-Trace: 1\r\nx-env: prod\r\n");
 }
 

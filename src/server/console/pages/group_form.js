@@ -30,6 +30,7 @@ export async function render(main, context, name) {
   const checkTimeout = h("input", { type: "text", value: check.timeout ?? "1s", autocomplete: "off" });
   const sticky = h("input", { type: "checkbox", checked: Boolean(original.sticky), id: "group-sticky" });
   const cookie = h("input", { type: "text", value: original.sticky?.cookie?.name ?? "SLUICE_SRV", autocomplete: "off" });
+  const http2 = h("input", { type: "checkbox", checked: Boolean(original.http2), id: "group-http2" });
   const general = h("p", { class: "error", role: "alert" });
 
   const rows = h("tbody");
@@ -74,6 +75,8 @@ export async function render(main, context, name) {
       if (checkType.value === "http" || checkType.value === "https") group.health.path = checkPath.value.trim();
       else delete group.health.path;
     }
+    if (http2.checked && protocol.value !== "tcp") group.http2 = true;
+    else delete group.http2;
     if (sticky.checked && protocol.value !== "tcp") group.sticky = { cookie: { ...(original.sticky?.cookie ?? {}), name: cookie.value.trim() } };
     else delete group.sticky;
     group.servers = [...rows.children].map((row) => {
@@ -110,6 +113,9 @@ export async function render(main, context, name) {
     field("Name", nameInput, { pointer: pointer("name") }),
     field("Protocol", protocol, { pointer: pointer("protocol"),
                                   hint: "http: offloading and HTTP VIPs; https: bridging; tcp: passthrough and TCP VIPs" }),
+    h("div", { class: "field checkbox", dataset: { pointer: pointer("http2") } }, http2,
+      h("label", { for: "group-http2" }, "Speak HTTP/2 to the servers (http, https; gRPC needs it)"),
+      h("p", { class: "field-error", role: "alert" })),
     field("Balancing", balance, { pointer: pointer("balance") }),
     h("fieldset", {}, h("legend", {}, "Health check"),
       field("Type", checkType, { pointer: pointer("health/type") }),

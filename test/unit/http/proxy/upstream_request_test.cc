@@ -22,6 +22,48 @@ std::string upstream(const std::string& request, const char* client, bool truste
   return out;
 }
 
+// The same request as HTTP/2 fields, "name: value" a line each.
+std::string upstreamHttp2(const std::string& request, std::string_view scheme) {
+  RequestPolicy policy;
+  Http1RequestParser parser(policy);
+  const auto result = parser.feed(request.data(), request.size());
+  EXPECT_EQ(result.event, Http1RequestParser::Event::kHeadComplete) << parser.error().reason;
+  const SocketAddress peer = *SocketAddress::parse("198.51.100.7:50000");
+  ForwardingContext context{&peer, false, "https", 443, false};
+  Http2FieldList fields;
+  writeHttp2UpstreamRequest(parser.head(), context, scheme, fields);
+  std::string out;
+  const nghttp2_nv* nv = fields.nv();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    out.append(reinterpret_cast<const char*>(nv[i].name), nv[i].namelen).append(": ");
+    out.append(reinterpret_cast<const char*>(nv[i].value), nv[i].valuelen).append("\n");
+  }
+  return out;
+}
+
+TEST(UpstreamRequest, Http2ServersGetPseudoFieldsLowerCaseNamesAndNoConnectionFields) {
+  EXPECT_EQ(upstreamHttp2("POST /cart?x=1 HTTP/1.1\r\nHost: shop.example.test\r\n"
+                          "Content-Type: text/plain\r\nTE: trailers\r\nConnection: keep-alive\r\n"
+                          "Content-Length: 5\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n",
+                          "http"),
+            ":method: POST\n"
+            ":scheme: http\n"
+            ":authority: shop.example.test\n"
+            ":path: /cart?x=1\n"
+            "te: trailers\n"
+            "content-type: text/plain\n"
+            "content-length: 5\n"
+            "x-forwarded-for: 198.51.100.7\n"
+            "x-forwarded-proto: https\n"
+            "x-forwarded-port: 443\n");
+  // A chunked body has no length on HTTP/2: it ends with the stream.
+  const std::string chunked =
+      upstreamHttp2("PUT /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", "https");
+  EXPECT_NE(chunked.find(":scheme: https\n"), std::string::npos) << chunked;
+  EXPECT_EQ(chunked.find("transfer-encoding"), std::string::npos) << chunked;
+  EXPECT_EQ(chunked.find("content-length"), std::string::npos) << chunked;
+}
+
 TEST(UpstreamRequest, AddsForwardedHeadersAndKeepsHost) {
   EXPECT_EQ(upstream("GET /cart?x=1 HTTP/1.1\r\nHost: shop.example.test\r\nAccept: */*\r\n\r\n",
                      "198.51.100.7:50000", false),

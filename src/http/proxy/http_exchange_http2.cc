@@ -1,0 +1,288 @@
+// The server side of an exchange over HTTP/2 (server_groups[].http2): the request is a stream
+// on a connection the worker's exchanges share (http2_upstream.h), not a connection of its own.
+// Everything before the connect (rules, pick, the request's fields) and after the response head
+// (health, edits, sticky cookie, the client's framing, the log) is the exchange's usual code.
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "http/proxy/http_exchange.h"
+#include "http/reason_phrase.h"
+#include "server/worker.h"
+
+namespace sluice {
+namespace {
+
+// A response head's fields from an HTTP/2 server are bounded like an HTTP/1.1 one's.
+constexpr size_t kMaxResponseFieldBytes = 64 * 1024;
+
+}  // namespace
+
+// A stream to the chosen server: on a connection with room for it, or a new one. False (errno
+// set) when a new connection could not even be started.
+bool HttpExchange::connectHttp2() {
+  http2_ = worker_.http2Upstreams().find(upstreamKey_);
+  if (!http2_) {
+    const ServerGroupConfig& group = group_->config();
+    group_->counters(serverIndex_).connections.add();
+    Http2UpstreamTarget target;
+    target.key = upstreamKey_;
+    target.address = group.servers[serverIndex_].address;
+    target.tls = group.tlsContext.get();
+    target.sni = upstreamSni_;
+    target.verifyName = upstreamVerifyName_;
+    target.connectTimeout = group.connectTimeout;
+    target.idleTimeout = std::min(group.idleTimeout, Millis(60000));
+    http2_ = worker_.http2Upstreams().open(std::move(target));
+    if (!http2_) return false;
+  }
+  connectStarted_ = worker_.loop().now();
+  group_->connectionOpened(serverIndex_);
+  requestSent_ = worker_.loop().now();
+  expectingResponse_ = true;
+  http2FieldBytes_.clear();
+  http2FieldSpans_.clear();
+  http2FieldCount_ = 0;
+  http2Trailers_.clear();
+  if (http2_->ready()) {
+    upstream_ = Upstream::kConnected;
+    submitHttp2();
+  } else {
+    upstream_ = Upstream::kConnecting;  // the connect deadline runs
+    http2_->wait(http2Endpoint_);
+  }
+  return true;
+}
+
+void HttpExchange::submitHttp2() {
+  http2Stream_ =
+      http2_->submit(http2Endpoint_, http2Request_.nv(), http2Request_.size(), requestHasBody_);
+  if (http2Stream_ != 0) return;
+  noteConnectFailure("the HTTP/2 connection took no new stream");
+  releaseHttp2();
+  connectNext();
+}
+
+void HttpExchange::onHttp2Ready() {
+  upstream_ = Upstream::kConnected;
+  group_->counters().connectDuration.observeMicros(
+      microsBetween(connectStarted_, worker_.loop().now()));
+  submitHttp2();
+  client_.wake();
+}
+
+void HttpExchange::onHttp2ConnectFailed(std::string_view why) {
+  // The connection has gone and forgotten this exchange: only the group's count is left.
+  http2_ = nullptr;
+  http2Stream_ = 0;
+  group_->connectionClosed(serverIndex_);
+  upstream_ = Upstream::kNone;
+  noteConnectFailure(why);
+  connectNext();
+  client_.wake();
+}
+
+// The request body's bytes for nghttp2's data provider: what the client codec put in
+// toServer(), raw; the end once the whole request has arrived.
+ssize_t HttpExchange::readHttp2RequestBody(uint8_t* buffer, size_t length, uint32_t* flags) {
+  const size_t waiting = toServer_.size() - toServerSent_;
+  if (waiting == 0) {
+    if (phase_ == Phase::kSendingBody) {
+      http2BodyDeferred_ = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return 0;
+  }
+  const size_t n = std::min(length, waiting);
+  std::memcpy(buffer, toServer_.data() + toServerSent_, n);
+  toServerSent_ += n;
+  if (toServerSent_ == toServer_.size()) {
+    toServer_.clear();
+    toServerSent_ = 0;
+    if (phase_ != Phase::kSendingBody) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
+  lastActivity_ = worker_.loop().now();
+  // The client codec may read more body now; not from inside nghttp2's send.
+  if (!wakeSoon_.armed()) wakeSoon_.armAt(worker_.loop().now());
+  return static_cast<ssize_t>(n);
+}
+
+// The codec's turn: more request body for a waiting data provider, and the response's window
+// back once the client has taken what waited for it.
+bool HttpExchange::advanceHttp2() {
+  if (http2Stream_ == 0) return false;
+  bool moved = false;
+  if (http2BodyDeferred_ && (serverBacklog() > 0 || phase_ != Phase::kSendingBody)) {
+    http2BodyDeferred_ = false;
+    http2_->resumeBody(http2Stream_);
+    moved = true;
+  }
+  if (http2Unconsumed_ > 0 && client_.responseBacklog() < kMaxPending) {
+    http2_->consume(http2Stream_, http2Unconsumed_);
+    http2Unconsumed_ = 0;
+  }
+  return moved;
+}
+
+void HttpExchange::onHttp2Field(std::string_view name, std::string_view value) {
+  ++http2FieldCount_;
+  if (http2FieldBytes_.size() + name.size() + value.size() > kMaxResponseFieldBytes ||
+      http2FieldCount_ > vip_->request.maxHeaders + 1) {
+    return;  // counted: the head is refused when it ends
+  }
+  http2FieldBytes_.append(name).append(value);
+  http2FieldSpans_.emplace_back(static_cast<uint32_t>(name.size()),
+                                static_cast<uint32_t>(value.size()));
+}
+
+// A HEADERS frame's fields are all there: an interim head, the final head, or the trailers.
+void HttpExchange::onHttp2FieldsEnd(bool endStream) {
+  lastActivity_ = worker_.loop().now();
+  const bool tooLarge = http2FieldSpans_.size() != http2FieldCount_;
+  size_t at = 0;
+  auto each = [&](auto visit) {
+    at = 0;
+    for (const auto& [nameLength, valueLength] : http2FieldSpans_) {
+      const std::string_view name(http2FieldBytes_.data() + at, nameLength);
+      const std::string_view value(http2FieldBytes_.data() + at + nameLength, valueLength);
+      at += nameLength + valueLength;
+      visit(name, value);
+    }
+  };
+  if (responseHeadSeen_) {
+    if (!tooLarge) {
+      http2Trailers_.clear();
+      each([&](std::string_view name, std::string_view value) {
+        if (!name.empty() && name.front() != ':') http2Trailers_.push_back({name, value});
+      });
+    }
+    if (endStream) onHttp2ResponseEnd();
+    return;
+  }
+  if (tooLarge) {
+    respondError(502, "response head too large");
+    client_.wake();
+    return;
+  }
+  HttpResponseHead& head = http2Head_;
+  head.clear();
+  head.keepAlive = true;
+  each([&](std::string_view name, std::string_view value) {
+    if (name == ":status") {
+      std::from_chars(value.data(), value.data() + value.size(), head.status);
+    } else if (name == "content-length") {
+      head.hasContentLength =
+          std::from_chars(value.data(), value.data() + value.size(), head.contentLength).ec ==
+          std::errc();
+    } else if (!name.empty() && name.front() != ':') {
+      head.headers.push_back({name, value});
+    }
+  });
+  if (head.status < 100 || head.status > 999 || head.status == 101) {
+    respondError(502, "invalid response");
+    client_.wake();
+    return;
+  }
+  head.reason = reasonPhrase(static_cast<int>(head.status));
+  if (endStream && head.status >= 200 && !head.hasContentLength) {
+    // A head that ends the stream has no body: gRPC's trailers-only answer must reach an
+    // HTTP/2 client as one HEADERS frame with END_STREAM, its status in it.
+    head.hasContentLength = true;
+    head.contentLength = 0;
+  }
+  // Without a length the body ends with the stream: chunked for an HTTP/1.1 client.
+  head.chunked = !head.hasContentLength;
+  useResponseHead(head);
+  http2FieldBytes_.clear();
+  http2FieldSpans_.clear();
+  http2FieldCount_ = 0;
+  if (endStream && phase_ != Phase::kAnswered) {
+    onHttp2ResponseEnd();
+    return;
+  }
+  client_.wake();
+}
+
+void HttpExchange::onHttp2Data(const uint8_t* data, size_t length) {
+  lastActivity_ = worker_.loop().now();
+  http2Unconsumed_ += length;
+  if (toClient_ && responseHeadSeen_) {
+    const size_t before = toClient_->size();
+    http2Framer_.chunkStart(length);
+    http2Framer_.data(reinterpret_cast<const char*>(data), length);
+    http2Framer_.chunkEnd();
+    responseBytes_ += toClient_->size() - before;
+  }
+  if (client_.responseBacklog() < kMaxPending) {
+    http2_->consume(http2Stream_, http2Unconsumed_);
+    http2Unconsumed_ = 0;
+  }
+  client_.wake();
+}
+
+// The response is whole: its trailers go to the client (HTTP/2), or end a chunked body, and
+// the stream is left.
+void HttpExchange::onHttp2ResponseEnd() {
+  if (!responseHeadSeen_) {
+    respondError(502, "invalid response");
+    client_.wake();
+    return;
+  }
+  if (!http2Trailers_.empty() && !client_.sendTrailers(http2Trailers_)) {
+    for (const HttpHeader& field : http2Trailers_)
+      http2Framer_.addTrailer(field.name, field.value);
+  }
+  http2Framer_.finish();
+  logRequest(status_, "ok");
+  releaseHttp2();
+  http2Trailers_.clear();
+  http2FieldBytes_.clear();
+  http2FieldSpans_.clear();
+  http2FieldCount_ = 0;
+  expectingResponse_ = false;
+  phase_ = Phase::kAnswered;
+  client_.responseComplete();
+  client_.wake();
+}
+
+// The stream ended without its response: as when an HTTP/1.1 server closes early, the request
+// goes to another server when nothing reached the client and repeating it is safe. A refused
+// stream was never processed: a request without a body goes to the same server again, on
+// another connection.
+void HttpExchange::onHttp2StreamFailed(std::string_view why, bool refused) {
+  lastActivity_ = worker_.loop().now();
+  releaseHttp2();
+  if (responseStarted_) {
+    client_.abort("server_error");
+    return;
+  }
+  if (refused && !requestHasBody_ && attempts_ <= group_->config().retries) {
+    ++attempts_;
+    if (connectHttp2()) {
+      client_.wake();
+      return;
+    }
+  }
+  noteServerFailure(why);
+  if (retryableElsewhere()) {
+    lastConnectError_.assign(why);
+    connectNext();
+  } else {
+    respondError(502, why);
+  }
+  client_.wake();
+}
+
+void HttpExchange::releaseHttp2() {
+  if (!http2_) return;
+  http2_->leave(http2Endpoint_, http2Stream_, http2Unconsumed_);
+  http2_ = nullptr;
+  http2Stream_ = 0;
+  http2Unconsumed_ = 0;
+  http2BodyDeferred_ = false;
+  group_->connectionClosed(serverIndex_);
+  upstream_ = Upstream::kNone;
+}
+
+}  // namespace sluice

@@ -1,0 +1,274 @@
+// HTTP/2 to the servers (server_groups[].http2): gRPC calls of every kind through Sluice, with
+// Debian's python3-grpcio at both ends (test/h2/grpc_check.py), over h2c and over TLS both ways;
+// trailers reaching HTTP/2 and HTTP/1.1 clients; many streams sharing a server connection.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "support/http_origin.h"
+#include "support/metrics_scrape.h"
+#include "support/net_helpers.h"
+#include "support/sluice_process.h"
+#include "support/test_origin.h"
+#include "support/tls_support.h"
+#include "tls/certificate_factory.h"
+
+namespace sluice::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kGrpcCheck = std::string(SLUICE_PROJECT_DIR) + "/test/h2/grpc_check.py";
+
+// A gRPC server (grpc_check.py serve) on 127.0.0.1:port, for the test's life.
+class GrpcServer {
+ public:
+  explicit GrpcServer(uint16_t port, const std::string& cert = "", const std::string& key = "")
+      : port_(port) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      const std::string portText = std::to_string(port);
+      if (cert.empty()) {
+        ::execl("/usr/bin/python3", "python3", kGrpcCheck.c_str(), "serve", portText.c_str(),
+                nullptr);
+      } else {
+        ::execl("/usr/bin/python3", "python3", kGrpcCheck.c_str(), "serve", portText.c_str(),
+                cert.c_str(), key.c_str(), nullptr);
+      }
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    // "ready" once it listens, or the end of its output if it could not start. The pipe stays
+    // open while it runs: a write to a closed one would end it.
+    output_ = out[0];
+    std::string line;
+    char c;
+    while (::read(output_, &c, 1) == 1 && c != '\n')
+      line.push_back(c);
+    ready_ = line == "ready";
+  }
+  ~GrpcServer() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    ::close(output_);
+  }
+  bool ready() const { return ready_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  uint16_t port_;
+  pid_t pid_ = -1;
+  int output_ = -1;
+  bool ready_ = false;
+};
+
+// Runs every kind of call (grpc_check.py call) and returns what came back.
+nlohmann::json callGrpc(const std::string& args) {
+  std::string out;
+  const int status =
+      runCommand("timeout 120 /usr/bin/python3 " + kGrpcCheck + " call " + args, out);
+  EXPECT_EQ(status, 0) << out;
+  // The last line is the JSON object.
+  const size_t end = out.find_last_not_of('\n');
+  const size_t at = end == std::string::npos ? 0 : out.rfind('\n', end) + 1;
+  if (status != 0) return nlohmann::json::object();
+  return nlohmann::json::parse(out.substr(at));
+}
+
+void expectEveryCallWorked(const nlohmann::json& result) {
+  EXPECT_EQ(result.value("unary", ""), "echo:hello|xff=127.0.0.1") << result.dump();
+  // A status other than OK travels in trailers (here a trailers-only answer): it arrives.
+  EXPECT_EQ(result["fail"], (nlohmann::json{{"code", "NOT_FOUND"}, {"details", "no such thing"}}))
+      << result.dump();
+  EXPECT_EQ(result["server_stream"],
+            (nlohmann::json{{"count", 500}, {"first", "0"}, {"last", "499"}}));
+  EXPECT_EQ(result.value("client_stream", ""), "8388608") << "8 MiB uploaded in a stream";
+  EXPECT_EQ(result["bidi"], (nlohmann::json{"cba", "olleh", "zyx"}));
+  EXPECT_EQ(result.value("concurrent", 0), 50);
+}
+
+class Http2UpstreamTest : public ::testing::Test {
+ protected:
+  static CertFactory& certs() { return CertFactory::instance(); }
+  double metric(const std::string& prefix) { return metricSum(scrapeMetrics(admin_), prefix); }
+
+  uint16_t admin_ = freePort();
+};
+
+TEST_F(Http2UpstreamTest, GrpcCallsOfEveryKindPassAnH2cVipToAPriorKnowledgeServer) {
+  GrpcServer server(freePort());
+  ASSERT_TRUE(server.ready());
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(
+      withAdmin("global: {workers: 1}\n"
+                "server_groups:\n"
+                "  - name: grpc\n    protocol: http\n    http2: true\n"
+                "    servers: [{name: g1, address: " +
+                    server.address() +
+                    "}]\n"
+                    "vips:\n"
+                    "  - name: api\n    listen: 127.0.0.1:" +
+                    std::to_string(vip) +
+                    "\n    service: http\n    http2: {h2c: true}\n"
+                    "    default_group: grpc\n",
+                admin_));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  expectEveryCallWorked(callGrpc("127.0.0.1:" + std::to_string(vip)));
+  if (HasFailure()) ADD_FAILURE() << "access log:\n" << sluice.stdoutText();
+  // The calls, 50 of them at once among them, shared one connection to the server.
+  EXPECT_EQ(metric("sluice_server_connections_total{group=\"grpc\""), 1);
+  bool logged = false;
+  for (const nlohmann::json& line : sluice.accessLog()) {
+    if (line.value("path", "") == "/sluice.test.Echo/Unary" && line.value("status", 0) == 200) {
+      logged = line.value("protocol", "") == "HTTP/2" && line.value("server", "") == "g1";
+      break;
+    }
+  }
+  EXPECT_TRUE(logged) << "the call's access-log record";
+}
+
+TEST_F(Http2UpstreamTest, GrpcCallsPassAnOffloadVipToATlsServerWhoseCertificateIsVerified) {
+  static const CertFactory::Issued front = certs().issue({"api.example.test"});
+  static const CertFactory::Issued back = certs().issue({"grpc.internal.test"});
+  GrpcServer server(freePort(), back.cert, back.key);
+  ASSERT_TRUE(server.ready());
+  const uint16_t vip = freePort();
+  const std::string yaml = withAdmin(
+      "global: {workers: 1}\n"
+      "certificates:\n  - {name: api, cert: " +
+          front.cert + ", key: " + front.key +
+          "}\n"
+          "server_groups:\n"
+          "  - name: grpc\n    protocol: https\n    http2: true\n"
+          "    tls: {ca: " +
+          certs().caPath() +
+          ", sni: grpc.internal.test}\n"
+          "    servers: [{name: g1, address: " +
+          server.address() +
+          "}]\n"
+          "vips:\n"
+          "  - name: api\n    listen: 127.0.0.1:" +
+          std::to_string(vip) +
+          "\n    service: https-bridge\n    certificates: [api]\n    default_group: grpc\n",
+      admin_);
+  SluiceProcess sluice(yaml);
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  expectEveryCallWorked(
+      callGrpc("127.0.0.1:" + std::to_string(vip) + " " + certs().caPath() + " api.example.test"));
+  EXPECT_EQ(metric("sluice_server_connections_total{group=\"grpc\""), 1);
+  EXPECT_EQ(metric("sluice_server_connect_failures_total{group=\"grpc\""), 0)
+      << sluice.stdoutText() << sluice.stderrText();
+}
+
+TEST_F(Http2UpstreamTest, AServerThatDoesNotChooseH2IsAConnectFailureNamedInTheLog) {
+  // An HTTP/1.1-only TLS server behind a group that says http2: true.
+  static const CertFactory::Issued front = certs().issue({"api.example.test"});
+  static const CertFactory::Issued back = certs().issue({"grpc.internal.test"});
+  std::shared_ptr<TlsOriginStats> stats = std::make_shared<TlsOriginStats>();
+  TestOrigin origin(tlsWrapped(httpOrigin("h1"), back, stats));
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(withAdmin(
+      "global: {workers: 1}\n"
+      "certificates:\n  - {name: api, cert: " +
+          front.cert + ", key: " + front.key +
+          "}\n"
+          "server_groups:\n"
+          "  - name: grpc\n    protocol: https\n    http2: true\n    retries: 0\n"
+          "    tls: {ca: " +
+          certs().caPath() +
+          ", sni: grpc.internal.test}\n"
+          "    servers: [{name: g1, address: " +
+          origin.address() +
+          "}]\n"
+          "vips:\n"
+          "  - name: api\n    listen: 127.0.0.1:" +
+          std::to_string(vip) +
+          "\n    service: https-bridge\n    certificates: [api]\n    default_group: grpc\n",
+      admin_));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  std::string out;
+  runCommand("curl -sS -o /dev/null -w '%{http_code}' --cacert " + certs().caPath() +
+                 " --resolve api.example.test:" + std::to_string(vip) +
+                 ":127.0.0.1 https://api.example.test:" + std::to_string(vip) + "/",
+             out);
+  EXPECT_EQ(out, "502");
+  bool named = false;
+  for (const nlohmann::json& line : sluice.accessLog()) {
+    named = named || line.value("error", "").find("did not choose h2") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << "the access log says why";
+}
+
+TEST_F(Http2UpstreamTest, AnHttp11ClientGetsAnHttp2ServersTrailersInItsChunkedBody) {
+  GrpcServer server(freePort());
+  ASSERT_TRUE(server.ready());
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(
+      withAdmin("global: {workers: 1}\n"
+                "server_groups:\n"
+                "  - name: grpc\n    protocol: http\n    http2: true\n"
+                "    servers: [{name: g1, address: " +
+                    server.address() +
+                    "}]\n"
+                    "vips:\n"
+                    "  - name: api\n    listen: 127.0.0.1:" +
+                    std::to_string(vip) + "\n    service: http\n    default_group: grpc\n",
+                admin_));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  // One gRPC message by hand (flag 0, length 5, "hello"), over HTTP/1.1 with a length.
+  const std::string message("\0\0\0\0\5hello", 10);
+  const std::string request =
+      "POST /sluice.test.Echo/Unary HTTP/1.1\r\nHost: api\r\n"
+      "Content-Type: application/grpc\r\nTE: trailers\r\n"
+      "Content-Length: 10\r\nConnection: close\r\n\r\n" +
+      message;
+  const std::string response = exchangeOnce(vip, request, 5s);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
+  EXPECT_NE(response.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << response;
+  EXPECT_NE(response.find("echo:hello|xff=127.0.0.1"), std::string::npos) << response;
+  // The body ends with the last chunk and the server's trailers.
+  EXPECT_NE(response.find("\r\n0\r\ngrpc-status: 0\r\n"), std::string::npos) << response;
+}
+
+TEST_F(Http2UpstreamTest, AStoppedServerFailsItsStreamsAndTheNextRequestReconnects) {
+  const uint16_t port = freePort();
+  auto server = std::make_unique<GrpcServer>(port);
+  ASSERT_TRUE(server->ready());
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(
+      withAdmin("global: {workers: 1}\n"
+                "server_groups:\n"
+                "  - name: grpc\n    protocol: http\n    http2: true\n"
+                "    servers: [{name: g1, address: 127.0.0.1:" +
+                    std::to_string(port) +
+                    "}]\n"
+                    "vips:\n"
+                    "  - name: api\n    listen: 127.0.0.1:" +
+                    std::to_string(vip) +
+                    "\n    service: http\n    http2: {h2c: true}\n"
+                    "    default_group: grpc\n",
+                admin_));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  EXPECT_EQ(callGrpc("127.0.0.1:" + std::to_string(vip)).value("concurrent", 0), 50);
+  // The server goes away with its connection; a new one is made for the next calls.
+  server.reset();
+  server = std::make_unique<GrpcServer>(port);
+  ASSERT_TRUE(server->ready());
+  expectEveryCallWorked(callGrpc("127.0.0.1:" + std::to_string(vip)));
+  EXPECT_EQ(metric("sluice_server_connections_total{group=\"grpc\""), 2);
+}
+
+}  // namespace
+}  // namespace sluice::test
