@@ -2,7 +2,10 @@
 """gRPC through Sluice with Debian's python3-grpcio, both ends real.
 
   grpc_check.py serve PORT [CERT KEY]   a gRPC server on 127.0.0.1:PORT (TLS with CERT and KEY);
-                                        prints "ready" once it listens, runs until killed
+                                        prints "ready" once it listens, runs until killed.
+                                        GRPC_MAX_STREAMS and GRPC_MAX_AGE_MS (environment) set
+                                        its SETTINGS_MAX_CONCURRENT_STREAMS and how long before
+                                        it sends a connection GOAWAY
   grpc_check.py call TARGET [CA NAME]   every kind of call to TARGET (host:port) through Sluice,
                                         over TLS trusting CA and naming NAME when given; prints
                                         one JSON object of what came back, exits 0
@@ -13,6 +16,7 @@ sends N numbered messages, ClientStream counts the bytes it was sent, Bidi answe
 reversed as it arrives.
 """
 import json
+import os
 import sys
 from concurrent import futures
 
@@ -46,8 +50,13 @@ def serve(port, cert=None, key=None):
         "Bidi": grpc.stream_stream_rpc_method_handler(bidi),
     })
     # No SO_REUSEPORT: the port is the test's alone, never shared with a listener it starts next.
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
-                         options=[("grpc.so_reuseport", 0)])
+    options = [("grpc.so_reuseport", 0)]
+    if os.environ.get("GRPC_MAX_STREAMS"):
+        options.append(("grpc.max_concurrent_streams", int(os.environ["GRPC_MAX_STREAMS"])))
+    if os.environ.get("GRPC_MAX_AGE_MS"):
+        options.append(("grpc.max_connection_age_ms", int(os.environ["GRPC_MAX_AGE_MS"])))
+        options.append(("grpc.max_connection_age_grace_ms", 5000))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=64), options=options)
     server.add_generic_rpc_handlers((handler,))
     address = "127.0.0.1:%d" % port
     if cert:

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/http_origin.h"
 #include "support/metrics_scrape.h"
@@ -29,7 +30,9 @@ const std::string kGrpcCheck = std::string(SLUICE_PROJECT_DIR) + "/test/h2/grpc_
 // A gRPC server (grpc_check.py serve) on 127.0.0.1:port, for the test's life.
 class GrpcServer {
  public:
-  explicit GrpcServer(uint16_t port, const std::string& cert = "", const std::string& key = "")
+  // `environment`: NAME=value settings for it (see grpc_check.py).
+  explicit GrpcServer(uint16_t port, const std::string& cert = "", const std::string& key = "",
+                      const std::vector<std::string>& environment = {})
       : port_(port) {
     int out[2];
     if (::pipe(out) != 0) return;
@@ -38,6 +41,7 @@ class GrpcServer {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
       ::close(out[1]);
+      for (const std::string& setting : environment) ::putenv(const_cast<char*>(setting.c_str()));
       const std::string portText = std::to_string(port);
       if (cert.empty()) {
         ::execl("/usr/bin/python3", "python3", kGrpcCheck.c_str(), "serve", portText.c_str(),
@@ -268,6 +272,34 @@ TEST_F(Http2UpstreamTest, AStoppedServerFailsItsStreamsAndTheNextRequestReconnec
   ASSERT_TRUE(server->ready());
   expectEveryCallWorked(callGrpc("127.0.0.1:" + std::to_string(vip)));
   EXPECT_EQ(metric("sluice_server_connections_total{group=\"grpc\""), 2);
+}
+
+TEST_F(Http2UpstreamTest, AServersStreamLimitAndItsGoawaysCostNoCall) {
+  // At most 4 streams per connection, and a GOAWAY on every connection after 300 ms.
+  GrpcServer server(freePort(), "", "", {"GRPC_MAX_STREAMS=4", "GRPC_MAX_AGE_MS=300"});
+  ASSERT_TRUE(server.ready());
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(withAdmin("global: {workers: 1}\n"
+                                 "server_groups:\n"
+                                 "  - name: grpc\n    protocol: http\n    http2: true\n"
+                                 "    servers: [{name: g1, address: " +
+                                     server.address() +
+                                     "}]\n"
+                                     "vips:\n"
+                                     "  - name: api\n    listen: 127.0.0.1:" +
+                                     std::to_string(vip) +
+                                     "\n    service: http\n    http2: {h2c: true}\n"
+                                     "    default_group: grpc\n",
+                                 admin_));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  for (int round = 0; round < 2; ++round) {
+    expectEveryCallWorked(callGrpc("127.0.0.1:" + std::to_string(vip)));
+    std::this_thread::sleep_for(400ms);  // past the server's connection age
+  }
+  if (HasFailure()) ADD_FAILURE() << "access log:\n" << sluice.stdoutText();
+  // 50 calls at once need more than one connection of 4 streams; aged connections are replaced.
+  EXPECT_GT(metric("sluice_server_connections_total{group=\"grpc\""), 2);
+  EXPECT_EQ(metric("sluice_server_connect_failures_total{group=\"grpc\""), 0);
 }
 
 }  // namespace
