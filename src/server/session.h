@@ -28,6 +28,11 @@ class Session : public Deferrable {
   // open at the drain deadline. Called on the worker's thread; the session may close itself.
   virtual bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) = 0;
 
+  // The worker is stopping (SIGTERM, or an upgrade's old process): take no new request, finish
+  // those in flight and close; an idle keep-alive connection closes at once, an HTTP/2 client
+  // gets GOAWAY. A relay carries on until the drain deadline. The session may close itself.
+  virtual void drain() {}
+
   // An operator closes the connections to `server` (admin API). A session relaying to it, or
   // with a request in flight to it, ends at once ("closed_by_operator") and returns true; one
   // that only keeps an idle connection to it between requests closes that connection and

@@ -172,6 +172,9 @@ void Worker::startDrain() {
   // Closing our listening sockets stops new connections reaching this worker; connections
   // already accepted carry on.
   listeners_.clear();
+  const std::vector<Session*> open = sessions_;  // a closed session leaves sessions_
+  for (Session* session : open)
+    session->drain();
   drainDeadline_ = std::make_unique<Timer>(loop_.timers(), [this] { abortAll("shutdown"); });
   drainDeadline_->armAt(loop_.now() + config_->snapshot->global.drainTimeout);
   maybeStop();

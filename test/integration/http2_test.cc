@@ -237,6 +237,31 @@ TEST_F(Http2Test, ASlowReaderCostsOnlyTheWindows) {
       5s));
 }
 
+TEST_F(Http2Test, AStopLetsRequestsInFlightFinishAndTellsClientsToGo) {
+  SluiceProcess sluice(config());
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  std::string h2, h1;
+  std::thread h2Client([&] {
+    runCommand("nghttp -v --no-verify-peer --timeout=20 https://127.0.0.1:" +
+                   std::to_string(offload_) + "/slow/1500 2>&1",
+               h2);
+  });
+  std::thread h1Client([&] { h1 = curl(offload_, "/slow/1500", "-i --http1.1 --max-time 20"); });
+  std::this_thread::sleep_for(500ms);  // both requests are in flight
+  sluice.signal(SIGTERM);
+  h2Client.join();
+  h1Client.join();
+  EXPECT_EQ(sluice.waitExit(), 0);
+  // Each got its whole response; the HTTP/2 client was told to go (GOAWAY NO_ERROR) and the
+  // HTTP/1.1 one that the connection ends.
+  EXPECT_NE(h2.find(":status: 200"), std::string::npos) << h2;
+  EXPECT_NE(h2.find("recv GOAWAY"), std::string::npos) << h2;
+  EXPECT_NE(h2.find("error_code=NO_ERROR"), std::string::npos) << h2;
+  EXPECT_EQ(h1.rfind("HTTP/1.1 200", 0), 0u) << h1;
+  EXPECT_NE(h1.find("Connection: close\r\n"), std::string::npos) << h1;
+  EXPECT_NE(h1.find("slow"), std::string::npos) << h1;
+}
+
 TEST_F(Http2Test, TheLimitsAnswer431And413PerStream) {
   SluiceProcess sluice(
       config("    http2: {max_header_list: 4096}\n    limits: {max_body: 1000}\n"));

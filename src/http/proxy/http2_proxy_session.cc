@@ -395,14 +395,7 @@ bool Http2ProxySession::configPublished(const std::shared_ptr<const WorkerConfig
   if (closed_) return false;
   const VipConfig* vip = newest->successorOf(*vip_);
   if (!vip) {
-    // The VIP is gone: no new streams; those open finish, then the connection closes.
-    if (!goingAway_) {
-      nghttp2_submit_goaway(h2_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h2_),
-                            NGHTTP2_NO_ERROR, nullptr, 0);
-      goingAway_ = true;
-      goingAwayEnd_ = "vip_removed";
-    }
-    progress();
+    goAway("vip_removed");
     return !closed_;
   }
   // New streams are served by the new config; open ones keep theirs (each holds it).
@@ -410,6 +403,22 @@ bool Http2ProxySession::configPublished(const std::shared_ptr<const WorkerConfig
   vip_ = vip;
   counters_ = &config_->vipCounters(*vip);
   return false;
+}
+
+void Http2ProxySession::drain() {
+  if (!closed_) goAway("shutdown");
+}
+
+// No new streams (GOAWAY NO_ERROR naming the last one taken); those open finish, then the
+// connection closes, logged as `end`.
+void Http2ProxySession::goAway(std::string_view end) {
+  if (!goingAway_) {
+    nghttp2_submit_goaway(h2_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h2_),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+    goingAway_ = true;
+    goingAwayEnd_ = end;
+  }
+  progress();
 }
 
 bool Http2ProxySession::closeIfUsing(const ServerHealth& server) {

@@ -60,6 +60,7 @@ class Http2ProxySession final : public Session {
   void start(std::string_view alreadyRead);
   void abort(std::string_view reason) override { finish(reason); }
   bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
+  void drain() override;
   bool closeIfUsing(const ServerHealth& server) override;
 
   // For streams.
@@ -92,6 +93,7 @@ class Http2ProxySession final : public Session {
   bool writeClient();
   void sweep();
   void calm(std::string_view why);
+  void goAway(std::string_view end);
   TimePoint deadline() const;
   void armTimer();
   void onTimer();

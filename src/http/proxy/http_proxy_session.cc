@@ -296,7 +296,7 @@ ResponseBodySink HttpProxySession::sendResponseHead(const HttpResponseHead& head
   const ResponseFraming framing = clientFraming(head, headRequest_, clientHttp10_);
   // A response that comes before the whole request did (an early answer to an upload) ends
   // the connection: the rest of the request body is never read as a next request.
-  closeAfterResponse_ = !clientKeepAlive_ || vipRemoved_ || framing == ResponseFraming::kClose ||
+  closeAfterResponse_ = !clientKeepAlive_ || lastResponse_ || framing == ResponseFraming::kClose ||
                         (exchange_.phase() != HttpExchange::Phase::kSent && !head.upgrade);
   context.close = closeAfterResponse_;
   context.clientHttp10 = clientHttp10_ && clientKeepAlive_;
@@ -309,7 +309,7 @@ ResponseBodySink HttpProxySession::sendResponseHead(const HttpResponseHead& head
 }
 
 void HttpProxySession::responseComplete() {
-  if (closeAfterResponse_ || vipRemoved_) {
+  if (closeAfterResponse_ || lastResponse_) {
     closeWhenFlushed_ = true;
   } else {
     startNextRequest();
@@ -400,13 +400,22 @@ bool HttpProxySession::configPublished(const std::shared_ptr<const WorkerConfig>
       finish("vip_removed");  // an idle keep-alive connection: nothing to finish
       return false;
     }
-    vipRemoved_ = true;  // the response in flight says Connection: close, if it still can
+    lastResponse_ = true;  // the response in flight says Connection: close, if it still can
     return true;
   }
   // An idle connection moves now, so that it holds no old config; a busy one at its next
   // request (startNextRequest()).
   if (betweenRequests()) follow(newest, *vip);
   return false;
+}
+
+void HttpProxySession::drain() {
+  if (closed_ || exchange_.upgraded()) return;  // a relay runs until the drain deadline
+  if (betweenRequests()) {
+    finish("shutdown");  // an idle keep-alive connection: nothing to finish
+    return;
+  }
+  lastResponse_ = true;  // the response in flight says Connection: close, if it still can
 }
 
 bool HttpProxySession::closeIfUsing(const ServerHealth& server) {

@@ -52,6 +52,7 @@ class HttpProxySession final : public Session, private ExchangeClient {
   bool sendTrailers(const std::vector<HttpHeader>&) override { return false; }
   void abort(std::string_view reason) override { finish(reason); }
   bool configPublished(const std::shared_ptr<const WorkerConfig>& newest) override;
+  void drain() override;
   bool closeIfUsing(const ServerHealth& server) override;
 
  private:
@@ -128,7 +129,8 @@ class HttpProxySession final : public Session, private ExchangeClient {
   bool headRequest_ = false;     // the request's method is HEAD
   bool requestUpgrade_ = false;  // a WebSocket upgrade: the next bytes wait for the answer
   bool closeAfterResponse_ = false;
-  bool vipRemoved_ = false;  // a reload removed the VIP: close after the current response
+  // A reload removed the VIP, or the worker is stopping: close after the current response.
+  bool lastResponse_ = false;
 
   // The current request (one at a time on HTTP/1; the object is reused).
   HttpExchange exchange_;
