@@ -41,7 +41,8 @@ class GrpcServer {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
       ::close(out[1]);
-      for (const std::string& setting : environment) ::putenv(const_cast<char*>(setting.c_str()));
+      for (const std::string& setting : environment)
+        ::putenv(const_cast<char*>(setting.c_str()));
       const std::string portText = std::to_string(port);
       if (cert.empty()) {
         ::execl("/usr/bin/python3", "python3", kGrpcCheck.c_str(), "serve", portText.c_str(),
@@ -107,6 +108,18 @@ class Http2UpstreamTest : public ::testing::Test {
  protected:
   static CertFactory& certs() { return CertFactory::instance(); }
   double metric(const std::string& prefix) { return metricSum(scrapeMetrics(admin_), prefix); }
+  // An http VIP (with h2c when `h2c`) in front of one gRPC server over HTTP/2 prior knowledge.
+  std::string plainConfig(const std::string& server, uint16_t vip, bool h2c) const {
+    return withAdmin(
+        "global: {workers: 1}\n"
+        "server_groups:\n"
+        "  - name: grpc\n    protocol: http\n    http2: true\n"
+        "    servers: [{name: g1, address: " +
+            server + "}]\nvips:\n  - name: api\n    listen: 127.0.0.1:" + std::to_string(vip) +
+            "\n    service: http\n" + (h2c ? "    http2: {h2c: true}\n" : "") +
+            "    default_group: grpc\n",
+        admin_);
+  }
 
   uint16_t admin_ = freePort();
 };
@@ -115,19 +128,7 @@ TEST_F(Http2UpstreamTest, GrpcCallsOfEveryKindPassAnH2cVipToAPriorKnowledgeServe
   GrpcServer server(freePort());
   ASSERT_TRUE(server.ready());
   const uint16_t vip = freePort();
-  SluiceProcess sluice(
-      withAdmin("global: {workers: 1}\n"
-                "server_groups:\n"
-                "  - name: grpc\n    protocol: http\n    http2: true\n"
-                "    servers: [{name: g1, address: " +
-                    server.address() +
-                    "}]\n"
-                    "vips:\n"
-                    "  - name: api\n    listen: 127.0.0.1:" +
-                    std::to_string(vip) +
-                    "\n    service: http\n    http2: {h2c: true}\n"
-                    "    default_group: grpc\n",
-                admin_));
+  SluiceProcess sluice(plainConfig(server.address(), vip, true));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   expectEveryCallWorked(callGrpc("127.0.0.1:" + std::to_string(vip)));
   if (HasFailure()) ADD_FAILURE() << "access log:\n" << sluice.stdoutText();
@@ -219,17 +220,7 @@ TEST_F(Http2UpstreamTest, AnHttp11ClientGetsAnHttp2ServersTrailersInItsChunkedBo
   GrpcServer server(freePort());
   ASSERT_TRUE(server.ready());
   const uint16_t vip = freePort();
-  SluiceProcess sluice(
-      withAdmin("global: {workers: 1}\n"
-                "server_groups:\n"
-                "  - name: grpc\n    protocol: http\n    http2: true\n"
-                "    servers: [{name: g1, address: " +
-                    server.address() +
-                    "}]\n"
-                    "vips:\n"
-                    "  - name: api\n    listen: 127.0.0.1:" +
-                    std::to_string(vip) + "\n    service: http\n    default_group: grpc\n",
-                admin_));
+  SluiceProcess sluice(plainConfig(server.address(), vip, false));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   // One gRPC message by hand (flag 0, length 5, "hello"), over HTTP/1.1 with a length.
   const std::string message("\0\0\0\0\5hello", 10);
@@ -251,19 +242,7 @@ TEST_F(Http2UpstreamTest, AStoppedServerFailsItsStreamsAndTheNextRequestReconnec
   auto server = std::make_unique<GrpcServer>(port);
   ASSERT_TRUE(server->ready());
   const uint16_t vip = freePort();
-  SluiceProcess sluice(
-      withAdmin("global: {workers: 1}\n"
-                "server_groups:\n"
-                "  - name: grpc\n    protocol: http\n    http2: true\n"
-                "    servers: [{name: g1, address: 127.0.0.1:" +
-                    std::to_string(port) +
-                    "}]\n"
-                    "vips:\n"
-                    "  - name: api\n    listen: 127.0.0.1:" +
-                    std::to_string(vip) +
-                    "\n    service: http\n    http2: {h2c: true}\n"
-                    "    default_group: grpc\n",
-                admin_));
+  SluiceProcess sluice(plainConfig("127.0.0.1:" + std::to_string(port), vip, true));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   EXPECT_EQ(callGrpc("127.0.0.1:" + std::to_string(vip)).value("concurrent", 0), 50);
   // The server goes away with its connection; a new one is made for the next calls.
@@ -279,18 +258,7 @@ TEST_F(Http2UpstreamTest, AServersStreamLimitAndItsGoawaysCostNoCall) {
   GrpcServer server(freePort(), "", "", {"GRPC_MAX_STREAMS=4", "GRPC_MAX_AGE_MS=300"});
   ASSERT_TRUE(server.ready());
   const uint16_t vip = freePort();
-  SluiceProcess sluice(withAdmin("global: {workers: 1}\n"
-                                 "server_groups:\n"
-                                 "  - name: grpc\n    protocol: http\n    http2: true\n"
-                                 "    servers: [{name: g1, address: " +
-                                     server.address() +
-                                     "}]\n"
-                                     "vips:\n"
-                                     "  - name: api\n    listen: 127.0.0.1:" +
-                                     std::to_string(vip) +
-                                     "\n    service: http\n    http2: {h2c: true}\n"
-                                     "    default_group: grpc\n",
-                                 admin_));
+  SluiceProcess sluice(plainConfig(server.address(), vip, true));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   for (int round = 0; round < 2; ++round) {
     expectEveryCallWorked(callGrpc("127.0.0.1:" + std::to_string(vip)));
