@@ -4,7 +4,9 @@
 # origin (a 100-byte response, keep-alive server connections). Requests/s, and the proxy's own
 # CPU µs per request (utime + stime from /proc over the measured interval: the rank that counts
 # when the generator shares the machine). Then the memory each proxy holds per idle HTTP/2
-# connection (N connections open, their SETTINGS exchanged, nothing asked).
+# connection (N connections open, their SETTINGS exchanged, nothing asked). And HTTP/2 to the
+# servers: the same h2load through Sluice (`http2: true`) and HAProxy (`proto h2`) to an nginx
+# origin speaking h2c; NGINX proxies to servers over HTTP/1.1 only (grpc_pass aside).
 #
 #   bench/http2.sh [seconds per run] [runs] [idle connections]
 set -euo pipefail
@@ -20,6 +22,7 @@ require_tools haproxy nginx h2load taskset openssl python3
 start_workdir
 origin_port=$(free_port); direct_port=$(free_port)
 for proxy in sluice haproxy nginx; do declare "${proxy}_port=$(free_port)"; done
+h2origin_port=$(free_port); sluice_up_port=$(free_port); haproxy_up_port=$(free_port)
 make_certs "$work" bench.example.test
 head -c 100 /dev/urandom | base64 | head -c 100 > "$work/small"
 chmod 755 "$work"; chmod 644 "$work"/small "$work"/*.pem "$work"/*.key
@@ -32,9 +35,23 @@ certificates:
   - {name: ecdsa, cert: $work/server.pem, key: $work/server.key}
 server_groups:
   - {name: origin, protocol: http, servers: [{name: nginx, address: 127.0.0.1:$origin_port}]}
+  - {name: h2origin, protocol: http, http2: true, servers: [{name: nginx, address: 127.0.0.1:$h2origin_port}]}
 vips:
   - {name: h2, listen: 127.0.0.1:$sluice_port, service: https-offload, certificates: [ecdsa], default_group: origin}
+  - {name: h2up, listen: 127.0.0.1:$sluice_up_port, service: https-offload, certificates: [ecdsa], default_group: h2origin}
 CONF
+{
+  nginx_main nginx-h2origin "4096"
+  cat <<CONF
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  http2_max_concurrent_streams 1000;
+  server { listen 127.0.0.1:$h2origin_port http2; root $work; }
+}
+CONF
+} > "$work/nginx-h2origin.conf"
 cat > "$work/haproxy.cfg" <<CONF
 global
   nbthread 1
@@ -54,6 +71,13 @@ frontend h2
   default_backend origin
 backend origin
   server nginx 127.0.0.1:$origin_port
+frontend h2up
+  bind 127.0.0.1:$haproxy_up_port ssl crt $work/server-combined.pem alpn h2,http/1.1
+  http-request set-header X-Forwarded-Proto https
+  option forwardfor
+  default_backend h2origin
+backend h2origin
+  server nginx 127.0.0.1:$h2origin_port proto h2
 CONF
 {
   nginx_main nginx-proxy "8000"
@@ -78,15 +102,16 @@ CONF
 } > "$work/nginx-proxy.conf"
 
 taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+taskset -c 1 nginx -c "$work/nginx-h2origin.conf" -p "$work" & pids+=($!)
 taskset -c 0 "$sluice" run -c "$work/sluice.yaml" 2>"$work/sluice.err" & sluice_pid=$!; pids+=($sluice_pid)
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -q & haproxy_pid=$!; pids+=($haproxy_pid)
 taskset -c 0 nginx -c "$work/nginx-proxy.conf" -p "$work" >/dev/null 2>&1 & nginx_pid=$!; pids+=($nginx_pid)
 sleep 1
 proxy_pid() { case $1 in sluice) echo "$sluice_pid" ;; haproxy) echo "$haproxy_pid" ;; nginx) echo "$nginx_pid" ;; esac; }
 
-# h2load_run PROXY → "requests/s cpu_us_per_request" (one second of warm-up first).
+# h2load_run PROXY [PORT] → "requests/s cpu_us_per_request" (one second of warm-up first).
 h2load_run() {
-  local port=${1}_port pid before after out done
+  local port=${2:-${1}_port} pid before after out done
   pid=$(proxy_pid "$1")
   local url="https://127.0.0.1:${!port}/small"
   taskset -c 1 h2load -c 32 -m 10 -D 1 "$url" >/dev/null
@@ -116,6 +141,13 @@ rss_kib() {
   done
   echo $total
 }
+declare -A uprows
+for ((r = 0; r < runs; r++)); do
+  for proxy in sluice haproxy; do
+    uprows[$proxy]+="${uprows[$proxy]:+$'\n'}$(h2load_run $proxy ${proxy}_up_port)"
+  done
+done
+
 declare -A idle_cost
 for proxy in sluice haproxy nginx; do
   port=${proxy}_port
@@ -169,5 +201,22 @@ report="bench/results/http2-$stamp.md"
   echo "CPU per request, Sluice/HAProxy: $(ratio "$s" "$h"); Sluice/NGINX: $(ratio "$s" "$n")."
   echo "Idle memory: resident memory of the proxy's processes with $idle idle HTTP/2 connections open,"
   echo "minus before, divided by $idle."
+  echo
+  echo "## HTTP/2 to the servers"
+  echo
+  echo "The same load, to an nginx origin speaking h2c (prior knowledge) instead of HTTP/1.1. NGINX"
+  echo "has no HTTP/2 to servers for plain HTTP proxying, so it has no row."
+  echo
+  echo "| proxy | req/s | proxy CPU µs/req |"
+  echo "|---|---|---|"
+  for proxy in sluice haproxy; do
+    case $proxy in sluice) label="Sluice server_groups[].http2: true" ;; haproxy) label="HAProxy 2.6 server proto h2" ;; esac
+    rps=$(col 1 <<<"${uprows[$proxy]}")
+    cpu=$(col 2 <<<"${uprows[$proxy]}")
+    echo "| $label | $(median <<<"$rps") ($(spread <<<"$rps")) | $(median <<<"$cpu") ($(spread <<<"$cpu")) |"
+  done
+  echo
+  s=$(median <<<"$(col 2 <<<"${uprows[sluice]}")"); h=$(median <<<"$(col 2 <<<"${uprows[haproxy]}")")
+  echo "CPU per request, Sluice/HAProxy: $(ratio "$s" "$h")."
 } > "$report"
 cat "$report"

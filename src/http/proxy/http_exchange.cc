@@ -34,12 +34,10 @@ HttpExchange::HttpExchange(Worker& worker, ExchangeClient& client, const SocketA
       client_(client),
       peer_(peer),
       lastActivity_(worker.loop().now()),
-      queued_(worker.loop().timers(),
-              [this] {
-                connectNext();
-                client_.wake();
-              }),
-      wakeSoon_(worker.loop().timers(), [this] { client_.wake(); }) {
+      queued_(worker.loop().timers(), [this] {
+        connectNext();
+        client_.wake();
+      }) {
   facts_.source = &peer_;
 }
 
@@ -88,8 +86,9 @@ void HttpExchange::start(const HttpRequestHead& head) {
                             vip_->forwarded.rfc7239};
   if (!decision_.requestEdits.empty()) context.edits = &decision_.requestEdits;
   if (serverHttp2_) {
+    if (!h2_) h2_ = std::make_unique<Http2Side>(*this, worker_.loop().timers());
     writeHttp2UpstreamRequest(head, context, group_->config().tlsContext ? "https" : "http",
-                              http2Request_);
+                              h2_->request);
     connectNext(chosen);
     return;
   }
@@ -568,7 +567,7 @@ void HttpExchange::useResponseHead(const HttpResponseHead& head) {
   responseBytes_ += written;
   toClient_ = sink.out;
   if (http2_) {
-    http2Framer_.start(sink.out, sink.mode, kMaxHttp2TrailerBytes, vip_->request.maxHeaders);
+    h2_->framer.start(sink.out, sink.mode, kMaxHttp2TrailerBytes, vip_->request.maxHeaders);
   } else {
     response_.frameBody(sink.out, sink.mode);
   }
@@ -753,7 +752,7 @@ void HttpExchange::next() {
 
 void HttpExchange::close() {
   queued_.cancel();
-  wakeSoon_.cancel();
+  if (h2_) h2_->wakeSoon.cancel();
   releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
   expectingResponse_ = false;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -259,22 +260,29 @@ class HttpExchange {
   TimePoint lastActivity_;  // of the server side
   Timer queued_;            // waiting for a server under max_connections
 
-  // Sluice → server over HTTP/2: a stream on a connection the worker's exchanges share.
-  bool serverHttp2_ = false;  // the request goes to its server over HTTP/2
-  Http2Endpoint http2Endpoint_{*this};
+  // Sluice → server over HTTP/2: a stream on a connection the worker's exchanges share. Its
+  // state is made for the first request that needs it: an exchange to HTTP/1.1 servers (most)
+  // carries none of it.
+  struct Http2Side {
+    Http2Side(HttpExchange& exchange, TimerQueue& timers)
+        : endpoint(exchange), wakeSoon(timers, [&exchange] { exchange.client_.wake(); }) {}
+    Http2Endpoint endpoint;
+    int32_t stream = 0;
+    Http2FieldList request;     // the request's HEADERS, built once for every attempt
+    bool bodyDeferred = false;  // the data provider waits for more request body
+    size_t unconsumed = 0;      // response bytes whose window is not given back yet
+    // The response's fields as they arrive: a head, then maybe trailers.
+    std::string fieldBytes;
+    std::vector<std::pair<uint32_t, uint32_t>> fieldSpans;  // name and value lengths
+    size_t fieldCount = 0;
+    HttpResponseHead head;
+    std::vector<HttpHeader> trailers;
+    BodyFramer framer;  // frames the response body for the client's codec
+    Timer wakeSoon;     // the client codec's turn after the server took request body
+  };
+  bool serverHttp2_ = false;        // the request goes to its server over HTTP/2
   Http2Upstream* http2_ = nullptr;  // the connection, while the exchange uses it
-  int32_t http2Stream_ = 0;
-  Http2FieldList http2Request_;     // the request's HEADERS, built once for every attempt
-  bool http2BodyDeferred_ = false;  // the data provider waits for more request body
-  size_t http2Unconsumed_ = 0;      // response bytes whose window is not given back yet
-  // The response's fields as they arrive: a head, then maybe trailers.
-  std::string http2FieldBytes_;
-  std::vector<std::pair<uint32_t, uint32_t>> http2FieldSpans_;  // name and value lengths
-  size_t http2FieldCount_ = 0;
-  HttpResponseHead http2Head_;
-  std::vector<HttpHeader> http2Trailers_;
-  BodyFramer http2Framer_;  // frames the response body for the client's codec
-  Timer wakeSoon_;          // the client codec's turn after the server took request body
+  std::unique_ptr<Http2Side> h2_;
 };
 
 }  // namespace sluice

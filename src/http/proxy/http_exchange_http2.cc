@@ -40,24 +40,24 @@ bool HttpExchange::connectHttp2() {
   group_->connectionOpened(serverIndex_);
   requestSent_ = worker_.loop().now();
   expectingResponse_ = true;
-  http2FieldBytes_.clear();
-  http2FieldSpans_.clear();
-  http2FieldCount_ = 0;
-  http2Trailers_.clear();
+  h2_->fieldBytes.clear();
+  h2_->fieldSpans.clear();
+  h2_->fieldCount = 0;
+  h2_->trailers.clear();
   if (http2_->ready()) {
     upstream_ = Upstream::kConnected;
     submitHttp2();
   } else {
     upstream_ = Upstream::kConnecting;  // the connect deadline runs
-    http2_->wait(http2Endpoint_);
+    http2_->wait(h2_->endpoint);
   }
   return true;
 }
 
 void HttpExchange::submitHttp2() {
-  http2Stream_ =
-      http2_->submit(http2Endpoint_, http2Request_.nv(), http2Request_.size(), requestHasBody_);
-  if (http2Stream_ != 0) return;
+  h2_->stream =
+      http2_->submit(h2_->endpoint, h2_->request.nv(), h2_->request.size(), requestHasBody_);
+  if (h2_->stream != 0) return;
   noteConnectFailure("the HTTP/2 connection took no new stream");
   releaseHttp2();
   connectNext();
@@ -74,7 +74,7 @@ void HttpExchange::onHttp2Ready() {
 void HttpExchange::onHttp2ConnectFailed(std::string_view why) {
   // The connection has gone and forgotten this exchange: only the group's count is left.
   http2_ = nullptr;
-  http2Stream_ = 0;
+  h2_->stream = 0;
   group_->connectionClosed(serverIndex_);
   upstream_ = Upstream::kNone;
   noteConnectFailure(why);
@@ -88,7 +88,7 @@ ssize_t HttpExchange::readHttp2RequestBody(uint8_t* buffer, size_t length, uint3
   const size_t waiting = toServer_.size() - toServerSent_;
   if (waiting == 0) {
     if (phase_ == Phase::kSendingBody) {
-      http2BodyDeferred_ = true;
+      h2_->bodyDeferred = true;
       return NGHTTP2_ERR_DEFERRED;
     }
     *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -104,57 +104,57 @@ ssize_t HttpExchange::readHttp2RequestBody(uint8_t* buffer, size_t length, uint3
   }
   lastActivity_ = worker_.loop().now();
   // The client codec may read more body now; not from inside nghttp2's send.
-  if (!wakeSoon_.armed()) wakeSoon_.armAt(worker_.loop().now());
+  if (!h2_->wakeSoon.armed()) h2_->wakeSoon.armAt(worker_.loop().now());
   return static_cast<ssize_t>(n);
 }
 
 // The codec's turn: more request body for a waiting data provider, and the response's window
 // back once the client has taken what waited for it.
 bool HttpExchange::advanceHttp2() {
-  if (http2Stream_ == 0) return false;
+  if (h2_->stream == 0) return false;
   bool moved = false;
-  if (http2BodyDeferred_ && (serverBacklog() > 0 || phase_ != Phase::kSendingBody)) {
-    http2BodyDeferred_ = false;
-    http2_->resumeBody(http2Stream_);
+  if (h2_->bodyDeferred && (serverBacklog() > 0 || phase_ != Phase::kSendingBody)) {
+    h2_->bodyDeferred = false;
+    http2_->resumeBody(h2_->stream);
     moved = true;
   }
-  if (http2Unconsumed_ > 0 && client_.responseBacklog() < kMaxPending) {
-    http2_->consume(http2Stream_, http2Unconsumed_);
-    http2Unconsumed_ = 0;
+  if (h2_->unconsumed > 0 && client_.responseBacklog() < kMaxPending) {
+    http2_->consume(h2_->stream, h2_->unconsumed);
+    h2_->unconsumed = 0;
   }
   return moved;
 }
 
 void HttpExchange::onHttp2Field(std::string_view name, std::string_view value) {
-  ++http2FieldCount_;
-  if (http2FieldBytes_.size() + name.size() + value.size() > kMaxResponseFieldBytes ||
-      http2FieldCount_ > vip_->request.maxHeaders + 1) {
+  ++h2_->fieldCount;
+  if (h2_->fieldBytes.size() + name.size() + value.size() > kMaxResponseFieldBytes ||
+      h2_->fieldCount > vip_->request.maxHeaders + 1) {
     return;  // counted: the head is refused when it ends
   }
-  http2FieldBytes_.append(name).append(value);
-  http2FieldSpans_.emplace_back(static_cast<uint32_t>(name.size()),
-                                static_cast<uint32_t>(value.size()));
+  h2_->fieldBytes.append(name).append(value);
+  h2_->fieldSpans.emplace_back(static_cast<uint32_t>(name.size()),
+                               static_cast<uint32_t>(value.size()));
 }
 
 // A HEADERS frame's fields are all there: an interim head, the final head, or the trailers.
 void HttpExchange::onHttp2FieldsEnd(bool endStream) {
   lastActivity_ = worker_.loop().now();
-  const bool tooLarge = http2FieldSpans_.size() != http2FieldCount_;
+  const bool tooLarge = h2_->fieldSpans.size() != h2_->fieldCount;
   size_t at = 0;
   auto each = [&](auto visit) {
     at = 0;
-    for (const auto& [nameLength, valueLength] : http2FieldSpans_) {
-      const std::string_view name(http2FieldBytes_.data() + at, nameLength);
-      const std::string_view value(http2FieldBytes_.data() + at + nameLength, valueLength);
+    for (const auto& [nameLength, valueLength] : h2_->fieldSpans) {
+      const std::string_view name(h2_->fieldBytes.data() + at, nameLength);
+      const std::string_view value(h2_->fieldBytes.data() + at + nameLength, valueLength);
       at += nameLength + valueLength;
       visit(name, value);
     }
   };
   if (responseHeadSeen_) {
     if (!tooLarge) {
-      http2Trailers_.clear();
+      h2_->trailers.clear();
       each([&](std::string_view name, std::string_view value) {
-        if (!name.empty() && name.front() != ':') http2Trailers_.push_back({name, value});
+        if (!name.empty() && name.front() != ':') h2_->trailers.push_back({name, value});
       });
     }
     if (endStream) onHttp2ResponseEnd();
@@ -165,7 +165,7 @@ void HttpExchange::onHttp2FieldsEnd(bool endStream) {
     client_.wake();
     return;
   }
-  HttpResponseHead& head = http2Head_;
+  HttpResponseHead& head = h2_->head;
   head.clear();
   head.keepAlive = true;
   each([&](std::string_view name, std::string_view value) {
@@ -194,9 +194,9 @@ void HttpExchange::onHttp2FieldsEnd(bool endStream) {
   // Without a length the body ends with the stream: chunked for an HTTP/1.1 client.
   head.chunked = !head.hasContentLength;
   useResponseHead(head);
-  http2FieldBytes_.clear();
-  http2FieldSpans_.clear();
-  http2FieldCount_ = 0;
+  h2_->fieldBytes.clear();
+  h2_->fieldSpans.clear();
+  h2_->fieldCount = 0;
   if (endStream && phase_ != Phase::kAnswered) {
     onHttp2ResponseEnd();
     return;
@@ -206,17 +206,17 @@ void HttpExchange::onHttp2FieldsEnd(bool endStream) {
 
 void HttpExchange::onHttp2Data(const uint8_t* data, size_t length) {
   lastActivity_ = worker_.loop().now();
-  http2Unconsumed_ += length;
+  h2_->unconsumed += length;
   if (toClient_ && responseHeadSeen_) {
     const size_t before = toClient_->size();
-    http2Framer_.chunkStart(length);
-    http2Framer_.data(reinterpret_cast<const char*>(data), length);
-    http2Framer_.chunkEnd();
+    h2_->framer.chunkStart(length);
+    h2_->framer.data(reinterpret_cast<const char*>(data), length);
+    h2_->framer.chunkEnd();
     responseBytes_ += toClient_->size() - before;
   }
   if (client_.responseBacklog() < kMaxPending) {
-    http2_->consume(http2Stream_, http2Unconsumed_);
-    http2Unconsumed_ = 0;
+    http2_->consume(h2_->stream, h2_->unconsumed);
+    h2_->unconsumed = 0;
   }
   client_.wake();
 }
@@ -229,17 +229,17 @@ void HttpExchange::onHttp2ResponseEnd() {
     client_.wake();
     return;
   }
-  if (!http2Trailers_.empty() && !client_.sendTrailers(http2Trailers_)) {
-    for (const HttpHeader& field : http2Trailers_)
-      http2Framer_.addTrailer(field.name, field.value);
+  if (!h2_->trailers.empty() && !client_.sendTrailers(h2_->trailers)) {
+    for (const HttpHeader& field : h2_->trailers)
+      h2_->framer.addTrailer(field.name, field.value);
   }
-  http2Framer_.finish();
+  h2_->framer.finish();
   logRequest(status_, "ok");
   releaseHttp2();
-  http2Trailers_.clear();
-  http2FieldBytes_.clear();
-  http2FieldSpans_.clear();
-  http2FieldCount_ = 0;
+  h2_->trailers.clear();
+  h2_->fieldBytes.clear();
+  h2_->fieldSpans.clear();
+  h2_->fieldCount = 0;
   expectingResponse_ = false;
   phase_ = Phase::kAnswered;
   client_.responseComplete();
@@ -276,11 +276,11 @@ void HttpExchange::onHttp2StreamFailed(std::string_view why, bool refused) {
 
 void HttpExchange::releaseHttp2() {
   if (!http2_) return;
-  http2_->leave(http2Endpoint_, http2Stream_, http2Unconsumed_);
+  http2_->leave(h2_->endpoint, h2_->stream, h2_->unconsumed);
   http2_ = nullptr;
-  http2Stream_ = 0;
-  http2Unconsumed_ = 0;
-  http2BodyDeferred_ = false;
+  h2_->stream = 0;
+  h2_->unconsumed = 0;
+  h2_->bodyDeferred = false;
   group_->connectionClosed(serverIndex_);
   upstream_ = Upstream::kNone;
 }
