@@ -20,6 +20,8 @@ constexpr uint32_t kAllEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 constexpr size_t kMaxQueuedForClient = 64 * 1024;
 constexpr int kMaxRounds = 64;
 constexpr Millis kLinger{1000};
+// How long an idle connection keeps its spare stream objects for its next streams.
+constexpr Millis kSpareLinger{1000};
 
 Http2ProxySession& self(void* user) {
   return *static_cast<Http2ProxySession*>(user);
@@ -44,7 +46,8 @@ Http2ProxySession::Http2ProxySession(Worker& worker, std::shared_ptr<const Worke
       acceptedAt_(acceptedAt),
       lastActivity_(worker.loop().now()),
       timer_(worker.loop().timers(), [this] { onTimer(); }),
-      resume_(worker.loop().timers(), [this] { progress(); }) {}
+      resume_(worker.loop().timers(), [this] { progress(); }),
+      trimSpares_(worker.loop().timers(), [this] { freeSparesIfIdle(); }) {}
 
 Http2ProxySession::~Http2ProxySession() {
   streams_.clear();
@@ -122,11 +125,10 @@ void Http2ProxySession::progress() {
     }
   }
   if (moved) resume_.armAt(worker_.loop().now());
-  if (streams_.empty() && !spare_.empty()) {
-    // Idle: the connection holds no stream objects until its next request.
-    for (auto& stream : spare_)
-      worker_.loop().deferDelete(std::move(stream));
-    spare_.clear();
+  // Idle for a second: the connection holds no stream objects until its next request. Not at
+  // once: a client between two bursts of streams would have them all made anew.
+  if (streams_.empty() && !spare_.empty() && !trimSpares_.armed()) {
+    trimSpares_.armAt(worker_.loop().now() + kSpareLinger);
   }
   // Done once everything owed is sent and nghttp2 expects nothing more: the client's GOAWAY,
   // ours after the last open stream, or a connection error.
@@ -173,6 +175,13 @@ void Http2ProxySession::discard() {
   // Still more: go on after the other connections have had their turn (closing now, with
   // bytes unread, would reset the connection and lose the GOAWAY). The linger timer bounds it.
   resume_.armAt(worker_.loop().now());
+}
+
+void Http2ProxySession::freeSparesIfIdle() {
+  if (closed_ || !streams_.empty()) return;
+  for (auto& stream : spare_)
+    worker_.loop().deferDelete(std::move(stream));
+  spare_.clear();
 }
 
 void Http2ProxySession::progressSoon() {
@@ -437,6 +446,7 @@ void Http2ProxySession::finish(std::string_view end) {
   counters_->closedAs(end);
   timer_.cancel();
   resume_.cancel();
+  trimSpares_.cancel();
   for (auto& [id, s] : streams_)
     s->closed(NGHTTP2_CANCEL, end);
   for (auto& [id, s] : streams_)

@@ -94,6 +94,7 @@ class Http2ProxySession final : public Session {
   void sweep();
   void calm(std::string_view why);
   void goAway(std::string_view end);
+  void freeSparesIfIdle();
   TimePoint deadline() const;
   void armTimer();
   void onTimer();
@@ -159,6 +160,7 @@ class Http2ProxySession final : public Session {
   TimePoint armedAt_;
   Timer timer_;
   Timer resume_;
+  Timer trimSpares_;  // frees the spare streams of a connection idle for kSpareLinger
   bool inProgress_ = false;
 };
 

@@ -251,28 +251,43 @@ void Http2Upstream::flushSoon() {
 void Http2Upstream::flush() {
   if (state_ != State::kReady) return;
   for (;;) {
-    if (outSent_ == out_.size()) {
-      out_.clear();
-      outSent_ = 0;
-      const uint8_t* data = nullptr;
-      const ssize_t length = nghttp2_session_mem_send(h2_, &data);
-      if (length < 0) {
-        fail(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(length)));
+    // What the socket did not take last time goes first; then nghttp2's next bytes, written
+    // from its own buffer, and only what the socket leaves of them copied.
+    const char* data = out_.data() + outSent_;
+    size_t length = out_.size() - outSent_;
+    const bool fresh = length == 0;
+    if (fresh) {
+      const uint8_t* next = nullptr;
+      const ssize_t produced = nghttp2_session_mem_send(h2_, &next);
+      if (produced < 0) {
+        fail(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(produced)));
         return;
       }
-      if (length == 0) break;
-      out_.assign(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
+      if (produced == 0) break;
+      data = reinterpret_cast<const char*>(next);
+      length = static_cast<size_t>(produced);
     }
-    const ssize_t n = server_.transport.write(out_.data() + outSent_, out_.size() - outSent_);
-    if (n == Transport::kAgain) {
-      writable_ = false;
-      return;
-    }
+    const ssize_t n = server_.transport.write(data, length);
     if (n == Transport::kFailed) {
       fail("server connection failed");
       return;
     }
-    outSent_ += static_cast<size_t>(n);
+    const size_t written = n == Transport::kAgain ? 0 : static_cast<size_t>(n);
+    if (fresh) {
+      if (written < length) out_.assign(data + written, length - written);
+    } else {
+      outSent_ += written;
+      if (outSent_ == out_.size()) {
+        out_.clear();
+        outSent_ = 0;
+      }
+    }
+    // Edge-triggered: stop only at EAGAIN, whose end EPOLLOUT reports (a short write may not
+    // be one).
+    if (n == Transport::kAgain) {
+      writable_ = false;
+      return;
+    }
   }
   if (!nghttp2_session_want_read(h2_) && !nghttp2_session_want_write(h2_)) {
     close("closed by the server");
