@@ -40,7 +40,7 @@ Http2Upstream::Http2Upstream(Worker& worker, Http2UpstreamTarget target)
       flush_(worker.loop().timers(), [this] { flush(); }),
       deadline_(worker.loop().timers(), [this] {
         if (state_ != State::kReady) {
-          fail("connect timed out");
+          close("connect timed out");
         } else if (streams_.empty() && waiting_.empty()) {
           nghttp2_session_terminate_session(h2_, NGHTTP2_NO_ERROR);
           flush();
@@ -140,7 +140,6 @@ void Http2Upstream::onIo(uint32_t events) {
     readable_ = true;
     server_.transport.socketReadable(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
   }
-  if (events & EPOLLOUT) writable_ = true;
   if (state_ == State::kConnecting && !checkConnected()) return;
   if (state_ == State::kHandshaking && !handshake()) return;
   if (state_ != State::kReady) return;
@@ -153,7 +152,7 @@ bool Http2Upstream::checkConnected() {
   pollfd p{server_.fd.get(), POLLOUT, 0};
   if (::poll(&p, 1, 0) <= 0) return false;
   if (const int error = connectResult(server_.fd.get()); error != 0) {
-    fail(std::strerror(error));
+    close(std::strerror(error));
     return false;
   }
   if (!target_.tls) {
@@ -165,7 +164,7 @@ bool Http2Upstream::checkConnected() {
   static constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
   if (!ssl || SSL_set_alpn_protos(ssl, kAlpnH2, sizeof kAlpnH2) != 0) {
     if (ssl) SSL_free(ssl);
-    fail("out of memory for a TLS session");
+    close("out of memory for a TLS session");
     return false;
   }
   server_.transport = Transport(server_.fd.get(), ssl, Transport::Role::kConnect);
@@ -176,11 +175,11 @@ bool Http2Upstream::checkConnected() {
 // The TLS handshake, certificate check included; the server must choose h2.
 bool Http2Upstream::handshake() {
   if (!server_.transport.handshake()) {
-    if (server_.transport.failed()) fail(server_.transport.error());
+    if (server_.transport.failed()) close(server_.transport.error());
     return false;
   }
   if (server_.transport.alpn() != "h2") {
-    fail("the server did not choose h2 in ALPN (http2: true needs an HTTP/2 server)");
+    close("the server did not choose h2 in ALPN (http2: true needs an HTTP/2 server)");
     return false;
   }
   return startSession();
@@ -195,7 +194,7 @@ bool Http2Upstream::startSession() {
   const int rv = nghttp2_session_client_new2(&h2_, callbacks(), this, option);
   nghttp2_option_del(option);
   if (rv != 0) {
-    fail("out of memory for an HTTP/2 session");
+    close("out of memory for an HTTP/2 session");
     return false;
   }
   const nghttp2_settings_entry settings[] = {
@@ -224,14 +223,14 @@ bool Http2Upstream::readServer() {
       break;
     }
     if (n == Transport::kFailed || n == 0) {
-      fail(n == 0 ? "server closed the connection" : "server connection failed");
+      close(n == 0 ? "server closed the connection" : "server connection failed");
       return false;
     }
     const ssize_t taken = nghttp2_session_mem_recv(
         h2_, reinterpret_cast<const uint8_t*>(scratch.data), static_cast<size_t>(n));
     if (taken < 0) {
-      fail(std::string("HTTP/2 error from the server: ") +
-           nghttp2_strerror(static_cast<int>(taken)));
+      close(std::string("HTTP/2 error from the server: ") +
+            nghttp2_strerror(static_cast<int>(taken)));
       return false;
     }
   }
@@ -260,7 +259,7 @@ void Http2Upstream::flush() {
       const uint8_t* next = nullptr;
       const ssize_t produced = nghttp2_session_mem_send(h2_, &next);
       if (produced < 0) {
-        fail(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(produced)));
+        close(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(produced)));
         return;
       }
       if (produced == 0) break;
@@ -269,7 +268,7 @@ void Http2Upstream::flush() {
     }
     const ssize_t n = server_.transport.write(data, length);
     if (n == Transport::kFailed) {
-      fail("server connection failed");
+      close("server connection failed");
       return;
     }
     const size_t written = n == Transport::kAgain ? 0 : static_cast<size_t>(n);
@@ -284,10 +283,7 @@ void Http2Upstream::flush() {
     }
     // Edge-triggered: stop only at EAGAIN, whose end EPOLLOUT reports (a short write may not
     // be one).
-    if (n == Transport::kAgain) {
-      writable_ = false;
-      return;
-    }
+    if (n == Transport::kAgain) return;
   }
   if (!nghttp2_session_want_read(h2_) && !nghttp2_session_want_write(h2_)) {
     close("closed by the server");
@@ -295,7 +291,7 @@ void Http2Upstream::flush() {
 }
 
 // Ends the connection: every user still on it is told, and it is freed after the batch.
-void Http2Upstream::fail(std::string_view why) {
+void Http2Upstream::close(std::string_view why) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   flush_.cancel();
@@ -316,10 +312,6 @@ void Http2Upstream::fail(std::string_view why) {
   }
 }
 
-void Http2Upstream::close(std::string_view why) {
-  fail(why);
-}
-
 void Http2Upstream::maybeClose() {
   if (!streams_.empty() || !waiting_.empty()) return;
   if (goingAway_) {
@@ -332,10 +324,6 @@ void Http2Upstream::maybeClose() {
 
 void Http2Upstream::armIdle() {
   deadline_.armAt(worker_.loop().now() + target_.idleTimeout);
-}
-
-int Http2Upstream::onBeginHeaders(nghttp2_session*, const nghttp2_frame*, void*) {
-  return 0;
 }
 
 int Http2Upstream::onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
@@ -404,7 +392,6 @@ nghttp2_session_callbacks* Http2Upstream::callbacks() {
   static nghttp2_session_callbacks* const table = [] {
     nghttp2_session_callbacks* c = nullptr;
     nghttp2_session_callbacks_new(&c);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(c, &onBeginHeaders);
     nghttp2_session_callbacks_set_on_header_callback(c, &onHeader);
     nghttp2_session_callbacks_set_on_frame_recv_callback(c, &onFrameReceived);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, &onDataChunk);
@@ -465,13 +452,6 @@ void Http2Upstreams::closeAll() {
   }
   for (Http2Upstream* c : doomed)
     c->close("shutdown");
-}
-
-size_t Http2Upstreams::count() const {
-  size_t n = 0;
-  for (const auto& [key, connections] : byKey_)
-    n += connections.size();
-  return n;
 }
 
 }  // namespace sluice

@@ -95,7 +95,8 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   void resumeBody(int32_t id);
   // The user's client took `length` bytes of the stream's response: their window comes back.
   void consume(int32_t id, size_t length);
-  // Ends the connection now (an operator closed the server's connections, or shutdown).
+  // Ends the connection now (a failure, the server's end, idleness, an operator's close or
+  // shutdown): every user still on it is told, and it is freed after the loop's batch.
   void close(std::string_view why);
   size_t streams() const { return streams_.size(); }
 
@@ -109,13 +110,11 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   bool readServer();
   void flush();
   void flushSoon();
-  void fail(std::string_view why);
   void maybeClose();
   void armIdle();
   Http2UpstreamUser* user(int32_t id) const;
 
   static nghttp2_session_callbacks* callbacks();
-  static int onBeginHeaders(nghttp2_session*, const nghttp2_frame*, void*);
   static int onHeader(nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t,
                       const uint8_t*, size_t, uint8_t, void*);
   static int onFrameReceived(nghttp2_session*, const nghttp2_frame*, void*);
@@ -130,7 +129,6 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   UpstreamConnection server_;
   nghttp2_session* h2_ = nullptr;
   bool readable_ = false;
-  bool writable_ = true;
   bool goingAway_ = false;
   bool tlsSessionKept_ = false;
   std::string out_;  // bytes nghttp2 gave that the socket did not take yet
@@ -161,7 +159,6 @@ class Http2Upstreams {
   // Ends every connection to `address` (an operator closed the server's connections).
   void closeTo(const SocketAddress& address);
   void closeAll();
-  size_t count() const;
 
  private:
   Worker& worker_;

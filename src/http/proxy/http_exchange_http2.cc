@@ -140,9 +140,8 @@ void HttpExchange::onHttp2Field(std::string_view name, std::string_view value) {
 void HttpExchange::onHttp2FieldsEnd(bool endStream) {
   lastActivity_ = worker_.loop().now();
   const bool tooLarge = h2_->fieldSpans.size() != h2_->fieldCount;
-  size_t at = 0;
-  auto each = [&](auto visit) {
-    at = 0;
+  auto each = [this](auto visit) {
+    size_t at = 0;
     for (const auto& [nameLength, valueLength] : h2_->fieldSpans) {
       const std::string_view name(h2_->fieldBytes.data() + at, nameLength);
       const std::string_view value(h2_->fieldBytes.data() + at + nameLength, valueLength);
