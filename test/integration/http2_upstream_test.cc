@@ -2,9 +2,6 @@
 // Debian's python3-grpcio at both ends (test/h2/grpc_check.py), over h2c and over TLS both ways;
 // trailers reaching HTTP/2 and HTTP/1.1 clients; many streams sharing a server connection.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -15,6 +12,7 @@
 #include "support/http_origin.h"
 #include "support/metrics_scrape.h"
 #include "support/net_helpers.h"
+#include "support/script_server.h"
 #include "support/sluice_process.h"
 #include "support/test_origin.h"
 #include "support/tls_support.h"
@@ -27,56 +25,15 @@ using namespace std::chrono_literals;
 
 const std::string kGrpcCheck = std::string(SLUICE_PROJECT_DIR) + "/test/h2/grpc_check.py";
 
-// A gRPC server (grpc_check.py serve) on 127.0.0.1:port, for the test's life.
-class GrpcServer {
+// A gRPC server (grpc_check.py serve) on 127.0.0.1:port, over TLS with `cert` and `key` when
+// given; `environment` as grpc_check.py reads it.
+class GrpcServer : public ScriptServer {
  public:
-  // `environment`: NAME=value settings for it (see grpc_check.py).
   explicit GrpcServer(uint16_t port, const std::string& cert = "", const std::string& key = "",
                       const std::vector<std::string>& environment = {})
-      : port_(port) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      for (const std::string& setting : environment)
-        ::putenv(const_cast<char*>(setting.c_str()));
-      const std::string portText = std::to_string(port);
-      if (cert.empty()) {
-        ::execl("/usr/bin/python3", "python3", kGrpcCheck.c_str(), "serve", portText.c_str(),
-                nullptr);
-      } else {
-        ::execl("/usr/bin/python3", "python3", kGrpcCheck.c_str(), "serve", portText.c_str(),
-                cert.c_str(), key.c_str(), nullptr);
-      }
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    // "ready" once it listens, or the end of its output if it could not start. The pipe stays
-    // open while it runs: a write to a closed one would end it.
-    output_ = out[0];
-    std::string line;
-    char c;
-    while (::read(output_, &c, 1) == 1 && c != '\n')
-      line.push_back(c);
-    ready_ = line == "ready";
-  }
-  ~GrpcServer() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    ::close(output_);
-  }
-  bool ready() const { return ready_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  uint16_t port_;
-  pid_t pid_ = -1;
-  int output_ = -1;
-  bool ready_ = false;
+      : ScriptServer(kGrpcCheck, port,
+                     cert.empty() ? std::vector<std::string>{} : std::vector{cert, key},
+                     environment) {}
 };
 
 // Runs every kind of call (grpc_check.py call) and returns what came back.

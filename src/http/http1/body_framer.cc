@@ -15,7 +15,9 @@ void BodyFramer::start(std::string* out, Mode mode, size_t maxTrailerBytes,
   trailerBytes_ = trailerFields_ = 0;
   name_.clear();
   value_.clear();
-  trailers_.clear();
+  keptBytes_.clear();
+  keptSpans_.clear();
+  keptViews_.clear();
 }
 
 void BodyFramer::chunkStart(uint64_t size) {
@@ -65,22 +67,39 @@ MessageError BodyFramer::trailerComplete(int tooLargeStatus) {
   if (value_.find_first_of("\r\n") != std::string::npos) {
     return {400, "obsolete line folding in a trailer field"};
   }
-  if (mode_ == Mode::kChunked && mayForwardTrailer(name_)) {
-    trailers_.append(name_).append(": ").append(trimWhitespace(value_)).append("\r\n");
-  }
+  addTrailer(name_, trimWhitespace(value_));
   return {};
 }
 
 void BodyFramer::addTrailer(std::string_view name, std::string_view value) {
-  if (mode_ == Mode::kChunked && mayForwardTrailer(name)) {
-    trailers_.append(name).append(": ").append(value).append("\r\n");
-  }
+  if (!mayForwardTrailer(name)) return;
+  keptBytes_.append(name).append(value);
+  keptSpans_.emplace_back(static_cast<uint32_t>(name.size()),
+                             static_cast<uint32_t>(value.size()));
+  keptViews_.clear();
 }
 
 void BodyFramer::finish() {
   chunkEnd();
   if (mode_ != Mode::kChunked || !out_) return;
-  out_->append("0\r\n").append(trailers_).append("\r\n");
+  out_->append("0\r\n");
+  for (const HttpHeader& field : trailers())
+    out_->append(field.name).append(": ").append(field.value).append("\r\n");
+  out_->append("\r\n");
+}
+
+const std::vector<HttpHeader>& BodyFramer::trailers() {
+  if (keptViews_.size() != keptSpans_.size()) {
+    keptViews_.clear();
+    size_t at = 0;
+    for (const auto& [nameLength, valueLength] : keptSpans_) {
+      keptViews_.push_back(
+          {std::string_view(keptBytes_).substr(at, nameLength),
+           std::string_view(keptBytes_).substr(at + nameLength, valueLength)});
+      at += nameLength + valueLength;
+    }
+  }
+  return keptViews_;
 }
 
 }  // namespace sluice

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "http/http_request_head.h"
 #include "http/message_error.h"
 
 namespace sluice {
@@ -19,7 +21,9 @@ namespace sluice {
 //             extensions, then `0`, the trailer fields that may be forwarded, and CRLF
 //
 // Trailer fields are collected whole (their bytes may not stay in the receive buffer) and are
-// bounded like a head: more than `maxBytes` or `maxFields` is 431.
+// bounded like a head: more than `maxBytes` or `maxFields` is 431. Those that may be forwarded
+// (hop_by_hop.h) are kept in either mode: re-chunking writes them after the last chunk, and an
+// HTTP/2 peer gets them from trailers() as a HEADERS frame of their own.
 class BodyFramer {
  public:
   enum class Mode { kRaw, kChunked };
@@ -38,10 +42,12 @@ class BodyFramer {
   void trailerValue(const char* at, size_t length, const char* feedStart, const char* feedEnd);
   MessageError trailerComplete(int tooLargeStatus);
   // A whole trailer field from a source already checked (an HTTP/2 server's, which nghttp2
-  // validated): kept when re-chunking and it may be forwarded.
+  // validated): kept when it may be forwarded.
   void addTrailer(std::string_view name, std::string_view value);
   // The message ended: the last chunk and the trailers, when re-chunking.
   void finish();
+  // The trailer fields kept: valid until the next start() or trailer.
+  const std::vector<HttpHeader>& trailers();
 
  private:
   std::string* out_ = nullptr;
@@ -55,7 +61,11 @@ class BodyFramer {
   bool pieceEndedEarly_ = false;  // the last value piece ended before its feed did
   bool folded_ = false;
   std::string name_, value_;  // the trailer field being read
-  std::string trailers_;      // the lines to forward; capacity reused
+  // The fields to forward, names and values back to back (capacity reused), their lengths, and
+  // views of them made when asked for.
+  std::string keptBytes_;
+  std::vector<std::pair<uint32_t, uint32_t>> keptSpans_;
+  std::vector<HttpHeader> keptViews_;
 };
 
 }  // namespace sluice

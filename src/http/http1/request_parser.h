@@ -68,6 +68,8 @@ class Http1RequestParser {
   void nextMessage();
 
   const HttpRequestHead& head() const { return head_; }
+  // After kMessageComplete: the trailer fields of a chunked body that may be forwarded.
+  const std::vector<HttpHeader>& trailers() { return framer_.trailers(); }
   const MessageError& error() const { return error_; }
 
  private:

@@ -49,6 +49,8 @@ class Http1ResponseParser {
   bool finishAtEof();
 
   const HttpResponseHead& head() const { return head_; }
+  // After kMessageComplete: the trailer fields of a chunked body that may be forwarded.
+  const std::vector<HttpHeader>& trailers() { return framer_.trailers(); }
   std::string_view error() const { return error_; }
 
  private:

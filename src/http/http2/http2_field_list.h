@@ -45,6 +45,16 @@ class Http2FieldList {
     return nv_.data();
   }
   size_t size() const { return spans_.size(); }
+  // Each field's name and value, in order.
+  template <class Visit>
+  void forEach(Visit visit) const {
+    size_t at = 0;
+    for (const auto& [nameLength, valueLength] : spans_) {
+      const std::string_view bytes(bytes_);
+      visit(bytes.substr(at, nameLength), bytes.substr(at + nameLength, valueLength));
+      at += nameLength + valueLength;
+    }
+  }
 
  private:
   std::string bytes_;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "http/ascii.h"
+#include "http/hop_by_hop.h"
 #include "http/proxy/http2_proxy_session.h"
 #include "server/worker.h"
 #include "tls/host_name.h"
@@ -58,6 +59,9 @@ void Http2Stream::reuse(int32_t id, std::shared_ptr<const WorkerConfig> config,
   bodyReceived_ = discarded_ = 0;
   unconsumed_ = 0;
   earlyBody_.clear();
+  requestTrailers_.clear();
+  trailerBytes_ = trailerFields_ = 0;
+  trailersOverLimit_ = false;
   response_.clear();
   trailers_.clear();
   body_.clear();
@@ -78,7 +82,16 @@ void Http2Stream::begin(int32_t id, std::shared_ptr<const WorkerConfig> config,
 Http2Stream::~Http2Stream() = default;
 
 bool Http2Stream::addField(std::string_view name, std::string_view value) {
-  return fields_.add(name, value, vip_->http2.maxHeaderList, vip_->request.maxHeaders);
+  if (!headDone_)
+    return fields_.add(name, value, vip_->http2.maxHeaderList, vip_->request.maxHeaders);
+  // Trailers: kept apart, since the head's views point into the head's own fields.
+  trailerBytes_ += name.size() + value.size() + 32;
+  if (trailerBytes_ > vip_->http2.maxHeaderList || ++trailerFields_ > vip_->request.maxHeaders) {
+    trailersOverLimit_ = true;
+    return false;
+  }
+  if (mayForwardTrailer(name)) requestTrailers_.add(name, value);
+  return true;
 }
 
 void Http2Stream::headComplete(bool endStream) {
@@ -138,10 +151,7 @@ void Http2Stream::dispatch() {
   chunkBody_ = head_.chunked && !exchange_.rawRequestBody();
   if (!earlyBody_.empty()) appendBody(earlyBody_.data(), earlyBody_.size());
   earlyBody_.clear();
-  if (requestEnded_) {
-    if (chunkBody_) exchange_.toServer().append("0\r\n\r\n");
-    exchange_.requestComplete();
-  }
+  if (requestEnded_) endRequestBody();
 }
 
 void Http2Stream::appendBody(const char* bytes, size_t length) {
@@ -193,7 +203,31 @@ void Http2Stream::requestEnded() {
   if (requestEnded_) return;
   requestEnded_ = true;
   if (!dispatched_ || exchange_.phase() != HttpExchange::Phase::kSendingBody) return;
-  if (chunkBody_) exchange_.toServer().append("0\r\n\r\n");
+  endRequestBody();
+}
+
+// The request's end, with its trailers: after the last chunk for an HTTP/1.1 server that gets
+// the body chunked, as trailers of an HTTP/2 server's stream, and dropped when a length frames
+// the body for an HTTP/1.1 server (RFC 9110 §6.5.1 lets a recipient discard them).
+void Http2Stream::endRequestBody() {
+  if (trailersOverLimit_) {
+    connection_.glitch("requests past the header list limit");
+    exchange_.respondError(431,
+                           "the trailers are past http2.max_header_list or limits.max_headers");
+    return;
+  }
+  if (chunkBody_) {
+    std::string& out = exchange_.toServer();
+    out.append("0\r\n");
+    requestTrailers_.forEach([&out](std::string_view name, std::string_view value) {
+      out.append(name).append(": ").append(value).append("\r\n");
+    });
+    out.append("\r\n");
+  } else if (exchange_.rawRequestBody()) {
+    requestTrailers_.forEach([this](std::string_view name, std::string_view value) {
+      exchange_.addRequestTrailer(name, value);
+    });
+  }
   exchange_.requestComplete();
 }
 

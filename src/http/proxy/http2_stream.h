@@ -41,7 +41,8 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   int32_t id() const { return id_; }
   // HEADERS, field by field; then the head is complete (END_HEADERS).
   bool addField(std::string_view name, std::string_view value);
-  size_t fieldBytes() const { return fields_.bytes(); }
+  // The bytes of the header block being received (the head's, or the trailers').
+  size_t fieldBytes() const { return headDone_ ? trailerBytes_ : fields_.bytes(); }
   void headComplete(bool endStream);
   // Starts the exchange (rules, pick, connect): the connection decides when.
   void dispatch();
@@ -95,6 +96,7 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
              TimePoint now);
   void submit(bool withBody);
   void appendBody(const char* bytes, size_t length);
+  void endRequestBody();
   void endBody(uint32_t* flags);
   void resumeBody();
   void refuse(const MessageError& error);
@@ -123,6 +125,11 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   bool resetSent_ = false;
   bool logged_ = false;    // aborted: its access-log record is written
   std::string earlyBody_;  // body bytes that came before the stream was dispatched
+  // The request's trailers that a server may see, bounded like a head.
+  Http2FieldList requestTrailers_;
+  size_t trailerBytes_ = 0;
+  size_t trailerFields_ = 0;
+  bool trailersOverLimit_ = false;
   size_t unconsumed_ = 0;  // request body bytes received, their window not yet given back
   TimePoint started_;
   TimePoint lastClientByte_;

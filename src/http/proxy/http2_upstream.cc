@@ -116,6 +116,10 @@ void Http2Upstream::resumeBody(int32_t id) {
   flushSoon();
 }
 
+void Http2Upstream::submitTrailers(int32_t id, const nghttp2_nv* fields, size_t count) {
+  if (state_ == State::kReady) nghttp2_submit_trailer(h2_, id, fields, count);
+}
+
 void Http2Upstream::consume(int32_t id, size_t length) {
   if (state_ != State::kReady || length == 0) return;
   nghttp2_session_consume(h2_, id, length);

@@ -93,6 +93,9 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   void leave(Http2UpstreamUser& user, int32_t id, size_t unconsumed);
   // More request body is there for the stream's deferred data provider.
   void resumeBody(int32_t id);
+  // The request's trailers, from the data provider as it ends the body (which then leaves the
+  // stream open for them: NGHTTP2_DATA_FLAG_NO_END_STREAM).
+  void submitTrailers(int32_t id, const nghttp2_nv* fields, size_t count);
   // The user's client took `length` bytes of the stream's response: their window comes back.
   void consume(int32_t id, size_t length);
   // Ends the connection now (a failure, the server's end, idleness, an operator's close or

@@ -87,6 +87,7 @@ void HttpExchange::start(const HttpRequestHead& head) {
   if (!decision_.requestEdits.empty()) context.edits = &decision_.requestEdits;
   if (serverHttp2_) {
     if (!h2_) h2_ = std::make_unique<Http2Side>(*this, worker_.loop().timers());
+    h2_->requestTrailers.clear();
     writeHttp2UpstreamRequest(head, context, group_->config().tlsContext ? "https" : "http",
                               h2_->request);
     connectNext(chosen);
@@ -582,6 +583,11 @@ void HttpExchange::onResponseComplete() {
   const bool reusable = response_.head().keepAlive && phase_ == Phase::kSent &&
                         toServerSent_ == toServer_.size() && upStart_ == upEnd_ &&
                         !server_.transport.hasBufferedInput();
+  // A chunked body's trailers: an HTTP/1 client got them after the last chunk already; an
+  // HTTP/2 one gets them as their own HEADERS frame.
+  if (const std::vector<HttpHeader>& trailers = response_.trailers(); !trailers.empty()) {
+    client_.sendTrailers(trailers);
+  }
   logRequest(status_, "ok");
   if (server_.transport.tls() && !server_.tlsSessionKept) keepServerSession();
   if (reusable && client_.keepsServerConnection()) {

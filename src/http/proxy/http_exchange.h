@@ -82,6 +82,10 @@ class HttpExchange {
   // After start(): the body goes to the server as it is, not framed for HTTP/1.1 (the server
   // speaks HTTP/2, server_groups[].http2).
   bool rawRequestBody() const { return serverHttp2_; }
+  // A trailer field of the request, one the client codec may forward, before
+  // requestComplete(): kept for an HTTP/2 server (an HTTP/1.1 one finds them after the last
+  // chunk, where the codec framed them).
+  void addRequestTrailer(std::string_view name, std::string_view value);
   // Every byte of the request (head and body) has arrived.
   void requestComplete();
   void addRequestBytes(size_t n) { requestBytes_ += n; }
@@ -189,6 +193,7 @@ class HttpExchange {
   void onHttp2ResponseEnd();
   void onHttp2StreamFailed(std::string_view why, bool refused);
   ssize_t readHttp2RequestBody(uint8_t* buffer, size_t length, uint32_t* flags);
+  void endHttp2RequestBody(uint32_t* flags);
   void releaseHttp2();
 
   Worker& worker_;
@@ -268,7 +273,8 @@ class HttpExchange {
         : endpoint(exchange), wakeSoon(timers, [&exchange] { exchange.client_.wake(); }) {}
     Http2Endpoint endpoint;
     int32_t stream = 0;
-    Http2FieldList request;     // the request's HEADERS, built once for every attempt
+    Http2FieldList request;  // the request's HEADERS, built once for every attempt
+    Http2FieldList requestTrailers;
     bool bodyDeferred = false;  // the data provider waits for more request body
     size_t unconsumed = 0;      // response bytes whose window is not given back yet
     // The response's fields as they arrive: a head, then maybe trailers.

@@ -91,7 +91,7 @@ ssize_t HttpExchange::readHttp2RequestBody(uint8_t* buffer, size_t length, uint3
       h2_->bodyDeferred = true;
       return NGHTTP2_ERR_DEFERRED;
     }
-    *flags |= NGHTTP2_DATA_FLAG_EOF;
+    endHttp2RequestBody(flags);
     return 0;
   }
   const size_t n = std::min(length, waiting);
@@ -100,12 +100,24 @@ ssize_t HttpExchange::readHttp2RequestBody(uint8_t* buffer, size_t length, uint3
   if (toServerSent_ == toServer_.size()) {
     toServer_.clear();
     toServerSent_ = 0;
-    if (phase_ != Phase::kSendingBody) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (phase_ != Phase::kSendingBody) endHttp2RequestBody(flags);
   }
   lastActivity_ = worker_.loop().now();
   // The client codec may read more body now; not from inside nghttp2's send.
   if (!h2_->wakeSoon.armed()) h2_->wakeSoon.armAt(worker_.loop().now());
   return static_cast<ssize_t>(n);
+}
+
+// The body's last DATA frame: it ends the stream, or the request's trailers that follow do.
+void HttpExchange::endHttp2RequestBody(uint32_t* flags) {
+  *flags |= NGHTTP2_DATA_FLAG_EOF;
+  if (h2_->requestTrailers.empty()) return;
+  *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  http2_->submitTrailers(h2_->stream, h2_->requestTrailers.nv(), h2_->requestTrailers.size());
+}
+
+void HttpExchange::addRequestTrailer(std::string_view name, std::string_view value) {
+  if (serverHttp2_ && h2_ && phase_ == Phase::kSendingBody) h2_->requestTrailers.add(name, value);
 }
 
 // The codec's turn: more request body for a waiting data provider, and the response's window

@@ -263,6 +263,8 @@ void HttpProxySession::parseRequest() {
         if (exchange_.upgraded() || closed_) return;
         break;
       case Http1RequestParser::Event::kMessageComplete:
+        for (const HttpHeader& field : parser_.trailers())
+          exchange_.addRequestTrailer(field.name, field.value);
         exchange_.requestComplete();
         return;
     }
