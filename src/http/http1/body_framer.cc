@@ -64,7 +64,7 @@ MessageError BodyFramer::trailerComplete(int tooLargeStatus) {
     return {tooLargeStatus, "trailer fields over the head limits"};
   }
   if (!isToken(name_)) return {400, "invalid trailer field name"};
-  if (value_.find_first_of("\r\n") != std::string::npos) {
+  if (hasLineBreak(value_)) {
     return {400, "obsolete line folding in a trailer field"};
   }
   addTrailer(name_, trimWhitespace(value_));

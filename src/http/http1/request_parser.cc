@@ -103,7 +103,7 @@ int Http1RequestParser::onHeaderValueComplete(llhttp_t* p) {
   HttpHeader& header = s.head_.headers.back();
   if (!isToken(header.name)) return s.fail(400, "invalid header name");
   // llhttp reports an obs-fold continuation as part of the value: refuse it (RFC 9112 §5.2).
-  if (header.value.find_first_of("\r\n") != std::string_view::npos) {
+  if (hasLineBreak(header.value)) {
     return s.fail(400, "obsolete line folding");
   }
   header.value = trimWhitespace(header.value);

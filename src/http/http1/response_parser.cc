@@ -111,7 +111,7 @@ int Http1ResponseParser::onHeaderValueComplete(llhttp_t* p) {
   s.inValue_ = true;
   HttpHeader& header = s.head_.headers.back();
   if (!isToken(header.name)) return s.fail("invalid header name in a response");
-  if (header.value.find_first_of("\r\n") != std::string_view::npos) {
+  if (hasLineBreak(header.value)) {
     return s.fail("obsolete line folding in a response header");
   }
   header.value = trimWhitespace(header.value);

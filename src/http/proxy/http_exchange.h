@@ -199,6 +199,9 @@ class HttpExchange {
   Worker& worker_;
   ExchangeClient& client_;
   const SocketAddress& peer_;
+  std::string_view peerIp();
+  std::string_view peerText();  // ip:port, for the access log
+  std::string peerIp_, peerText_;
   const Transport* clientTransport_ = nullptr;
   std::string_view protocol_ = "HTTP/1.1";
   const WorkerConfig* config_ = nullptr;

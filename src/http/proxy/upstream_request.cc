@@ -54,7 +54,9 @@ void forEachUpstreamRequestField(const HttpRequestHead& head, const ForwardingCo
   // The framing is Sluice's: the body is forwarded as the parser re-frames it.
   sink.framing(head);
 
-  const std::string ip = context.client->ipString();
+  std::string ownIp;
+  std::string_view ip = context.clientIp;
+  if (ip.empty()) ip = ownIp = context.client->ipString();
   forwardedFor.append(forwardedFor.empty() ? "" : ", ").append(ip);
   sink.field("X-Forwarded-For", forwardedFor);
   if (!sawProto) sink.field("X-Forwarded-Proto", context.scheme);
@@ -62,7 +64,7 @@ void forEachUpstreamRequestField(const HttpRequestHead& head, const ForwardingCo
   if (context.rfc7239) {
     forwarded.append(forwarded.empty() ? "for=" : ", for=");
     if (context.client->family() == AF_INET6) {
-      appendQuoted(forwarded, "[" + ip + "]");
+      appendQuoted(forwarded, "[" + std::string(ip) + "]");
     } else {
       forwarded.append(ip);
     }
