@@ -43,7 +43,14 @@ void ConnectionOptions::seal() {
 }
 
 bool ConnectionOptions::names(std::string_view name) const {
-  if (options_.empty()) return false;
+  // The usual list is one or two options: a scan (most lengths differ at once) costs less than
+  // the search, which bounds the work of a long list.
+  if (options_.size() <= kScanUpTo) {
+    for (std::string_view option : options_) {
+      if (equalsIgnoreCase(option, name)) return true;
+    }
+    return false;
+  }
   const auto at = std::lower_bound(options_.begin(), options_.end(), name, lessIgnoreCase);
   return at != options_.end() && equalsIgnoreCase(*at, name);
 }

@@ -7,8 +7,9 @@ namespace sluice {
 
 // The options of one message's Connection fields (RFC 9110 §7.6.1), read once per message.
 // Every field an option names is hop-by-hop: it describes the connection, not the message, and
-// is not forwarded. Lookups cost O(log n) in the number of options, so a head of thousands of
-// fields and a long option list stays linear-ish in its size (a nested scan was quadratic).
+// is not forwarded. Lookups in a long list cost O(log n) in the number of options, so a head of
+// thousands of fields and a long option list stays linear-ish in its size (a nested scan was
+// quadratic); a short list is scanned.
 //
 // Usage: clear(), add() each Connection field value, then seal() once before names().
 // Views point into the parsed head.
@@ -38,6 +39,7 @@ class ConnectionOptions {
   bool upgrade() const { return upgrade_; }
 
  private:
+  static constexpr size_t kScanUpTo = 8;
   std::vector<std::string_view> options_;  // capacity reused between messages
   bool close_ = false;
   bool keepAlive_ = false;

@@ -23,12 +23,12 @@ class Http2FieldList {
   }
   void add(std::string_view name, std::string_view value) {
     const size_t at = bytes_.size();
-    bytes_.append(name);
-    for (size_t i = at; i < bytes_.size(); ++i) {
-      const char c = bytes_[i];
-      if (c >= 'A' && c <= 'Z') bytes_[i] = static_cast<char>(c - 'A' + 'a');
+    bytes_.append(name).append(value);
+    char* const lower = bytes_.data() + at;
+    for (size_t i = 0; i < name.size(); ++i) {
+      const char c = lower[i];
+      if (c >= 'A' && c <= 'Z') lower[i] = static_cast<char>(c - 'A' + 'a');
     }
-    bytes_.append(value);
     spans_.emplace_back(name.size(), value.size());
   }
   bool empty() const { return spans_.empty(); }

@@ -74,6 +74,16 @@ class Http2ProxySession final : public Session {
   // of events, so that the responses of every stream woken in it go out in one write.
   void progressSoon();
   void glitch(std::string_view what, unsigned weight = 1);
+  // The last host checked for 421 on this connection, and the verdict: a client sends the same
+  // host on every stream, so the check (names normalised, certificates looked up) runs once.
+  struct AuthorityVerdict {
+    std::shared_ptr<const WorkerConfig>
+        config;  // keeps `vip` alive, so no other VIP has its address
+    const VipConfig* vip = nullptr;
+    std::string authority;
+    bool misdirected = false;
+  };
+  AuthorityVerdict& lastAuthority() { return lastAuthority_; }
 
  private:
   struct ClientEndpoint final : IoHandler {
@@ -151,6 +161,7 @@ class Http2ProxySession final : public Session {
 
   double glitches_ = 0;
   TimePoint glitchesAt_;
+  AuthorityVerdict lastAuthority_;
 
   std::string toClient_;
   size_t toClientSent_ = 0;

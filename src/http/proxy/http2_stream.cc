@@ -124,12 +124,19 @@ bool Http2Stream::misdirected() const {
   authority = authority.substr(0, authority.find(':'));
   const std::string_view sni = connection_.transport().serverName();
   if (equalsIgnoreCase(authority, sni)) return false;
+  Http2ProxySession::AuthorityVerdict& last = connection_.lastAuthority();
+  if (last.vip == vip_ && last.authority == authority) return last.misdirected;
+  last.config = config_;
+  last.vip = vip_;
+  last.authority.assign(authority);
+  last.misdirected = false;
   std::string host, name;
   if (!normaliseHostName(authority, host)) return false;
   normaliseHostName(sni, name);
   if (host == name) return false;
-  if (vip_->tls->contextFor(host) != vip_->tls->contextFor(name)) return true;
-  return vip_->sniRouter && vip_->sniRouter->route(host) != SniRouter::kNoRoute;
+  last.misdirected = vip_->tls->contextFor(host) != vip_->tls->contextFor(name) ||
+                     (vip_->sniRouter && vip_->sniRouter->route(host) != SniRouter::kNoRoute);
+  return last.misdirected;
 }
 
 // A request refused before any exchange started: Sluice's answer, logged by the exchange.
