@@ -305,6 +305,18 @@ TEST_F(Http2Test, AHostOfAnotherCertificateIsMisdirected) {
   EXPECT_EQ(status("www.example.test", "--http2"), "200") << "the same certificate: coalesced";
   EXPECT_EQ(status("shop.example.test", "--http2"), "200");
   EXPECT_EQ(status("api.example.test", "--http1.1"), "200") << "HTTP/1.1 does not coalesce";
+  // One connection that names one host, then another, then the first again: each request gets
+  // the verdict of its own host (the connection remembers only the last one it checked).
+  std::string out;
+  EXPECT_EQ(runCommand("timeout 30 /usr/bin/python3 " + std::string(SLUICE_PROJECT_DIR) +
+                           "/test/h2/authorities_check.py " + std::to_string(offload_) + " " +
+                           certs().caPath() +
+                           " shop.example.test www.example.test api.example.test"
+                           " api.example.test www.example.test shop.example.test api.example.test",
+                       out),
+            0)
+      << out;
+  EXPECT_EQ(out.substr(0, out.find('\n')), "[200, 421, 421, 200, 200, 421]");
 }
 
 TEST_F(Http2Test, H2cWithPriorKnowledgeOnAnHttpVip) {
