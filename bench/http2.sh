@@ -23,6 +23,7 @@ start_workdir
 origin_port=$(free_port); direct_port=$(free_port)
 for proxy in sluice haproxy nginx; do declare "${proxy}_port=$(free_port)"; done
 h2origin_port=$(free_port); sluice_up_port=$(free_port); haproxy_up_port=$(free_port)
+admin_port=$(free_port)  # Sluice's metrics, printed when a run has errors
 make_certs "$work" bench.example.test
 head -c 100 /dev/urandom | base64 | head -c 100 > "$work/small"
 chmod 755 "$work"; chmod 644 "$work"/small "$work"/*.pem "$work"/*.key
@@ -30,6 +31,7 @@ suites=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA25
 
 nginx_origin_conf "$origin_port" "$direct_port" > "$work/nginx.conf"
 cat > "$work/sluice.yaml" <<CONF
+admin: {listen: 127.0.0.1:$admin_port}
 global: {workers: 1, access_log: "off"}
 certificates:
   - {name: ecdsa, cert: $work/server.pem, key: $work/server.key}
@@ -120,7 +122,13 @@ h2load_run() {
   after=$(cpu_seconds "$pid")
   done=$(awk '/^requests:/ { print $8 }' <<<"$out")
   if ! grep -q " 0 failed, 0 errored, 0 timeout" <<<"$out" || ! grep -q "status codes: [0-9]* 2xx, 0 3xx, 0 4xx, 0 5xx" <<<"$out"; then
-    echo "bench: errors through $1:" >&2; echo "$out" >&2; exit 1
+    echo "bench: errors through $1:" >&2; echo "$out" >&2
+    if [ "$1" = sluice ]; then
+      echo "Sluice's answers and server failures:" >&2
+      curl -s "http://127.0.0.1:$admin_port/metrics" | grep -v ' 0$' |
+        grep -E '^sluice_(requests_total|server_[a-z_]*(failures|ejections)_total)' >&2 || true
+    fi
+    exit 1
   fi
   awk -v n="$done" -v s="$seconds" -v a="$after" -v b="$before" \
     'BEGIN { printf "%.0f %.1f\n", n / s, (n > 0 ? (a - b) / n * 1e6 : 0) }'

@@ -5,7 +5,8 @@
       an h2c (prior knowledge) server on 127.0.0.1:PORT; prints "ready" once it listens and
       runs until killed. Each request is answered 200 with a JSON body of what arrived (its
       fields, its trailers, the body's length and SHA-256), then the trailer
-      `x-served-sha256: <the body's SHA-256>`.
+      `x-served-sha256: <the body's SHA-256>`. With ANSWER_EARLY=1 (environment) it answers
+      200 "early" as soon as a request's head arrives instead, and drops the body.
 
   trailers_check.py call PORT CA HOST PATH SIZE [TRAILERS]
       one POST of SIZE pattern bytes over TLS (trusting CA, naming HOST; CA "-" for h2c) with
@@ -18,6 +19,7 @@ Every wait is bounded (MAX_SECONDS).
 """
 import hashlib
 import json
+import os
 import socket
 import ssl
 import sys
@@ -42,6 +44,7 @@ def text(fields):
 
 
 def serve_connection(sock):
+    early = os.environ.get("ANSWER_EARLY") == "1"
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
     conn.initiate_connection()
     sock.sendall(conn.data_to_send())
@@ -53,15 +56,19 @@ def serve_connection(sock):
             if not data:
                 return
             for event in conn.receive_data(data):
-                if isinstance(event, h2.events.RequestReceived):
+                if isinstance(event, h2.events.RequestReceived) and early:
+                    conn.send_headers(event.stream_id, [(":status", "200")])
+                    conn.send_data(event.stream_id, b"early", end_stream=True)
+                elif isinstance(event, h2.events.RequestReceived):
                     streams[event.stream_id] = {"fields": text(event.headers), "trailers": [],
                                                 "body": b""}
                 elif isinstance(event, h2.events.DataReceived):
-                    streams[event.stream_id]["body"] += event.data
+                    if event.stream_id in streams:
+                        streams[event.stream_id]["body"] += event.data
                     conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
                 elif isinstance(event, h2.events.TrailersReceived):
                     streams[event.stream_id]["trailers"] = text(event.headers)
-                elif isinstance(event, h2.events.StreamEnded):
+                elif isinstance(event, h2.events.StreamEnded) and event.stream_id in streams:
                     seen = streams.pop(event.stream_id)
                     digest = hashlib.sha256(seen["body"]).hexdigest()
                     answer = json.dumps({"fields": seen["fields"], "trailers": seen["trailers"],

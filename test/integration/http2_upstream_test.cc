@@ -2,8 +2,13 @@
 // Debian's python3-grpcio at both ends (test/h2/grpc_check.py), over h2c and over TLS both ways;
 // trailers reaching HTTP/2 and HTTP/1.1 clients; many streams sharing a server connection.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -225,6 +230,107 @@ TEST_F(Http2UpstreamTest, AServersStreamLimitAndItsGoawaysCostNoCall) {
   // 50 calls at once need more than one connection of 4 streams; aged connections are replaced.
   EXPECT_GT(metric("sluice_server_connections_total{group=\"grpc\""), 2);
   EXPECT_EQ(metric("sluice_server_connect_failures_total{group=\"grpc\""), 0);
+}
+
+// NGINX as an h2c server (prior knowledge) that ends each connection after `requests`
+// requests with a GOAWAY, as servers do routinely (keepalive_requests, gRPC's max connection
+// age): answers 200 "ok" to any method, body or not. Stopped at the end of the test.
+class NginxH2Server {
+ public:
+  NginxH2Server(uint16_t port, int requests) : port_(port) {
+    char dir[] = "/tmp/sluice-nginx-XXXXXX";
+    dir_ = ::mkdtemp(dir) ? dir : "";
+    const std::string conf = dir_ + "/nginx.conf";
+    std::FILE* f = std::fopen(conf.c_str(), "w");
+    if (!f) return;
+    std::fprintf(f,
+                 "daemon off;\nmaster_process off;\nuser root;\npid %s/nginx.pid;\n"
+                 "error_log %s/error.log;\nevents { worker_connections 1024; }\n"
+                 "http {\n  access_log off;\n  keepalive_requests %d;\n"
+                 "  http2_max_concurrent_streams 128;\n"
+                 "  server {\n    listen 127.0.0.1:%u http2;\n"
+                 "    location / { return 200 \"ok\\n\"; }\n  }\n}\n",
+                 dir_.c_str(), dir_.c_str(), requests, static_cast<unsigned>(port));
+    std::fclose(f);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl("/usr/sbin/nginx", "nginx", "-c", conf.c_str(), "-p", dir_.c_str(), nullptr);
+      ::_exit(127);
+    }
+    ready_ = eventually(
+        [&] {
+          const int fd = connectLocal(port_);
+          if (fd < 0) return false;
+          ::close(fd);
+          return true;
+        },
+        5000ms);
+  }
+  ~NginxH2Server() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+  }
+  bool ready() const { return ready_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  uint16_t port_;
+  std::string dir_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+TEST_F(Http2UpstreamTest, AServerEndingEachConnectionAfter100RequestsCostsNoRequest) {
+  // Its GOAWAY names the last stream it took; every stream Sluice sent past it, with or
+  // without a body, goes again on a new connection, even when the GOAWAY and the connection's
+  // end come in one read.
+  NginxH2Server server(freePort(), 100);
+  ASSERT_TRUE(server.ready());
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(plainConfig(server.address(), vip, true));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const std::string body = std::string(SLUICE_PROJECT_DIR) + "/README.md";
+  for (const std::string& method : {std::string(""), "-d " + body}) {
+    std::string out;
+    runCommand("timeout 120 h2load -n 5000 -c 8 -m 20 " + method +
+                   " http://127.0.0.1:" + std::to_string(vip) + "/",
+               out);
+    EXPECT_NE(out.find("5000 succeeded, 0 failed, 0 errored, 0 timeout"), std::string::npos)
+        << method << "\n"
+        << out;
+  }
+  // 10,000 requests at 100 a connection.
+  EXPECT_GE(metric("sluice_server_connections_total{group=\"grpc\""), 100);
+  if (HasFailure()) {
+    int shown = 0;
+    for (const nlohmann::json& line : sluice.accessLog()) {
+      if (line.value("status", 0) != 200 && shown++ < 5) ADD_FAILURE() << line.dump();
+    }
+  }
+}
+
+TEST_F(Http2UpstreamTest, UploadsAnsweredBeforeTheirEndGiveTheirWindowBack) {
+  // A server that answers as soon as it has the head (a 403, a redirect, a cached answer): the
+  // bytes of the body Sluice took from the client but never forwarded must come back to the
+  // client connection's window, or a few such uploads stall every stream after them.
+  ScriptServer server(std::string(SLUICE_PROJECT_DIR) + "/test/h2/trailers_check.py", freePort(),
+                      {}, {"ANSWER_EARLY=1"});
+  ASSERT_TRUE(server.ready());
+  const uint16_t vip = freePort();
+  SluiceProcess sluice(plainConfig(server.address(), vip, true));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  // 200 uploads of 200 KiB on one connection, 4 at a time: 40 MiB through one connection.
+  const std::string body = "/tmp/sluice-upload-" + std::to_string(::getpid());
+  std::string out;
+  runCommand("head -c 204800 /dev/zero > " + body, out);
+  runCommand("timeout 60 h2load -n 200 -c 1 -m 4 -d " + body +
+                 " http://127.0.0.1:" + std::to_string(vip) + "/",
+             out);
+  std::remove(body.c_str());
+  EXPECT_NE(out.find("200 succeeded, 0 failed, 0 errored, 0 timeout"), std::string::npos) << out;
 }
 
 }  // namespace

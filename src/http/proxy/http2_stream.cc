@@ -251,6 +251,7 @@ void Http2Stream::responseSent() {
 bool Http2Stream::closed(uint32_t errorCode, std::string_view end) {
   if (closed_) return bodyComplete_;
   closed_ = true;
+  giveBackWindow();  // or a reset upload would keep its bytes of the connection's window
   if (exchange_.inFlight() && !logged_) {
     // Why the request ended unanswered: the connection's end, or the client's reset.
     if (end.empty()) end = errorCode == NGHTTP2_NO_ERROR ? "client_close" : "client_reset";
@@ -384,7 +385,20 @@ ResponseBodySink Http2Stream::sendResponseHead(const HttpResponseHead& head,
 
 void Http2Stream::responseComplete() {
   bodyComplete_ = true;
+  // The server answered before the whole request came: what of the body waited for it is not
+  // needed, and its window goes back to the client now (the rest is dropped as it arrives).
+  if (!requestEnded_) {
+    exchange_.toServer().clear();
+    giveBackWindow();
+  }
   resumeBody();
+}
+
+// Request body bytes taken from the client's windows and not given back yet: the stream's and
+// the connection's (which nghttp2 counts even for a closed stream) come back.
+void Http2Stream::giveBackWindow() {
+  if (unconsumed_ > 0) nghttp2_session_consume(connection_.h2(), id_, unconsumed_);
+  unconsumed_ = 0;
 }
 
 void Http2Stream::sendLocalAnswer(const LocalAnswer& answer) {

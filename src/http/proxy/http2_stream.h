@@ -97,6 +97,7 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   void submit(bool withBody);
   void appendBody(const char* bytes, size_t length);
   void endRequestBody();
+  void giveBackWindow();
   void endBody(uint32_t* flags);
   void resumeBody();
   void refuse(const MessageError& error);

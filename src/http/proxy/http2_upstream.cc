@@ -291,6 +291,8 @@ void Http2Upstream::flush() {
   }
   if (!nghttp2_session_want_read(h2_) && !nghttp2_session_want_write(h2_)) {
     close("closed by the server");
+  } else if (goingAway_ && streams_.empty() && waiting_.empty() && out_.empty()) {
+    close("going away");
   }
 }
 
@@ -311,16 +313,24 @@ void Http2Upstream::close(std::string_view why) {
   const std::string reason(why);
   for (Http2UpstreamUser* u : waiting)
     u->upstreamFailed(reason);
+  // A stream past the last one the server's GOAWAY named was never processed (RFC 9113 §6.8):
+  // refused, whether or not nghttp2 got to say so before the connection ended.
   for (const auto& [id, stream] : streams) {
-    if (!stream.ended) stream.user->streamFailed(reason, false);
+    if (stream.ended) continue;
+    if (id > goawayLastStream_) {
+      stream.user->streamFailed("the server is going away", true);
+    } else {
+      stream.user->streamFailed(reason, false);
+    }
   }
 }
 
+// The last stream left: a connection going away closes once what is queued is written (by
+// flush(), never from here: this runs inside nghttp2's callbacks), one in use waits idle.
 void Http2Upstream::maybeClose() {
   if (!streams_.empty() || !waiting_.empty()) return;
   if (goingAway_) {
-    flush();
-    close("going away");
+    flushSoon();
     return;
   }
   armIdle();
@@ -359,6 +369,7 @@ int Http2Upstream::onFrameReceived(nghttp2_session*, const nghttp2_frame* frame,
     case NGHTTP2_GOAWAY:
       // No new streams; nghttp2 closes those past last_stream_id as refused.
       s.goingAway_ = true;
+      s.goawayLastStream_ = std::min(s.goawayLastStream_, frame->goaway.last_stream_id);
       break;
     default:
       break;
@@ -392,6 +403,24 @@ int Http2Upstream::onStreamClose(nghttp2_session*, int32_t id, uint32_t errorCod
   return 0;
 }
 
+// A request's HEADERS that nghttp2 could not send: the server's GOAWAY came first (or the
+// stream ids ran out), so the stream never opened and no close follows. The request never
+// reached the server, which makes it a refused one; other reasons fail it.
+int Http2Upstream::onFrameNotSent(nghttp2_session*, const nghttp2_frame* frame, int error,
+                                  void* data) {
+  Http2Upstream& s = self(data);
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  const auto it = s.streams_.find(frame->hd.stream_id);
+  if (it == s.streams_.end() || it->second.ended) return 0;
+  Http2UpstreamUser* u = it->second.user;
+  s.streams_.erase(it);
+  const bool refused =
+      error == NGHTTP2_ERR_START_STREAM_NOT_ALLOWED || error == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE;
+  if (refused) s.goingAway_ = true;
+  u->streamFailed(refused ? "the server is going away" : nghttp2_strerror(error), refused);
+  return 0;
+}
+
 nghttp2_session_callbacks* Http2Upstream::callbacks() {
   static nghttp2_session_callbacks* const table = [] {
     nghttp2_session_callbacks* c = nullptr;
@@ -400,6 +429,7 @@ nghttp2_session_callbacks* Http2Upstream::callbacks() {
     nghttp2_session_callbacks_set_on_frame_recv_callback(c, &onFrameReceived);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, &onDataChunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(c, &onStreamClose);
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(c, &onFrameNotSent);
     return c;
   }();
   return table;

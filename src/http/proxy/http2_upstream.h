@@ -123,6 +123,7 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   static int onFrameReceived(nghttp2_session*, const nghttp2_frame*, void*);
   static int onDataChunk(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
   static int onStreamClose(nghttp2_session*, int32_t, uint32_t, void*);
+  static int onFrameNotSent(nghttp2_session*, const nghttp2_frame*, int, void*);
   static ssize_t readRequestBody(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                                  nghttp2_data_source*, void*);
 
@@ -133,6 +134,7 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   nghttp2_session* h2_ = nullptr;
   bool readable_ = false;
   bool goingAway_ = false;
+  int32_t goawayLastStream_ = INT32_MAX;  // from the server's GOAWAY
   bool tlsSessionKept_ = false;
   std::string out_;  // bytes nghttp2 gave that the socket did not take yet
   size_t outSent_ = 0;

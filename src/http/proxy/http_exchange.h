@@ -279,6 +279,7 @@ class HttpExchange {
     Http2FieldList request;  // the request's HEADERS, built once for every attempt
     Http2FieldList requestTrailers;
     bool bodyDeferred = false;  // the data provider waits for more request body
+    uint64_t bodySent = 0;      // request body bytes given to this attempt's stream
     size_t unconsumed = 0;      // response bytes whose window is not given back yet
     // The response's fields as they arrive: a head, then maybe trailers.
     std::string fieldBytes;

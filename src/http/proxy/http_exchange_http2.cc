@@ -15,6 +15,9 @@ namespace {
 
 // A response head's fields from an HTTP/2 server are bounded like an HTTP/1.1 one's.
 constexpr size_t kMaxResponseFieldBytes = 64 * 1024;
+// Request body bytes kept after they went out, so that a stream the server refuses (one past
+// its GOAWAY) can go again with its body: a server ending a connection must not fail uploads.
+constexpr uint64_t kReplayableBody = 64 * 1024;
 
 }  // namespace
 
@@ -44,6 +47,7 @@ bool HttpExchange::connectHttp2() {
   h2_->fieldSpans.clear();
   h2_->fieldCount = 0;
   h2_->trailers.clear();
+  h2_->bodySent = 0;
   if (http2_->ready()) {
     upstream_ = Upstream::kConnected;
     submitHttp2();
@@ -97,9 +101,13 @@ ssize_t HttpExchange::readHttp2RequestBody(uint8_t* buffer, size_t length, uint3
   const size_t n = std::min(length, waiting);
   std::memcpy(buffer, toServer_.data() + toServerSent_, n);
   toServerSent_ += n;
+  h2_->bodySent += n;
   if (toServerSent_ == toServer_.size()) {
-    toServer_.clear();
-    toServerSent_ = 0;
+    // Kept (from the body's first byte) while it could still be sent again.
+    if (h2_->bodySent > kReplayableBody) {
+      toServer_.clear();
+      toServerSent_ = 0;
+    }
     if (phase_ != Phase::kSendingBody) endHttp2RequestBody(flags);
   }
   lastActivity_ = worker_.loop().now();
@@ -259,8 +267,8 @@ void HttpExchange::onHttp2ResponseEnd() {
 
 // The stream ended without its response: as when an HTTP/1.1 server closes early, the request
 // goes to another server when nothing reached the client and repeating it is safe. A refused
-// stream was never processed: a request without a body goes to the same server again, on
-// another connection.
+// stream was never processed: the request goes to the same server again, on another
+// connection, with what of its body went out if that is kReplayableBody or less.
 void HttpExchange::onHttp2StreamFailed(std::string_view why, bool refused) {
   lastActivity_ = worker_.loop().now();
   releaseHttp2();
@@ -268,8 +276,9 @@ void HttpExchange::onHttp2StreamFailed(std::string_view why, bool refused) {
     client_.abort("server_error");
     return;
   }
-  if (refused && !requestHasBody_ && attempts_ <= group_->config().retries) {
+  if (refused && h2_->bodySent <= kReplayableBody && attempts_ <= group_->config().retries) {
     ++attempts_;
+    toServerSent_ = 0;  // what went out is all still there
     if (connectHttp2()) {
       client_.wake();
       return;
