@@ -315,7 +315,9 @@ void HttpExchange::connectNext(uint32_t chosen) {
       noteConnectFailure(std::strerror(errno));
       continue;
     }
-    server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now());
+    // A request without a body is sent again if the connection turns out closed: only one with
+    // a body needs the pool to ask the socket.
+    server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now(), requestHasBody_);
     serverFromPool_ = server_.fd.valid();
     serverWatchesWritable_ = false;
     if (serverFromPool_) {

@@ -39,7 +39,7 @@ size_t UpstreamPool::closeTo(const SocketAddress& address) {
   return closed;
 }
 
-UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now) {
+UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now, bool verify) {
   const auto it = idle_.find(key);
   if (it == idle_.end()) return {};
   std::vector<Idle>& list = it->second;
@@ -48,7 +48,9 @@ UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now) {
     Idle candidate = std::move(list.back());
     list.pop_back();
     --total_;
-    if (now - candidate.since < maxIdle_ && stillOpen(candidate.connection.fd.get())) {
+    const UpstreamEvents* events = candidate.connection.events.get();
+    if (now - candidate.since < maxIdle_ && !(events && events->unusable) &&
+        (!verify || stillOpen(candidate.connection.fd.get()))) {
       found = std::move(candidate.connection);
     }
   }

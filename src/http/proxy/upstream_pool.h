@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -21,10 +23,17 @@ namespace sluice {
 // after the loop's current batch, which may still name it.
 struct UpstreamEvents final : IoHandler, Deferrable {
   void onIo(uint32_t events) override {
-    if (owner) owner->onIo(events);
+    if (owner) {
+      owner->onIo(events);
+    } else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      // Pooled: a server says nothing to an idle connection but its end (or an error). Room to
+      // write (an ACK) says nothing.
+      unusable = true;
+    }
   }
   IoHandler* owner = nullptr;
-  uint32_t watched = 0;  // the events the socket is registered for
+  bool unusable = false;  // an event came while it was pooled
+  uint32_t watched = 0;   // the events the socket is registered for
   EventLoop* loop = nullptr;
 };
 struct UpstreamEventsRelease {
@@ -50,10 +59,12 @@ struct UpstreamConnection {
 // http_proxy_session.cc). Not by config object, so that a connection stays useful across
 // config reloads that keep the server.
 //
-// An idle connection is not watched while pooled; take() checks it is still open (a server
-// may close idle connections at any time) and drops those past `maxIdle`. Even so a server can
-// close one just as a request is sent: the proxy retries such a request once on a new
-// connection when it is safe to (no body sent). Single-threaded: owned by one worker.
+// A pooled connection stays registered with the loop: an event while it idles (the server
+// closing it, at any time) marks it unusable, at no cost. take() drops those and the ones past
+// `maxIdle`, and for a request that could not be sent again (one with a body) also asks the
+// socket (a close whose event its last owner consumed). Even so a server can close one just as
+// a request is sent: the proxy retries such a request once on a new connection when it is safe
+// to (no body sent). Single-threaded: owned by one worker.
 // The start of every pool key of connections to `address`: its IP bytes, then its port.
 std::string upstreamAddressKey(const SocketAddress& address);
 
@@ -62,8 +73,9 @@ class UpstreamPool {
   UpstreamPool(size_t maxPerKey, size_t maxTotal, Millis maxIdle)
       : maxPerKey_(maxPerKey), maxTotal_(maxTotal), maxIdle_(maxIdle) {}
 
-  // An open idle connection for `key`, or one whose fd is invalid.
-  UpstreamConnection take(std::string_view key, TimePoint now);
+  // An open idle connection for `key`, or one whose fd is invalid. `verify`: the socket is
+  // asked whether the server closed it (a system call), for a request that cannot be retried.
+  UpstreamConnection take(std::string_view key, TimePoint now, bool verify = true);
   // Keeps `connection` (idle, at a message boundary) for reuse; closes it when full.
   void give(std::string_view key, UpstreamConnection connection, TimePoint now);
   size_t idle() const { return total_; }

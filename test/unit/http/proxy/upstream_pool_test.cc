@@ -1,6 +1,7 @@
 #include "http/proxy/upstream_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 namespace sluice {
@@ -46,6 +47,35 @@ TEST(UpstreamPool, DropsClosedAndExpiredConnections) {
   EXPECT_TRUE(got.fd.valid()) << "the fresh one, past the closed one";
   EXPECT_FALSE(pool.take("s", kStart + Millis(1200)).fd.valid()) << "the stale one is dropped";
   EXPECT_EQ(pool.idle(), 0u);
+}
+
+TEST(UpstreamPool, AnEventWhilePooledDropsAConnectionWithoutAskingTheSocket) {
+  EventLoop loop;  // frees the registrations of dropped connections; declared first, freed last
+  auto registered = [&loop](Connection& c) {
+    c.ours.events.reset(new UpstreamEvents);
+    c.ours.events->loop = &loop;
+  };
+  UpstreamPool pool(4, 100, Millis(1000));
+  Connection told, untold;
+  for (Connection* c : {&told, &untold}) {
+    registered(*c);
+    c->server.reset();  // the server closed both while they idled
+  }
+  // The loop reported the end of one (its registration has no owner while pooled).
+  told.ours.events->onIo(EPOLLIN | EPOLLRDHUP);
+  pool.give("s", std::move(untold.ours), kStart);
+  pool.give("s", std::move(told.ours), kStart);
+  // Unverified (a request that can go again): the reported one is dropped, the other is
+  // handed out as it is; verified, it would have been dropped too.
+  UpstreamConnection got = pool.take("s", kStart, false);
+  EXPECT_TRUE(got.fd.valid());
+  EXPECT_EQ(pool.idle(), 0u);
+  // Room to write says nothing about the server's end.
+  Connection open;
+  registered(open);
+  open.ours.events->onIo(EPOLLOUT);
+  pool.give("t", std::move(open.ours), kStart);
+  EXPECT_TRUE(pool.take("t", kStart).fd.valid());
 }
 
 TEST(UpstreamPool, BoundedPerKeyAndInAll) {
