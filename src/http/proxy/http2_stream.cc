@@ -387,10 +387,7 @@ void Http2Stream::responseComplete() {
   bodyComplete_ = true;
   // The server answered before the whole request came: what of the body waited for it is not
   // needed, and its window goes back to the client now (the rest is dropped as it arrives).
-  if (!requestEnded_) {
-    exchange_.toServer().clear();
-    giveBackWindow();
-  }
+  if (!requestEnded_) giveBackWindow();
   resumeBody();
 }
 

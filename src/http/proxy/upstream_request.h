@@ -20,7 +20,7 @@ struct ForwardingContext {
   bool rfc7239 = false;     // also send RFC 7239 Forwarded
   const HeaderEditList* edits = nullptr;  // rules' request header changes, if any
   // The client's address as text, made once per connection (else from `client` each time).
-  std::string_view clientIp;
+  std::string_view clientIp = {};
 };
 
 // Writes the request head to send to a server from the canonical request (canonical_request.h):
