@@ -131,13 +131,14 @@ TEST_F(TrailersTest, AnHttp2ServerGetsTheTrailersOfHttp2AndChunkedHttp11Clients)
 
   // A chunked HTTP/1.1 request with trailers: the server gets those it may see, and the HTTP/1.1
   // client gets the server's trailers after the last chunk of its response.
-  const std::string response = exchangeOnce(plain_,
-                                            "POST /upload HTTP/1.1\r\nHost: api.example.test\r\n"
-                                            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                                            "5\r\nhello\r\n6\r\n world\r\n0\r\n"
-                                            "X-Sum: 42\r\nCookie: stolen=1\r\n"
-                                            "X-Forwarded-For: 6.6.6.6\r\n\r\n",
-                                            5s);
+  const std::string response =
+      exchangeOnce(plain_,
+                   "POST /upload HTTP/1.1\r\nHost: api.example.test\r\n"
+                   "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                   "5\r\nhello\r\n6\r\n world\r\n0\r\n"
+                   "X-Sum: 42\r\nCookie: stolen=1\r\n"
+                   "X-Forwarded-For: 6.6.6.6\r\n\r\n",
+                   5s);
   ASSERT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
   const size_t bodyAt = response.find("{\"fields\"");
   ASSERT_NE(bodyAt, std::string::npos) << response;

@@ -74,8 +74,7 @@ MessageError BodyFramer::trailerComplete(int tooLargeStatus) {
 void BodyFramer::addTrailer(std::string_view name, std::string_view value) {
   if (!mayForwardTrailer(name)) return;
   keptBytes_.append(name).append(value);
-  keptSpans_.emplace_back(static_cast<uint32_t>(name.size()),
-                             static_cast<uint32_t>(value.size()));
+  keptSpans_.emplace_back(static_cast<uint32_t>(name.size()), static_cast<uint32_t>(value.size()));
   keptViews_.clear();
 }
 
@@ -93,9 +92,8 @@ const std::vector<HttpHeader>& BodyFramer::trailers() {
     keptViews_.clear();
     size_t at = 0;
     for (const auto& [nameLength, valueLength] : keptSpans_) {
-      keptViews_.push_back(
-          {std::string_view(keptBytes_).substr(at, nameLength),
-           std::string_view(keptBytes_).substr(at + nameLength, valueLength)});
+      keptViews_.push_back({std::string_view(keptBytes_).substr(at, nameLength),
+                            std::string_view(keptBytes_).substr(at + nameLength, valueLength)});
       at += nameLength + valueLength;
     }
   }
