@@ -263,10 +263,28 @@ struct AdminConfig {
   std::shared_ptr<const Certificate> tls;
 };
 
+// `cluster:`: this node is one of several sharing their config through etcd (README, "Cluster
+// mode"). The file then holds what is the node's own (cluster, admin, global); certificates,
+// server groups and VIPs come from etcd. Absent: a single node whose file is its config.
+struct ClusterConfig {
+  bool enabled = false;
+  std::string nodeId;  // cluster.node.id: default the host's name
+  // cluster.node.listen_address: VIPs whose listen host is the wildcard (0.0.0.0 or [::])
+  // listen on this address of the node instead; empty: on the wildcard.
+  std::string listenAddress;
+  std::string dataDir;  // the last good config and its certificates, kept for a restart
+  std::vector<std::string> endpoints;         // etcd.endpoints: http(s)://host:port
+  std::string prefix = "/sluice/v1/default";  // etcd.prefix: every key of this cluster
+  Millis timeout{2000};                       // etcd.timeout: per request and endpoint
+  std::string caFile, certFile, keyFile;      // etcd.tls
+  std::string user, password;                 // etcd.auth (password or password_file)
+};
+
 struct ConfigSnapshot {
   std::string sourcePath;
   GlobalConfig global;
   AdminConfig admin;
+  ClusterConfig cluster;
   std::vector<CertificateConfig> certificates;
   std::vector<ServerGroupConfig> serverGroups;
   std::vector<VipConfig> vips;

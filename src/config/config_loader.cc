@@ -17,6 +17,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "config/cluster_reader.h"
 #include "config/rules_reader.h"
 #include "config/yaml_reader.h"
 #include "core/units.h"
@@ -1037,7 +1038,8 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
   config->sourcePath = name;
   if (!root.IsDefined() || root.IsNull()) {
     r.error(root, "", "the config is empty");
-  } else if (r.expectMap(root, "", {"global", "admin", "certificates", "server_groups", "vips"})) {
+  } else if (r.expectMap(root, "",
+                         {"global", "admin", "cluster", "certificates", "server_groups", "vips"})) {
     if (const YAML::Node global = root["global"]; global.IsDefined()) {
       readGlobal(r, global, config->global);
     }
@@ -1051,6 +1053,9 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
         name.size() > 5 && name.ends_with(".yaml") ? name.substr(0, name.size() - 5) : name;
     if (config->admin.stateFile.empty()) config->admin.stateFile = base + ".state.json";
     if (config->admin.auditLog.empty()) config->admin.auditLog = base + ".audit.jsonl";
+    if (const YAML::Node cluster = root["cluster"]; cluster.IsDefined()) {
+      readCluster(r, cluster, directory, base, config->cluster);
+    }
     if (const YAML::Node certificates = root["certificates"]; certificates.IsDefined()) {
       readCertificates(r, certificates, directory, *config);
     }
@@ -1074,6 +1079,7 @@ ConfigLoadResult build(Reader& r, const YAML::Node& root, const std::string& nam
         }
       }
     }
+    bindVipsToNode(config->cluster, config->vips);
     crossCheck(r, root, *config);
   }
   result.errors = std::move(r.errors());

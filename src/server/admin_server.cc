@@ -11,6 +11,7 @@
 #include "server/admin/admin_tls.h"
 #include "server/admin/config_api.h"
 #include "server/admin/problem.h"
+#include "server/cluster/cluster_store.h"
 #include "server/console_site.h"
 #include "server/metrics_page.h"
 #include "server/runtime.h"
@@ -29,8 +30,8 @@ bool isWrite(const httplib::Request& request) {
 
 }  // namespace
 
-AdminServer::AdminServer(Runtime& runtime)
-    : runtime_(runtime), server_(makeAdminHttpServer(runtime)) {}
+AdminServer::AdminServer(Runtime& runtime, std::shared_ptr<ClusterStore> cluster)
+    : runtime_(runtime), cluster_(std::move(cluster)), server_(makeAdminHttpServer(runtime)) {}
 
 AdminServer::~AdminServer() {
   events_.stop();  // open event streams end first, so the server can stop
@@ -108,9 +109,10 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
   const auto snapshot = runtime_.snapshot();
   std::string base = snapshot->admin.stateFile;
   if (base.ends_with(".json")) base.resize(base.size() - 5);
-  editor_ = std::make_unique<ConfigEditor>(
-      runtime_, std::make_unique<FileConfigStore>(snapshot->sourcePath), base + ".draft.json",
-      base + ".history", base + ".certs");
+  std::shared_ptr<ConfigStore> store = cluster_;
+  if (!store) store = std::make_shared<FileConfigStore>(snapshot->sourcePath);
+  editor_ = std::make_unique<ConfigEditor>(runtime_, std::move(store), base + ".draft.json",
+                                           base + ".history", base + ".certs");
   addAdminApi(server, runtime_, *editor_);
   sampler_ = std::make_unique<LiveSampler>(runtime_, events_);
   server.Get("/api/v1/stats", [this](const httplib::Request&, httplib::Response& response) {
@@ -161,7 +163,9 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
 
   addConsole(server);
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(renderMetrics(runtime_), "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = renderMetrics(runtime_);
+    if (cluster_) text += clusterMetrics(cluster_->status());
+    response.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain");
@@ -172,8 +176,19 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
       response.set_content("draining\n", "text/plain");
       return;
     }
-    response.set_content("ready: revision " + std::to_string(runtime_.revision()) + "\n",
-                         "text/plain");
+    std::string text = "ready: revision " + std::to_string(runtime_.revision()) + "\n";
+    if (cluster_) {
+      // Still ready without etcd: the node serves what it runs, and says so.
+      const ClusterStore::Status status = cluster_->status();
+      text +=
+          "cluster: node " + status.nodeId + ", cluster revision " +
+          std::to_string(status.running) +
+          (status.reachable
+               ? ", etcd answers\n"
+               : ", etcd unreachable since " + std::to_string(status.unreachableSince) +
+                     " (serving the last config; writes answer 503): " + status.lastError + "\n");
+    }
+    response.set_content(text, "text/plain");
   });
 
   if (!server.bind_to_port(address.ipString(), address.port())) {

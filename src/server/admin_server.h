@@ -19,13 +19,15 @@ class Server;
 namespace sluice {
 
 class Runtime;
+class ClusterStore;
 
 // The admin listener (`admin: {listen: ...}`), on its own thread, off the data path: it reads
 // the Runtime and never touches a worker's memory.
 //   GET /metrics   the Prometheus text format (metrics_page.h)
 //   GET /healthz   200 while the process runs its control loop
 //   GET /readyz    200 while it serves traffic; 503 once it drains (a load balancer in front of
-//                  Sluice, or Kubernetes, stops sending new connections)
+//                  Sluice, or Kubernetes, stops sending new connections). In cluster mode its
+//                  text also says whether etcd answers (a node that lost etcd still serves)
 //   /api/v1/...    the admin API (admin/admin_api.h, admin/config_api.h), behind tokens and
 //                  roles (ApiAccess); every write attempt is audited (AuditLog)
 //   GET /api/v1/stats   rates and totals per VIP and server (LiveSampler)
@@ -37,7 +39,9 @@ class Runtime;
 // thread-per-request model suits a low-rate admin port; the data path never uses it.
 class AdminServer {
  public:
-  explicit AdminServer(Runtime& runtime);
+  // `cluster`: cluster mode's store (the API edits the cluster's config through it); null on a
+  // single node, whose store is its config file.
+  explicit AdminServer(Runtime& runtime, std::shared_ptr<ClusterStore> cluster = nullptr);
   ~AdminServer();  // stops serving and joins the thread
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -48,6 +52,7 @@ class AdminServer {
 
  private:
   Runtime& runtime_;
+  std::shared_ptr<ClusterStore> cluster_;
   ApiAccess access_;
   AuditLog audit_;
   std::unique_ptr<ConfigEditor> editor_;

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/units.h"
 #include "server/admin_server.h"
+#include "server/cluster/cluster_store.h"
 #include "server/runtime.h"
 #include "tls/session_ticket_keys.h"
 
@@ -42,6 +43,19 @@ void notifyReloading() {
   const uint64_t micros =
       static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
   sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(micros)).c_str());
+}
+
+// SIGHUP in cluster mode: the node's own sections again, run with the cluster's shared ones.
+void reloadClusterNode(ClusterStore& cluster, Runtime& runtime, const std::string& path) {
+  logInfo("SIGHUP: reloading this node's own sections of " + path);
+  notifyReloading();
+  if (std::string error; !cluster.reloadLocal(error)) {
+    logError("reload rejected: " + error + "; revision " + std::to_string(runtime.revision()) +
+             " stays in force");
+  } else {
+    logInfo("reloaded: revision " + std::to_string(runtime.revision()) + " is live");
+  }
+  sd_notify(0, "READY=1");
 }
 
 // SIGHUP: the file again, validated whole; published only when every check passes.
@@ -90,6 +104,14 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Cluster mode: what runs is the cluster's config (or, while etcd cannot be reached, the last
+  // one this node kept), with the file's own sections.
+  std::shared_ptr<ClusterStore> cluster;
+  if (snapshot->cluster.enabled) {
+    cluster = std::make_shared<ClusterStore>(*snapshot);
+    snapshot = cluster->startupSnapshot();
+    if (!snapshot) return 1;
+  }
   AccessLog accessLog;
   std::string error;
   if (!accessLog.open(snapshot->global.accessLog, error)) {
@@ -107,7 +129,8 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
     logInfo("vip " + vip.name + " (" + toString(vip.service) + ") listening on " +
             vip.listen.toString() + " -> group " + vip.defaultGroup);
   }
-  AdminServer admin(runtime);
+  if (cluster) cluster->start(runtime);
+  AdminServer admin(runtime, cluster);
   if (snapshot->admin.enabled) {
     if (!admin.start(snapshot->admin.listen, error)) {
       logError(error);
@@ -147,7 +170,11 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
       if (draining) {
         logWarn("SIGHUP while draining: ignored");
       } else {
-        reload(runtime, snapshot->sourcePath);
+        if (cluster) {
+          reloadClusterNode(*cluster, runtime, snapshot->sourcePath);
+        } else {
+          reload(runtime, snapshot->sourcePath);
+        }
       }
       continue;
     }

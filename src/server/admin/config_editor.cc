@@ -110,7 +110,7 @@ std::string pointerOf(const std::string& field, const json& document) {
 
 }  // namespace
 
-ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
+ConfigEditor::ConfigEditor(Runtime& runtime, std::shared_ptr<ConfigStore> store,
                            std::string draftPath, std::string historyDir, std::string certsDir)
     : runtime_(runtime),
       store_(std::move(store)),
@@ -125,13 +125,18 @@ ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
     liveId_ = version.id;
     storedId_ = version.id;
   }
-  store_->watch([this](const ConfigStore::Version& stored) {
-    std::lock_guard lock(mutex_);
-    storedId_ = stored.id;
-  });
+  // A file's watch tells of hand edits (storeChanged()); a cluster's store runs what it sees
+  // itself, and this editor follows through refreshLive().
+  if (!store_->commitsFirst()) {
+    store_->watch([this](const ConfigStore::Version& stored) {
+      std::lock_guard lock(mutex_);
+      storedId_ = stored.id;
+    });
+  }
   if (live_.is_null()) live_ = json::object();
   liveRevision_ = runtime_.revision();
-  recordRevision(version.text, "file", "running at start", json::array());
+  recordRevision(version.text, version.by.empty() ? "file" : version.by, "running at start",
+                 json::array());
   draft_ = live_;
   draftBase_ = liveRevision_;
   // A draft kept from before a restart, if it was made on the file as it is now.
@@ -149,6 +154,12 @@ ConfigEditor::ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store,
             " was made on another version of the config file: set aside");
     std::filesystem::rename(draftPath_, draftPath_ + ".stale");
   }
+}
+
+ConfigEditor::Answer ConfigEditor::unreachable() {
+  return problem(503, "The cluster's store cannot be reached",
+                 "etcd does not answer: this node serves revision " + liveId_ +
+                     " as it was, and takes no changes until etcd answers again");
 }
 
 ConfigEditor::Answer ConfigEditor::problem(int status, const std::string& title,
@@ -170,9 +181,16 @@ void ConfigEditor::refreshLive() {
   const bool pending = countChanges() > 0;
   json document = yamlToDocument(version.text, error);
   if (document.is_null()) return;
-  recordRevision(version.text, "file", "reloaded (SIGHUP)", diffDocuments(live_, document));
+  const bool sameVersion = version.id == liveId_;
+  if (store_->commitsFirst() && !sameVersion) {
+    recordRevision(version.text, version.by.empty() ? "cluster" : version.by,
+                   version.comment.empty() ? "applied on another node" : version.comment,
+                   diffDocuments(live_, document));
+  } else {
+    recordRevision(version.text, "file", "reloaded (SIGHUP)", diffDocuments(live_, document));
+  }
   live_ = document;
-  liveId_ = version.id;
+  liveId_ = storedId_ = version.id;
   liveRevision_ = runtime_.revision();
   if (!pending) {
     draft_ = live_;
@@ -182,7 +200,7 @@ void ConfigEditor::refreshLive() {
 
 ConfigEditor::Validation ConfigEditor::check(const json& document) const {
   Validation validation;
-  const ConfigLoadResult result = loadConfigText(documentToYaml(document), path_);
+  const ConfigLoadResult result = loadConfigText(store_->runnable(documentToYaml(document)), path_);
   validation.ok = result.ok();
   for (const ConfigError& error : result.errors) {
     validation.errors.push_back({{"pointer", pointerOf(error.field, document)},
@@ -283,6 +301,7 @@ ConfigEditor::Answer ConfigEditor::get(const std::string& section, const std::st
 }
 
 ConfigEditor::Answer ConfigEditor::commitDraft(json next, int status, const json& shown) {
+  if (!store_->reachable()) return unreachable();
   const Validation validation = check(next);
   if (!validation.ok) {
     return problem(422, "The change would make the config invalid",
@@ -587,7 +606,7 @@ ConfigEditor::Answer ConfigEditor::validate() {
   Validation validation = check(draft_);
   // What `sluice check` cannot know: whether each new address can be listened on here now.
   if (validation.ok) {
-    const ConfigLoadResult loaded = loadConfigText(documentToYaml(draft_), path_);
+    const ConfigLoadResult loaded = loadConfigText(store_->runnable(documentToYaml(draft_)), path_);
     for (const auto& [v, why] : runtime_.testBind(*loaded.snapshot)) {
       const std::string field = "vips[" + std::to_string(v) + "].listen";
       validation.errors.push_back(
@@ -690,6 +709,7 @@ ConfigEditor::~ConfigEditor() {
 // Validates, publishes and writes the draft (the caller holds the mutex and checked the
 // preconditions).
 ConfigEditor::Answer ConfigEditor::applyDraft(const std::string& who, const std::string& comment) {
+  if (store_->commitsFirst()) return commitToCluster(who, comment);
   ConfigStore::Version current;
   std::string error;
   if (!store_->load(current, error)) return problem(500, "Cannot read the config", error);
@@ -714,7 +734,7 @@ ConfigEditor::Answer ConfigEditor::applyDraft(const std::string& who, const std:
     return problem(422, "The draft cannot be put live", error);
   }
   std::string newId;
-  const ConfigStore::Swap swap = store_->compareAndSwap(liveId_, text, newId, error);
+  const ConfigStore::Swap swap = store_->compareAndSwap(liveId_, text, who, comment, newId, error);
   if (swap != ConfigStore::Swap::kDone) {
     // The file and the running config must never disagree: back to what the file says.
     std::string ignored;
@@ -737,6 +757,62 @@ ConfigEditor::Answer ConfigEditor::applyDraft(const std::string& who, const std:
   saveDraft();
   Answer answer;
   answer.body = {{"revision", revision}, {"applied", resources}, {"by", who}};
+  return answer;
+}
+
+// A cluster's apply: the commit is what counts. Validated here as every node will, committed
+// if the cluster still runs what this draft was made on (else 412: another node applied first),
+// then run by every node from its watch; this answer waits until this node runs it.
+ConfigEditor::Answer ConfigEditor::commitToCluster(const std::string& who,
+                                                   const std::string& comment) {
+  if (!store_->reachable()) return unreachable();
+  const std::string text = documentToYaml(draft_);
+  const Validation validation = check(draft_);
+  if (!validation.ok) {
+    return problem(
+        422, "The draft is not a valid config",
+        validation.errors.empty() ? "" : validation.errors[0]["message"].get<std::string>(),
+        validation.errors);
+  }
+  std::string newId, error;
+  switch (store_->compareAndSwap(liveId_, text, who, comment, newId, error)) {
+    case ConfigStore::Swap::kDone:
+      break;
+    case ConfigStore::Swap::kConflict:
+      return problem(412, "Precondition failed",
+                     "another node applied a change since revision " + liveId_ +
+                         ", which this draft was made on: nothing was written; review the "
+                         "changes again (this node runs the new revision as soon as it reads it)");
+    case ConfigStore::Swap::kUnavailable:
+      return unreachable();
+    case ConfigStore::Swap::kFailed:
+      return problem(422, "The draft cannot be committed", error);
+  }
+  const json resources = diff();
+  const bool running = store_->awaitRunning(newId, error);
+  // What runs is what the watch put live; the draft follows it if nothing else came between.
+  ConfigStore::Version version;
+  std::string ignored;
+  if (store_->load(version, ignored) && version.id == newId) {
+    recordRevision(version.text, who, comment, resources);
+    live_ = yamlToDocument(version.text, ignored);
+    liveId_ = storedId_ = newId;
+    liveRevision_ = runtime_.revision();
+    draft_ = live_;
+    draftBase_ = liveRevision_;
+    saveDraft();
+  }
+  logInfo("admin API: cluster revision " + newId + " committed by " + who +
+          (comment.empty() ? "" : " (" + comment + ")"));
+  if (!running) {
+    return problem(500, "Committed, but this node does not run it",
+                   "cluster revision " + newId + " is committed: " + error);
+  }
+  Answer answer;
+  answer.body = {{"revision", runtime_.revision()},
+                 {"cluster_revision", std::stoll(newId)},
+                 {"applied", resources},
+                 {"by", who}};
   return answer;
 }
 

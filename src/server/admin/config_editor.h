@@ -40,7 +40,7 @@ class ConfigEditor {
   };
 
   // `draftPath`: where the draft is kept; `historyDir`: where every version that ran is kept.
-  ConfigEditor(Runtime& runtime, std::unique_ptr<ConfigStore> store, std::string draftPath,
+  ConfigEditor(Runtime& runtime, std::shared_ptr<ConfigStore> store, std::string draftPath,
                std::string historyDir, std::string certsDir);
   ~ConfigEditor();
 
@@ -134,11 +134,13 @@ class ConfigEditor {
   Answer commitDraft(json next, int status, const json& shown);
   std::string draftEtag() const;
   void saveDraft() const;
+  Answer unreachable();
+  Answer commitToCluster(const std::string& who, const std::string& comment);
   static Answer problem(int status, const std::string& title, const std::string& detail,
                         json errors = nullptr);
 
   Runtime& runtime_;
-  std::unique_ptr<ConfigStore> store_;
+  std::shared_ptr<ConfigStore> store_;
   std::string draftPath_;
   std::string historyDir_;
   std::string certsDir_;

@@ -90,7 +90,8 @@ void FileConfigStore::watchLoop(int inotify, Watcher changed) {
 }
 
 ConfigStore::Swap FileConfigStore::compareAndSwap(const std::string& expectedId,
-                                                  const std::string& text, std::string& newId,
+                                                  const std::string& text, const std::string&,
+                                                  const std::string&, std::string& newId,
                                                   std::string& error) {
   Version current;
   if (!load(current, error)) return Swap::kFailed;

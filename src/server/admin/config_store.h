@@ -15,16 +15,33 @@ class ConfigStore {
 
   struct Version {
     std::string text;
-    std::string id;  // changes whenever the stored text does (a file: its SHA-256)
+    std::string id;           // changes whenever the stored text does (a file: its SHA-256)
+    std::string by, comment;  // who stored it and why, when the store keeps that
   };
   virtual bool load(Version& out, std::string& error) = 0;
 
-  enum class Swap { kDone, kConflict, kFailed };
+  enum class Swap { kDone, kConflict, kFailed, kUnavailable };
   // Stores `text` if the current version is `expectedId`: kConflict (nothing written) when
-  // someone else changed it, kFailed (`error` says why) when it could not be written. On kDone,
-  // `newId` is the stored version's id.
+  // someone else changed it, kFailed (`error` says why) when it could not be written,
+  // kUnavailable when the store cannot be reached. On kDone, `newId` is the stored version's id.
   virtual Swap compareAndSwap(const std::string& expectedId, const std::string& text,
-                              std::string& newId, std::string& error) = 0;
+                              const std::string& by, const std::string& comment, std::string& newId,
+                              std::string& error) = 0;
+
+  // What the store's text runs as: the file's text is the whole config; a cluster's shared
+  // sections run with the node's own (cluster/cluster_store.h).
+  virtual std::string runnable(const std::string& text) const { return text; }
+  // How an apply goes live. A file: the config runs first, then is written (and put back when
+  // the write fails). A cluster: the commit is what counts; every node, this one too, runs it
+  // from its watch, and awaitRunning() waits until this node does (false: `error` says why not).
+  virtual bool commitsFirst() const { return false; }
+  virtual bool awaitRunning(const std::string& id, std::string& error) {
+    (void)id;
+    (void)error;
+    return true;
+  }
+  // Whether writes can be stored now (a cluster's etcd answers).
+  virtual bool reachable() const { return true; }
 
   // Calls `changed` (on a thread of the store's) with each new version stored, whoever stored
   // it, from now until the store is destroyed. Once per store.
@@ -41,8 +58,8 @@ class FileConfigStore final : public ConfigStore {
   explicit FileConfigStore(std::string path) : path_(std::move(path)) {}
   ~FileConfigStore() override;
   bool load(Version& out, std::string& error) override;
-  Swap compareAndSwap(const std::string& expectedId, const std::string& text, std::string& newId,
-                      std::string& error) override;
+  Swap compareAndSwap(const std::string& expectedId, const std::string& text, const std::string& by,
+                      const std::string& comment, std::string& newId, std::string& error) override;
   void watch(Watcher changed) override;
   const std::string& path() const { return path_; }
 
