@@ -644,6 +644,11 @@ ConfigEditor::Answer ConfigEditor::apply(const std::string& ifMatch, const std::
                    "the draft changed since you reviewed it: GET /changes again");
   }
   if (countChanges() == 0) return problem(409, "Conflict", "no changes are pending");
+  if (draftBase_ != liveRevision_ && store_->commitsFirst()) {
+    return problem(412, "Precondition failed",
+                   "another node applied a change (cluster revision " + liveId_ +
+                       ") since this draft was started: discard it, or restage the changes");
+  }
   if (draftBase_ != liveRevision_) {
     return problem(409, "Conflict",
                    "the running config was reloaded (revision " + std::to_string(liveRevision_) +

@@ -191,19 +191,23 @@ std::shared_ptr<const ConfigSnapshot> ClusterStore::startupSnapshot() {
     logInfo("cluster: " + config_.prefix + " holds no config yet: seeding it from " + localPath_);
     fromEtcd = seed(fileShared, failure) && readAll(read, failure);
   }
-  markReachable(fromEtcd, failure.error);
+  // What runs from now on, and where it came from.
+  auto adopt = [this](const json& shared, const Read& from, const char* source) {
+    std::lock_guard lock(mutex_);
+    running_ = {documentToYaml(shared), std::to_string(from.revision),
+                from.commit.is_object() ? from.commit.value("by", "") : "",
+                from.commit.is_object() ? from.commit.value("comment", "") : ""};
+    runningShared_ = shared;
+    runningRevision_ = handled_ = from.revision;
+    counters_.source = source;
+  };
   std::string error;
   json shared;
   if (fromEtcd) {
+    markReachable(true, "");
     if (doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error)) {
       if (auto snapshot = snapshotOf(shared, error)) {
-        std::lock_guard lock(mutex_);
-        running_ = {documentToYaml(shared), std::to_string(read.revision),
-                    read.commit.is_object() ? read.commit.value("by", "") : "",
-                    read.commit.is_object() ? read.commit.value("comment", "") : ""};
-        runningShared_ = shared;
-        runningRevision_ = handled_ = read.revision;
-        counters_.source = "etcd";
+        adopt(shared, read, "etcd");
         if (std::string why; !keepOnDisk(read, why)) logWarn("cluster: " + why);
         logInfo("cluster: node " + config_.nodeId + " runs revision " +
                 std::to_string(read.revision) + " of " + config_.prefix);
@@ -212,31 +216,20 @@ std::shared_ptr<const ConfigSnapshot> ClusterStore::startupSnapshot() {
     }
     logError("cluster: revision " + std::to_string(read.revision) +
              " cannot run on this node: " + error);
-  } else {
-    logWarn("cluster: etcd cannot be reached (" + failure.error + ")");
   }
+  std::shared_ptr<const ConfigSnapshot> snapshot;
   if (readFromDisk(read) &&
-      doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error)) {
-    if (auto snapshot = snapshotOf(shared, error)) {
-      std::lock_guard lock(mutex_);
-      running_ = {documentToYaml(shared), std::to_string(read.revision), "", ""};
-      runningShared_ = shared;
-      runningRevision_ = handled_ = read.revision;
-      counters_.source = "data_dir";
-      logWarn("cluster: serving revision " + std::to_string(read.revision) + " as kept in " +
-              config_.dataDir + " until etcd answers");
-      return snapshot;
-    }
-  }
-  auto snapshot = snapshotOf(fileShared, error);
-  if (snapshot) {
-    std::lock_guard lock(mutex_);
-    running_ = {documentToYaml(fileShared), "0", "", ""};
-    runningShared_ = fileShared;
-    counters_.source = "file";
+      doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error) &&
+      (snapshot = snapshotOf(shared, error))) {
+    adopt(shared, read, "data_dir");
+    logWarn("cluster: serving revision " + std::to_string(read.revision) + " as kept in " +
+            config_.dataDir + " until etcd answers");
+  } else if ((snapshot = snapshotOf(fileShared, error))) {
+    adopt(fileShared, Read{}, "file");
     logWarn("cluster: no config from etcd or " + config_.dataDir + ": serving " + localPath_ +
             "'s own until etcd answers");
   }
+  if (!fromEtcd) markReachable(false, failure.error);
   return snapshot;
 }
 

@@ -1,0 +1,245 @@
+// Cluster mode: several nodes, one configuration in a real etcd cluster (README, "Cluster mode").
+
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "integration/cluster_fixture.h"
+
+namespace sluice::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+// Milliseconds from `since` until `probe` names `origin` (-1: not within 10 s).
+long long msUntilServedBy(const std::string& origin, Clock::time_point since,
+                          const std::function<std::string()>& probe) {
+  if (!eventually([&] { return probe() == origin; }, seconds(10))) return -1;
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
+}
+
+TEST_F(ClusterTest, AnApplyOnOneNodeIsServedByEveryNode) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("a"));  // seeds the empty cluster
+  Node& b = startNode("b");
+  Node& c = startNode("c");
+  for (Node* n : {&a, &b, &c}) {
+    EXPECT_EQ(originVia(*n), "a") << n->name << ": " << n->process->stderrText();
+    EXPECT_EQ(offloadStatus(*n), 200) << n->name << " serves the certificate from etcd";
+  }
+  const long long seeded = static_cast<long long>(metric(a, "sluice_cluster_revision_running"));
+  EXPECT_GT(seeded, 0);
+
+  const auto applied = Clock::now();
+  const ClusterReply reply = apply(a, shared("b"));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_GT(reply.parsed().value("cluster_revision", 0ll), seeded);
+  // The answer comes once A runs it.
+  EXPECT_EQ(originVia(a), "b");
+  const long long toB = msUntilServedBy("b", applied, [&] { return originVia(b); });
+  const long long toC = msUntilServedBy("b", applied, [&] { return originVia(c); });
+  ASSERT_GE(toB, 0) << b.process->stderrText();
+  ASSERT_GE(toC, 0) << c.process->stderrText();
+  std::printf("apply on A to served by B: %lld ms, by C: %lld ms\n", toB, toC);
+  for (Node* n : {&a, &b, &c}) {
+    EXPECT_EQ(metric(*n, "sluice_cluster_revision_running"),
+              reply.parsed().value("cluster_revision", 0ll))
+        << n->name;
+    EXPECT_NE(readyz(*n).find("etcd answers"), std::string::npos) << n->name;
+  }
+  // Every node's API shows the cluster's config, whoever applied it.
+  const json config = call(c, "GET", "/api/v1/config").parsed();
+  ASSERT_TRUE(config.contains("server_groups")) << config.dump();
+  EXPECT_EQ(config["server_groups"][0]["servers"][0]["name"], "b");
+  EXPECT_FALSE(config.contains("cluster")) << "the node's own sections are not shared";
+}
+
+TEST_F(ClusterTest, TwoNodesApplyingFromTheSameRevisionOneWinsTheOther412) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("a"));
+  Node& b = startNode("b");
+  ASSERT_EQ(stage(a, shared("b")).status, 200);
+  ASSERT_EQ(stage(b, shared("ab")).status, 200);
+  const std::string tagA = call(a, "GET", "/api/v1/changes").header("ETag");
+  const std::string tagB = call(b, "GET", "/api/v1/changes").header("ETag");
+  ClusterReply fromA, fromB;
+  std::thread first([&] {
+    fromA = callJson(a, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tagA + "'");
+  });
+  std::thread second([&] {
+    fromB = callJson(b, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tagB + "'");
+  });
+  first.join();
+  second.join();
+  ASSERT_TRUE((fromA.status == 200) != (fromB.status == 200))
+      << "A: " << fromA.status << " " << fromA.body << "\nB: " << fromB.status << " " << fromB.body;
+  const ClusterReply& lost = fromA.status == 200 ? fromB : fromA;
+  EXPECT_EQ(lost.status, 412) << lost.body;
+  // Both run the winner's config; the loser's was not written.
+  const std::string winner = fromA.status == 200 ? "b" : "ab";
+  for (Node* n : {&a, &b}) {
+    EXPECT_TRUE(eventually(
+        [&] {
+          const json config = call(*n, "GET", "/api/v1/config").parsed();
+          return config.contains("server_groups") &&
+                 config["server_groups"][0]["servers"].size() == winner.size();
+        },
+        seconds(5)))
+        << n->name;
+  }
+  const std::string stored =
+      etcd_.etcdctl("get " + prefix_ + "/config/server_groups/web --print-value-only");
+  EXPECT_EQ(stored.find("\"name\":\"a\"") != std::string::npos, winner == "ab") << stored;
+}
+
+TEST_F(ClusterTest, KillingTheEtcdLeaderLosesNoApply) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("a"));
+  Node& b = startNode("b");
+  const int leader = etcd_.leader();
+  ASSERT_GE(leader, 0);
+  etcd_.kill(static_cast<size_t>(leader));
+  EXPECT_EQ(originVia(a), "a");
+  EXPECT_EQ(originVia(b), "a");
+  // The first apply may meet the election; a client retries what answered 503.
+  ClusterReply reply;
+  ASSERT_TRUE(eventually(
+      [&] {
+        reply = apply(a, shared("b"));
+        return reply.status == 200;
+      },
+      seconds(15)))
+      << reply.status << " " << reply.body;
+  EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)))
+      << b.process->stderrText();
+  EXPECT_EQ(originVia(a), "b");
+}
+
+TEST_F(ClusterTest, WithoutQuorumNodesServeAndWritesAre503UntilItComesBack) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("a"));
+  Node& b = startNode("b");
+  etcd_.kill(1);
+  etcd_.kill(2);
+  EXPECT_TRUE(eventually([&] { return metric(b, "sluice_cluster_etcd_up") == 0; }, seconds(15)));
+  EXPECT_NE(readyz(b).find("etcd unreachable"), std::string::npos) << readyz(b);
+  EXPECT_EQ(call(b, "GET", "/readyz").status, 200) << "a node without etcd still serves";
+  for (Node* n : {&a, &b})
+    EXPECT_EQ(originVia(*n), "a") << n->name;
+  EXPECT_TRUE(eventually([&] { return stage(a, shared("b")).status == 503; }, seconds(15)));
+  const ClusterReply refused = stage(a, shared("b"));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+
+  etcd_.start(1);
+  etcd_.start(2);
+  ASSERT_TRUE(etcd_.waitHealthy());
+  EXPECT_TRUE(eventually([&] { return metric(a, "sluice_cluster_etcd_up") == 1; }, seconds(15)));
+  ClusterReply reply;
+  ASSERT_TRUE(eventually(
+      [&] {
+        reply = apply(a, shared("b"));
+        return reply.status == 200;
+      },
+      seconds(15)))
+      << reply.status << " " << reply.body;
+  EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)));
+}
+
+TEST_F(ClusterTest, ANodeStoppedThroughACompactionCatchesUpWithTheRightConfig) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("a"));
+  Node& b = startNode("b");
+  b.process->signal(SIGSTOP);
+  // Every member restarts in turn: B's watch connection is gone, wherever it was, before any
+  // event could reach it.
+  for (size_t m = 0; m < 3; ++m) {
+    etcd_.kill(m);
+    etcd_.start(m);
+    ASSERT_TRUE(etcd_.waitHealthy());
+  }
+  for (const char* servers : {"b", "ab", "b"}) {
+    ClusterReply reply;
+    ASSERT_TRUE(eventually(
+        [&] {
+          reply = apply(a, shared(servers));
+          return reply.status == 200;
+        },
+        seconds(15)))
+        << reply.status << " " << reply.body;
+  }
+  // The revision B would watch from is gone.
+  etcd_.compact();
+  b.process->signal(SIGCONT);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(b, "sluice_cluster_revision_running") ==
+               metric(a, "sluice_cluster_revision_running");
+      },
+      seconds(15)))
+      << b.process->stderrText();
+  EXPECT_EQ(originVia(b), "b");
+  EXPECT_GE(metric(b, "sluice_cluster_resyncs_total"), 1);
+}
+
+TEST_F(ClusterTest, ANodeStartedWhileEtcdIsDownServesTheConfigItKept) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("a"));
+  startNode("b");
+  ASSERT_EQ(apply(a, shared("b")).status, 200);
+  EXPECT_TRUE(eventually([&] { return originVia(node("b")) == "b"; }, seconds(5)));
+  node("b").process.reset();  // stopped
+  for (size_t m = 0; m < 3; ++m)
+    etcd_.kill(m);
+  Node& b = startNode("b");
+  EXPECT_EQ(originVia(b), "b") << b.process->stderrText();
+  EXPECT_EQ(offloadStatus(b), 200);
+  EXPECT_NE(readyz(b).find("etcd unreachable"), std::string::npos);
+  EXPECT_EQ(stage(b, shared("a")).status, 503);
+  for (size_t m = 0; m < 3; ++m)
+    etcd_.start(m);
+  ASSERT_TRUE(etcd_.waitHealthy());
+  EXPECT_TRUE(eventually([&] { return metric(b, "sluice_cluster_etcd_up") == 1; }, seconds(15)));
+  ClusterReply reply;
+  ASSERT_TRUE(eventually(
+      [&] {
+        reply = apply(a, shared("a"));
+        return reply.status == 200;
+      },
+      seconds(15)))
+      << reply.status << " " << reply.body;
+  EXPECT_TRUE(eventually([&] { return originVia(b) == "a"; }, seconds(5)));
+}
+
+TEST_F(ClusterTest, KeepAliveLoadThroughTwoNodesSeesNoFailureAcrossTenApplies) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("ab"));
+  Node& b = startNode("b");
+  std::string loadA, loadB;
+  auto load = [&](const Node& n, std::string& out) {
+    runCommand("h2load --h1 -D 6 -c 4 -m 1 http://" + n.ip + ":" + std::to_string(web_) + "/echo",
+               out);
+  };
+  std::thread first([&] { load(a, loadA); });
+  std::thread second([&] { load(b, loadB); });
+  std::this_thread::sleep_for(milliseconds(500));
+  int applied = 0;
+  for (int i = 0; i < 10; ++i) {
+    const ClusterReply reply = apply(i % 2 ? b : a, shared(i % 2 ? "ab" : "ba"));
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    applied += reply.status == 200;
+  }
+  first.join();
+  second.join();
+  EXPECT_EQ(applied, 10);
+  for (const std::string* out : {&loadA, &loadB}) {
+    EXPECT_NE(out->find(" 0 failed, 0 errored, 0 timeout"), std::string::npos) << *out;
+    EXPECT_NE(out->find("status codes: "), std::string::npos) << *out;
+    EXPECT_NE(out->find(" 0 3xx, 0 4xx, 0 5xx"), std::string::npos) << *out;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::test
