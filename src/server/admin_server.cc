@@ -33,6 +33,34 @@ bool isWrite(const httplib::Request& request) {
 AdminServer::AdminServer(Runtime& runtime, std::shared_ptr<ClusterStore> cluster)
     : runtime_(runtime), cluster_(std::move(cluster)), server_(makeAdminHttpServer(runtime)) {}
 
+// GET /api/v1/cluster: this node, etcd as it sees it, and every node with the revision it
+// runs. On a single node: {"cluster": false}.
+nlohmann::json AdminServer::clusterView() const {
+  using json = nlohmann::json;
+  if (!cluster_) return {{"cluster", false}, {"nodes", json::array()}};
+  const ClusterStore::Status status = cluster_->status();
+  const ClusterConfig& config = runtime_.snapshot()->cluster;
+  json view = {{"cluster", true},
+               {"node", status.nodeId},
+               {"prefix", config.prefix},
+               {"etcd",
+                {{"endpoints", config.endpoints},
+                 {"reachable", status.reachable},
+                 {"unreachable_since", status.unreachableSince},
+                 {"last_error", status.lastError}}},
+               {"revision", {{"running", status.running}, {"latest", status.latest}}},
+               {"source", status.source}};
+  json nodes;
+  std::string error;
+  if (cluster_->nodes(nodes, error)) {
+    view["nodes"] = nodes;
+  } else {
+    view["nodes"] = json::array();
+    view["nodes_error"] = error;
+  }
+  return view;
+}
+
 AdminServer::~AdminServer() {
   events_.stop();  // open event streams end first, so the server can stop
   if (thread_.joinable()) {
@@ -160,6 +188,10 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
         [this](bool) { subscribers_.fetch_sub(1); });
   });
   addConfigApi(server, *editor_, access_, runtime_);
+  server.Get("/api/v1/cluster", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    response.set_content(clusterView().dump(2) + "\n", "application/json");
+  });
 
   addConsole(server);
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -32,6 +33,7 @@ class ClusterStore;
 //                  roles (ApiAccess); every write attempt is audited (AuditLog)
 //   GET /api/v1/stats   rates and totals per VIP and server (LiveSampler)
 //   GET /api/v1/events  Server-Sent Events: server state changes, revisions (EventBus)
+//   GET /api/v1/cluster cluster mode: etcd as this node sees it, every node and its revision
 // Every request's Host header must name the listener (ApiAccess::hostAllowed()). With
 // admin.tls it is HTTPS (admin/admin_tls.h).
 //
@@ -51,6 +53,8 @@ class AdminServer {
   bool start(const SocketAddress& address, std::string& error);
 
  private:
+  nlohmann::json clusterView() const;
+
   Runtime& runtime_;
   std::shared_ptr<ClusterStore> cluster_;
   ApiAccess access_;

@@ -33,27 +33,74 @@ TEST_F(ClusterTest, AnApplyOnOneNodeIsServedByEveryNode) {
   const long long seeded = static_cast<long long>(metric(a, "sluice_cluster_revision_running"));
   EXPECT_GT(seeded, 0);
 
-  const auto applied = Clock::now();
-  const ClusterReply reply = apply(a, shared("b"));
+  ASSERT_EQ(stage(a, shared("b")).status, 200);
+  const auto applying = Clock::now();
+  const ClusterReply reply = applyDraft(a);
+  const auto answered = Clock::now();
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_GT(reply.parsed().value("cluster_revision", 0ll), seeded);
   // The answer comes once A runs it.
   EXPECT_EQ(originVia(a), "b");
-  const long long toB = msUntilServedBy("b", applied, [&] { return originVia(b); });
-  const long long toC = msUntilServedBy("b", applied, [&] { return originVia(c); });
+  const long long toB = msUntilServedBy("b", applying, [&] { return originVia(b); });
+  const long long toC = msUntilServedBy("b", applying, [&] { return originVia(c); });
   ASSERT_GE(toB, 0) << b.process->stderrText();
   ASSERT_GE(toC, 0) << c.process->stderrText();
-  std::printf("apply on A to served by B: %lld ms, by C: %lld ms\n", toB, toC);
+  std::printf(
+      "apply on A (review, apply: %lld ms) to served by B: %lld ms, by C: %lld ms (each probe "
+      "is a curl of its own)\n",
+      static_cast<long long>(std::chrono::duration_cast<milliseconds>(answered - applying).count()),
+      toB, toC);
   for (Node* n : {&a, &b, &c}) {
     EXPECT_EQ(metric(*n, "sluice_cluster_revision_running"),
               reply.parsed().value("cluster_revision", 0ll))
         << n->name;
     EXPECT_NE(readyz(*n).find("etcd answers"), std::string::npos) << n->name;
   }
+  // Every node lists every node, each with the revision it runs.
+  json view;
+  ASSERT_TRUE(eventually(
+      [&] {
+        view = call(b, "GET", "/api/v1/cluster").parsed();
+        if (!view.is_object() || view.value("nodes", json::array()).size() != 3) return false;
+        for (const json& n : view["nodes"]) {
+          if (n.value("revision", 0ll) != reply.parsed().value("cluster_revision", 0ll))
+            return false;
+        }
+        return true;
+      },
+      seconds(5)))
+      << view.dump(2);
+  EXPECT_EQ(view["node"], "b");
+  for (const json& n : view["nodes"]) {
+    EXPECT_FALSE(n.value("lagging", true)) << n.dump();
+    EXPECT_EQ(n.value("this_node", false), n.value("id", "") == "b") << n.dump();
+    EXPECT_EQ(n["groups"]["web"]["servers"], 1) << n.dump();
+  }
+  // A node that does not follow is shown behind.
+  c.process->signal(SIGSTOP);
+  ASSERT_EQ(apply(a, shared("ab")).status, 200);
+  auto lagging = [&](const std::string& id) {
+    const json view = call(a, "GET", "/api/v1/cluster").parsed();
+    for (const json& n : view.value("nodes", json::array())) {
+      if (n.value("id", "") == id) return n.value("lagging", false);
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually([&] { return lagging("c"); }, seconds(5)))
+      << call(a, "GET", "/api/v1/cluster").body;
+  c.process->signal(SIGCONT);
+  EXPECT_TRUE(eventually([&] { return !lagging("c"); }, seconds(5)))
+      << call(a, "GET", "/api/v1/cluster").body;
+  // A node that stops leaves the list at once (its lease is revoked).
+  c.process->signal(SIGTERM);
+  EXPECT_EQ(c.process->waitExit(), 0);
+  EXPECT_TRUE(eventually(
+      [&] { return call(a, "GET", "/api/v1/cluster").parsed()["nodes"].size() == 2; }, seconds(3)));
+
   // Every node's API shows the cluster's config, whoever applied it.
-  const json config = call(c, "GET", "/api/v1/config").parsed();
+  const json config = call(b, "GET", "/api/v1/config").parsed();
   ASSERT_TRUE(config.contains("server_groups")) << config.dump();
-  EXPECT_EQ(config["server_groups"][0]["servers"][0]["name"], "b");
+  EXPECT_EQ(config["server_groups"][0]["servers"].size(), 2u) << config.dump();
   EXPECT_FALSE(config.contains("cluster")) << "the node's own sections are not shared";
 }
 

@@ -92,6 +92,7 @@ async function call(method, template, { values = {}, query = "", body, headers =
 // Views.
 await call("GET", "/status", { expect: 200 });
 await call("GET", "/status", { auth: false, expect: 401 });
+await call("GET", "/cluster", { expect: 200 });
 await call("GET", "/health", { expect: 200 });
 await call("GET", "/stats", { expect: 200 });
 await call("GET", "/events", { expect: 200 });

@@ -27,6 +27,10 @@ constexpr size_t kMaxTxnOps = 128;
 constexpr size_t kMaxRequestBytes = 1536 * 1024 - 4096;
 
 constexpr auto kProbeInterval = std::chrono::seconds(1);
+// A node's registration lapses this long after it stops renewing it, and is renewed every
+// third of that.
+constexpr int64_t kNodeLeaseSeconds = 10;
+constexpr auto kLeaseRenewal = std::chrono::seconds(kNodeLeaseSeconds / 3);
 constexpr auto kAwaitRunning = std::chrono::seconds(10);
 
 // The gateway writes int64 fields as strings.
@@ -84,6 +88,8 @@ ClusterStore::ClusterStore(const ConfigSnapshot& local)
           0, localPath_.rfind('/') == std::string::npos ? 0 : localPath_.rfind('/'))),
       etcd_(clientOptions(config_)) {
   counters_.nodeId = config_.nodeId;
+  char now[32];
+  startedAt_.assign(now, formatUtcNow(now));
   std::string text, error;
   if (readText(localPath_, text)) local_ = yamlToDocument(text, error);
   if (!local_.is_object()) local_ = json::object();
@@ -98,6 +104,12 @@ ClusterStore::~ClusterStore() {
   changed_.notify_all();
   if (watch_.joinable()) watch_.join();
   if (sync_.joinable()) sync_.join();
+  // Gone at once from every node's list, not ten seconds later.
+  if (lease_ != 0 && reachable_.load()) {
+    json response;
+    EtcdClient::Failure failure;
+    etcd_.call("/v3/lease/revoke", {{"ID", std::to_string(lease_)}}, response, failure);
+  }
 }
 
 bool ClusterStore::readAll(Read& out, EtcdClient::Failure& failure) {
@@ -350,6 +362,7 @@ void ClusterStore::syncLoop() {
         if (answered) runRead(read, "probe");
       }
     }
+    if (answered) registerNode();
     if (answered || failure.unreachable) {
       markReachable(answered, failure.error);
     } else {
@@ -414,6 +427,89 @@ void ClusterStore::watchLoop() {
                       compacted ? std::chrono::milliseconds(100) : std::chrono::milliseconds(500),
                       [this] { return stopping_; });
   }
+}
+
+json ClusterStore::nodeRecord() const {
+  json groups = json::object();
+  if (runtime_) {
+    const auto snapshot = runtime_->snapshot();
+    const auto states = runtime_->serverStates();
+    const TimePoint now = Clock::now();
+    for (size_t g = 0; g < snapshot->serverGroups.size(); ++g) {
+      const ServerGroupConfig& group = snapshot->serverGroups[g];
+      uint64_t up = 0;
+      for (size_t i = 0; i < group.servers.size(); ++i)
+        up += states->of(g, i).routable(now) ? 1 : 0;
+      groups[group.name] = {{"up", up}, {"servers", group.servers.size()}};
+    }
+  }
+  std::lock_guard lock(mutex_);
+  std::string admin;
+  if (runtime_ && runtime_->snapshot()->admin.enabled) {
+    const AdminConfig& config = runtime_->snapshot()->admin;
+    admin = std::string(config.tls ? "https://" : "http://") + config.listen.toString();
+  }
+  return {{"id", config_.nodeId},
+          {"admin", admin},
+          {"listen_address", config_.listenAddress},
+          {"revision", runningRevision_},
+          {"run_error", runError_},
+          {"version", SLUICE_VERSION},
+          {"started_at", startedAt_},
+          {"groups", groups}};
+}
+
+void ClusterStore::registerNode() {
+  const auto now = std::chrono::steady_clock::now();
+  json response;
+  EtcdClient::Failure failure;
+  if (lease_ != 0 && now >= nextRenewal_) {
+    // A lease that lapsed (etcd was away longer than its TTL) renews as nothing: grant again.
+    if (!etcd_.call("/v3/lease/keepalive", {{"ID", std::to_string(lease_)}}, response, failure) ||
+        int64Of(response.value("result", json::object()).value("TTL", json())) <= 0) {
+      lease_ = 0;
+    } else {
+      nextRenewal_ = now + kLeaseRenewal;
+    }
+  }
+  if (lease_ == 0) {
+    if (!etcd_.call("/v3/lease/grant", {{"TTL", kNodeLeaseSeconds}}, response, failure)) return;
+    lease_ = int64Of(response.value("ID", json()));
+    nextRenewal_ = now + kLeaseRenewal;
+    registered_ = nullptr;
+  }
+  const json record = nodeRecord();
+  if (record == registered_) return;
+  const json put = {{"key", EtcdClient::base64(config_.prefix + "/nodes/" + config_.nodeId)},
+                    {"value", EtcdClient::base64(record.dump())},
+                    {"lease", std::to_string(lease_)}};
+  if (etcd_.call("/v3/kv/put", put, response, failure)) registered_ = record;
+}
+
+bool ClusterStore::nodes(json& out, std::string& error) {
+  const std::string base = config_.prefix + "/nodes/";
+  json response;
+  EtcdClient::Failure failure;
+  const json request = {{"key", EtcdClient::base64(base)},
+                        {"range_end", EtcdClient::base64(EtcdClient::prefixEnd(base))}};
+  if (!etcd_.call("/v3/kv/range", request, response, failure)) {
+    error = failure.error;
+    return false;
+  }
+  int64_t latest = 0;
+  {
+    std::lock_guard lock(mutex_);
+    latest = latest_;
+  }
+  out = json::array();
+  for (const json& kv : kvsOf(response)) {
+    json node = json::parse(EtcdClient::unbase64(kv.value("value", "")), nullptr, false);
+    if (!node.is_object()) continue;
+    node["lagging"] = node.value("revision", int64_t{0}) < latest;
+    node["this_node"] = node.value("id", "") == config_.nodeId;
+    out.push_back(std::move(node));
+  }
+  return true;
 }
 
 bool ClusterStore::load(Version& out, std::string& error) {

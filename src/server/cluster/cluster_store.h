@@ -70,6 +70,11 @@ class ClusterStore final : public ConfigStore {
   };
   Status status() const;
 
+  // The nodes registered now (P/nodes/ID, each under a lease of its own that lapses ten seconds
+  // after the node stops renewing it), each with the revision it runs and whether it lags the
+  // latest commit. False when etcd cannot be read.
+  bool nodes(json& out, std::string& error);
+
  private:
   // A whole read of the cluster's config: the commit's revision and the keys under P/config/.
   struct Read {
@@ -85,6 +90,11 @@ class ClusterStore final : public ConfigStore {
   bool keepOnDisk(const Read& read, std::string& error) const;
   bool readFromDisk(Read& out) const;
   void markReachable(bool reachable, const std::string& error);
+  // Keeps P/nodes/ID current under this node's lease: granted when there is none (or it
+  // lapsed while etcd was away), renewed every few seconds, written again when what it says
+  // changed. On the sync thread.
+  void registerNode();
+  json nodeRecord() const;
   void syncLoop();
   void watchLoop();
 
@@ -111,6 +121,10 @@ class ClusterStore final : public ConfigStore {
   std::atomic<bool> reachable_{false};
   std::atomic<bool> stopWatch_{false};
   Status counters_;
+  int64_t lease_ = 0;  // this node's registration lease (0: none yet)
+  std::chrono::steady_clock::time_point nextRenewal_;
+  json registered_;  // the record as last written
+  std::string startedAt_;
   std::thread sync_, watch_;
 };
 
