@@ -97,7 +97,14 @@ void readEtcd(Reader& r, const YAML::Node& node, const std::string& directory,
 void readCluster(Reader& r, const YAML::Node& node, const std::string& directory,
                  const std::string& configBase, ClusterConfig& cluster) {
   cluster.enabled = true;
-  if (!r.expectMap(node, "cluster", {"node", "data_dir", "etcd"})) return;
+  if (!r.expectMap(node, "cluster", {"node", "data_dir", "etcd", "session_ticket_rotation"})) {
+    return;
+  }
+  r.readDuration(node, "cluster", "session_ticket_rotation", cluster.sessionTicketRotation);
+  if (cluster.sessionTicketRotation.count() < 1000) {
+    r.error(node["session_ticket_rotation"], "cluster.session_ticket_rotation",
+            "must be at least 1s (12h is usual)");
+  }
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   cluster.nodeId = host;

@@ -278,6 +278,9 @@ struct ClusterConfig {
   Millis timeout{2000};                       // etcd.timeout: per request and endpoint
   std::string caFile, certFile, keyFile;      // etcd.tls
   std::string user, password;                 // etcd.auth (password or password_file)
+  // cluster.session_ticket_rotation: how often the cluster's session-ticket key is replaced
+  // (the previous one is still accepted for one more period).
+  Millis sessionTicketRotation{12 * 3600 * 1000};
 };
 
 struct ConfigSnapshot {

@@ -152,7 +152,8 @@ int runSluice(std::shared_ptr<const ConfigSnapshot> snapshot) {
   while (!draining || !runtime.finished()) {
     const timespec tick{0, 50 * 1000 * 1000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (std::chrono::steady_clock::now() >= nextRotation) {
+    // In cluster mode the cluster rotates them (cluster.session_ticket_rotation).
+    if (!cluster && std::chrono::steady_clock::now() >= nextRotation) {
       SessionTicketKeys::process().rotate();
       nextRotation += kTicketKeyRotation;
     }

@@ -41,6 +41,16 @@ void SessionTicketKeys::rotate() {
   pair_.store(std::move(next));
 }
 
+void SessionTicketKeys::adopt(const Key& current, const Key* previous) {
+  auto next = std::make_shared<Pair>();
+  next->current = current;
+  if (previous) {
+    next->previous = *previous;
+    next->hasPrevious = true;
+  }
+  pair_.store(std::move(next));
+}
+
 SessionTicketKeys& SessionTicketKeys::process() {
   static SessionTicketKeys keys;
   return keys;

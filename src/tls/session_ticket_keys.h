@@ -28,6 +28,10 @@ class SessionTicketKeys {
 
   SessionTicketKeys();  // starts with one fresh key
   void rotate();        // a fresh key becomes current; the current one is kept as previous
+  // Keys made elsewhere (cluster mode: shared through etcd, so that a ticket issued by one node
+  // resumes on every node): `current` issues and accepts, `previous` (if any) only accepts.
+  void adopt(const Key& current, const Key* previous);
+  static Key freshKey();
 
   // Installs the ticket callback on `ctx`; tickets of `ctx` then use these keys.
   void install(SSL_CTX* ctx);
@@ -43,7 +47,6 @@ class SessionTicketKeys {
   };
   static int onTicket(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
                       EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int encrypt);
-  static Key freshKey();
 
   std::atomic<std::shared_ptr<const Pair>> pair_;
 };

@@ -42,7 +42,7 @@ struct ClusterReply {
 };
 
 class ClusterTest : public ::testing::Test {
- protected:
+ public:
   struct Node {
     std::string name;
     std::string ip;  // where it listens for the shared VIPs
@@ -50,6 +50,8 @@ class ClusterTest : public ::testing::Test {
     std::string dataDir;
     std::unique_ptr<SluiceProcess> process;
   };
+
+ protected:
 
   ClusterTest() : a_(httpOrigin("a")), b_(httpOrigin("b")) {
     char dirTemplate[] = "/tmp/sluice-cluster-XXXXXX";
@@ -81,7 +83,8 @@ class ClusterTest : public ::testing::Test {
 
   // The shared sections: a group over `servers` (origin names: a, b), an http VIP and an
   // https-offload VIP with a certificate, all on the wildcard address.
-  std::string shared(const std::string& servers = "a") const {
+  // `sticky`: the group sends clients to one server with a cookie.
+  std::string shared(const std::string& servers = "a", bool sticky = false) const {
     std::string list;
     for (char s : servers) {
       list += std::string(list.empty() ? "" : ", ") + "{name: " + s +
@@ -90,8 +93,8 @@ class ClusterTest : public ::testing::Test {
     return "certificates:\n  - {name: shop, cert: " + cert().cert + ", key: " + cert().key +
            "}\n"
            "server_groups:\n  - {name: web, protocol: http, servers: [" +
-           list +
-           "]}\n"
+           list + "]" + (sticky ? ", sticky: {cookie: {name: SLUICE_SRV}}" : "") +
+           "}\n"
            "vips:\n"
            "  - {name: web, listen: 0.0.0.0:" +
            std::to_string(web_) +
@@ -111,10 +114,8 @@ class ClusterTest : public ::testing::Test {
            node.dataDir +
            "\n"
            "  etcd: {endpoints: " +
-           etcd_.endpointsYaml() + ", prefix: " + prefix_ +
-           ", timeout: 1s}\n"
-           "admin:\n  listen: 127.0.0.1:" +
-           std::to_string(node.admin) +
+           etcd_.endpointsYaml() + ", prefix: " + prefix_ + ", timeout: 1s}\n" + clusterExtra_ +
+           "admin:\n  listen: 127.0.0.1:" + std::to_string(node.admin) +
            "\n"
            "  tokens: [{name: ops, role: admin, sha256: " +
            sha256Hex(kClusterToken) +
@@ -214,6 +215,7 @@ class ClusterTest : public ::testing::Test {
   uint16_t shop_ = freePort();
   std::string dir_;
   std::string prefix_;
+  std::string clusterExtra_;  // more keys of `cluster:`, each line indented by two
   std::map<std::string, Node> nodes_;
 };
 

@@ -288,5 +288,71 @@ TEST_F(ClusterTest, KeepAliveLoadThroughTwoNodesSeesNoFailureAcrossTenApplies) {
   }
 }
 
+// What `openssl s_client` says of a TLS 1.3 connection to `node`'s offload VIP: "New" or
+// "Reused". `in`: a session to resume; `out`: where the session it gets is kept.
+std::string tlsSession(ClusterTest::Node& node, uint16_t port, const std::string& in,
+                       const std::string& out) {
+  std::string text;
+  runCommand(
+      "printf 'GET /echo HTTP/1.1\\r\\nHost: shop.test\\r\\nConnection: close\\r\\n\\r\\n' | "
+      "openssl s_client -connect " +
+          node.ip + ":" + std::to_string(port) + " -servername shop.test -tls1_3 -ign_eof " +
+          "-CAfile " + CertFactory::instance().caPath() + (in.empty() ? "" : " -sess_in " + in) +
+          " -sess_out " + out + " 2>&1",
+      text);
+  if (text.find("Reused, TLSv1.3") != std::string::npos) return "Reused";
+  if (text.find("New, TLSv1.3") != std::string::npos) return "New";
+  return text;
+}
+
+TEST_F(ClusterTest, CookiesAndTlsSessionsFromOneNodeAreHonouredByAnother) {
+  clusterExtra_ = "  session_ticket_rotation: 3s\n";
+  ASSERT_TRUE(etcd_.waitHealthy());
+  Node& a = startNode("a", shared("ab", true));
+  Node& b = startNode("b");
+
+  // A sticky cookie from A sends the client to the same server through B.
+  std::string out;
+  runCommand("curl -sS -i --max-time 3 http://" + a.ip + ":" + std::to_string(web_) + "/echo", out);
+  const size_t cookieAt = out.find("Set-Cookie: SLUICE_SRV=");
+  ASSERT_NE(cookieAt, std::string::npos) << out;
+  const std::string cookie = out.substr(cookieAt + 12, out.find(';', cookieAt) - cookieAt - 12);
+  const std::string origin = out.substr(out.find("X-Origin: ") + 10, 1);
+  for (int i = 0; i < 10; ++i) {
+    runCommand("curl -sS -i --max-time 3 -H 'Cookie: " + cookie + "' http://" + b.ip + ":" +
+                   std::to_string(web_) + "/echo",
+               out);
+    EXPECT_EQ(out.substr(out.find("X-Origin: ") + 10, 1), origin) << out;
+    EXPECT_EQ(out.find("Set-Cookie: SLUICE_SRV="), std::string::npos)
+        << "B honours A's cookie and sends no new one\n"
+        << out;
+  }
+
+  // A TLS session from A resumes on B, across one rotation of the cluster's ticket key, and no
+  // longer after the next.
+  const std::string keys = prefix_ + "/secrets/session_tickets";
+  auto keysRevision = [&] {
+    const json kv = json::parse(etcd_.etcdctl("get " + keys + " -w json"), nullptr, false);
+    return kv.is_object() && kv.contains("kvs") ? kv["kvs"][0].value("mod_revision", 0ll) : 0ll;
+  };
+  const long long issuedUnder = keysRevision();
+  ASSERT_GT(issuedUnder, 0);
+  const std::string ticket = dir_ + "/from-a";
+  ASSERT_EQ(tlsSession(a, shop_, "", ticket), "New");
+  ASSERT_EQ(tlsSession(b, shop_, ticket, dir_ + "/on-b"), "Reused");
+  long long rotated = 0;
+  ASSERT_TRUE(eventually([&] { return (rotated = keysRevision()) != issuedUnder; }, seconds(10)));
+  // Both nodes take a new key within a probe (a second).
+  std::this_thread::sleep_for(milliseconds(1500));
+  if (keysRevision() == rotated) {
+    EXPECT_EQ(tlsSession(b, shop_, ticket, dir_ + "/on-b2"), "Reused")
+        << "the previous key is still accepted";
+  }
+  ASSERT_TRUE(eventually([&] { return keysRevision() != rotated; }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(tlsSession(b, shop_, ticket, dir_ + "/on-b3"), "New")
+      << "two rotations later, the ticket's key is gone";
+}
+
 }  // namespace
 }  // namespace sluice::test

@@ -3,17 +3,21 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
+#include "core/hex.h"
 #include "core/log.h"
 #include "metrics/prometheus_text.h"
 #include "server/admin/config_document.h"
 #include "server/runtime.h"
+#include "tls/session_ticket_keys.h"
 
 namespace sluice {
 namespace {
@@ -68,6 +72,29 @@ EtcdClient::Options clientOptions(const ClusterConfig& config) {
   options.password = config.password;
   options.timeout = config.timeout;
   return options;
+}
+
+json ticketKeyToJson(const SessionTicketKeys::Key& key) {
+  auto text = [](const auto& bytes) {
+    return EtcdClient::base64(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  };
+  return {{"name", text(key.name)}, {"aes", text(key.aes)}, {"hmac", text(key.hmac)}};
+}
+
+std::optional<SessionTicketKeys::Key> ticketKeyFromJson(const json& value) {
+  if (!value.is_object()) return std::nullopt;
+  SessionTicketKeys::Key key;
+  auto read = [&value](const char* field, auto& out) {
+    const std::string bytes = EtcdClient::unbase64(value.value(field, ""));
+    if (bytes.size() != out.size()) return false;
+    std::memcpy(out.data(), bytes.data(), out.size());
+    return true;
+  };
+  if (!read("name", key.name) || !read("aes", key.aes) || !read("hmac", key.hmac)) {
+    return std::nullopt;
+  }
+  return key;
 }
 
 bool hasEntries(const json& shared) {
@@ -161,10 +188,129 @@ bool ClusterStore::seed(const json& shared, EtcdClient::Failure& failure) {
   return false;
 }
 
+json ClusterStore::composed(const json& shared) const {
+  json document = doc::compose(local_, shared);
+  // The cluster's sticky-cookie secret, unless the node's file names one: cookies one node
+  // issues are honoured by every node.
+  if (!stickySecret_.empty()) {
+    if (!document.contains("global") || !document["global"].is_object()) {
+      document["global"] = json::object();
+    }
+    if (!document["global"].contains("sticky_secret")) {
+      document["global"]["sticky_secret"] = stickySecret_;
+    }
+  }
+  return document;
+}
+
+// P/secrets/sticky_secret (made once) and P/secrets/session_tickets (rotated): whichever node
+// finds one missing or due writes it, guarded by its revision, so two nodes racing make one.
+bool ClusterStore::refreshSecrets(EtcdClient::Failure& failure) {
+  const std::string stickyKey = config_.prefix + "/secrets/sticky_secret";
+  const std::string ticketsKey = config_.prefix + "/secrets/session_tickets";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const json request = {{"success",
+                           {{{"request_range", {{"key", EtcdClient::base64(stickyKey)}}}},
+                            {{"request_range", {{"key", EtcdClient::base64(ticketsKey)}}}}}}};
+    json response;
+    if (!etcd_.call("/v3/kv/txn", request, response, failure)) return false;
+    const json responses = response.value("responses", json::array());
+    if (!responses.is_array() || responses.size() != 2) return false;
+    std::string sticky;
+    json tickets;
+    int64_t ticketsRevision = 0;
+    for (const json& kv : kvsOf(responses[0].value("response_range", json::object())))
+      sticky = EtcdClient::unbase64(kv.value("value", ""));
+    for (const json& kv : kvsOf(responses[1].value("response_range", json::object()))) {
+      tickets = json::parse(EtcdClient::unbase64(kv.value("value", "")), nullptr, false);
+      ticketsRevision = int64Of(kv.value("mod_revision", json()));
+    }
+    json writes = json::array();
+    json compares = json::array();
+    if (sticky.empty()) {
+      const SessionTicketKeys::Key random = SessionTicketKeys::freshKey();
+      compares.push_back({{"result", "EQUAL"},
+                          {"target", "MOD"},
+                          {"key", EtcdClient::base64(stickyKey)},
+                          {"mod_revision", "0"}});
+      writes.push_back(
+          {{"request_put",
+            {{"key", EtcdClient::base64(stickyKey)},
+             {"value", EtcdClient::base64(hexOf(random.aes.data(), random.aes.size()))}}}});
+    }
+    const int64_t now = std::time(nullptr);
+    const bool due = !tickets.is_object() || !tickets.contains("keys") ||
+                     now - tickets.value("rotated_at", int64_t{0}) >=
+                         config_.sessionTicketRotation.count() / 1000;
+    if (due) {
+      json keys = json::array({ticketKeyToJson(SessionTicketKeys::freshKey())});
+      if (tickets.is_object() && tickets.contains("keys") && tickets["keys"].is_array() &&
+          !tickets["keys"].empty()) {
+        keys.push_back(tickets["keys"][0]);  // still accepted for one period
+      }
+      compares.push_back({{"result", "EQUAL"},
+                          {"target", "MOD"},
+                          {"key", EtcdClient::base64(ticketsKey)},
+                          {"mod_revision", std::to_string(ticketsRevision)}});
+      writes.push_back(
+          {{"request_put",
+            {{"key", EtcdClient::base64(ticketsKey)},
+             {"value", EtcdClient::base64(json{{"keys", keys}, {"rotated_at", now}}.dump())}}}});
+    }
+    if (!writes.empty()) {
+      // Written, or another node wrote first: either way, read again.
+      if (!etcd_.call("/v3/kv/txn", {{"compare", compares}, {"success", writes}}, response,
+                      failure)) {
+        return false;
+      }
+      continue;
+    }
+    adoptSecrets(sticky, tickets, ticketsRevision);
+    return true;
+  }
+  return true;
+}
+
+void ClusterStore::adoptSecrets(const std::string& sticky, const json& tickets,
+                                int64_t ticketsRevision) {
+  bool stickyChanged = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (ticketsRevision != ticketsRevision_ && tickets.is_object() && tickets.contains("keys")) {
+      std::vector<SessionTicketKeys::Key> keys;
+      for (const json& key : tickets["keys"]) {
+        if (auto parsed = ticketKeyFromJson(key)) keys.push_back(*parsed);
+      }
+      if (!keys.empty()) {
+        SessionTicketKeys::process().adopt(keys[0], keys.size() > 1 ? &keys[1] : nullptr);
+        ticketsRevision_ = ticketsRevision;
+        secrets_ = {{"sticky_secret", sticky}, {"session_tickets", tickets}};
+      }
+    }
+    if (!sticky.empty() && sticky != stickySecret_) {
+      stickyChanged = !stickySecret_.empty() || runtime_ != nullptr;
+      stickySecret_ = sticky;
+      secrets_["sticky_secret"] = sticky;
+    }
+  }
+  // A node that started without the cluster's secret (etcd was away) takes it now.
+  if (stickyChanged && runtime_) {
+    std::lock_guard running(runMutex_);
+    std::string error;
+    std::shared_ptr<const ConfigSnapshot> snapshot;
+    {
+      std::lock_guard lock(mutex_);
+      snapshot = snapshotOf(runningShared_, error);
+    }
+    if (snapshot && runtime_->publish(snapshot, error)) {
+      logInfo("cluster: sticky cookies now use the cluster's secret");
+    }
+  }
+}
+
 std::shared_ptr<const ConfigSnapshot> ClusterStore::snapshotOf(const json& shared,
                                                                std::string& error) const {
-  const ConfigLoadResult result =
-      loadConfigText(documentToYaml(doc::compose(local_, shared)), localPath_);
+  const ConfigLoadResult result = loadConfigText(documentToYaml(composed(shared)), localPath_);
   if (!result.ok()) {
     error = result.errors.empty() ? "invalid" : result.errors.front().toString();
     for (const ConfigError& e : result.errors)
@@ -176,7 +322,8 @@ std::shared_ptr<const ConfigSnapshot> ClusterStore::snapshotOf(const json& share
 bool ClusterStore::keepOnDisk(const Read& read, std::string& error) const {
   std::error_code failed;
   std::filesystem::create_directories(config_.dataDir, failed);
-  const json kept = {{"revision", read.revision}, {"commit", read.commit}, {"keys", read.keys}};
+  json kept = {{"revision", read.revision}, {"commit", read.commit}, {"keys", read.keys}};
+  if (!secrets_.is_null()) kept["secrets"] = secrets_;
   // It holds certificates' keys: readable by this user only.
   return writeFileAtomically(config_.dataDir + "/config.json", kept.dump() + "\n", 0600, error);
 }
@@ -188,6 +335,7 @@ bool ClusterStore::readFromDisk(Read& out) const {
   if (!kept.is_object() || !kept.contains("keys") || !kept["keys"].is_object()) return false;
   out.revision = kept.value("revision", int64_t{0});
   out.commit = kept.value("commit", json::object());
+  out.secrets = kept.value("secrets", json());
   for (const auto& [key, value] : kept["keys"].items()) {
     if (value.is_string()) out.keys[key] = value.get<std::string>();
   }
@@ -215,6 +363,8 @@ std::shared_ptr<const ConfigSnapshot> ClusterStore::startupSnapshot() {
   };
   std::string error;
   json shared;
+  if (fromEtcd && !refreshSecrets(failure))
+    logWarn("cluster: the shared secrets: " + failure.error);
   if (fromEtcd) {
     markReachable(true, "");
     if (doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error)) {
@@ -230,8 +380,12 @@ std::shared_ptr<const ConfigSnapshot> ClusterStore::startupSnapshot() {
              " cannot run on this node: " + error);
   }
   std::shared_ptr<const ConfigSnapshot> snapshot;
-  if (readFromDisk(read) &&
-      doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error) &&
+  const bool kept = readFromDisk(read);
+  if (kept && read.secrets.is_object()) {
+    adoptSecrets(read.secrets.value("sticky_secret", ""),
+                 read.secrets.value("session_tickets", json()), 1);
+  }
+  if (kept && doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error) &&
       (snapshot = snapshotOf(shared, error))) {
     adopt(shared, read, "data_dir");
     logWarn("cluster: serving revision " + std::to_string(read.revision) + " as kept in " +
@@ -363,6 +517,7 @@ void ClusterStore::syncLoop() {
       }
     }
     if (answered) registerNode();
+    if (answered && !woken && !refreshSecrets(failure)) answered = !failure.unreachable;
     if (answered || failure.unreachable) {
       markReachable(answered, failure.error);
     } else {
@@ -531,7 +686,7 @@ std::string ClusterStore::runnable(const std::string& text) const {
   std::string error;
   const json document = yamlToDocument(text, error);
   std::lock_guard lock(mutex_);
-  return documentToYaml(doc::compose(local_, doc::sharedPart(document)));
+  return documentToYaml(composed(doc::sharedPart(document)));
 }
 
 ConfigStore::Swap ClusterStore::compareAndSwap(const std::string& expectedId,

@@ -81,12 +81,16 @@ class ClusterStore final : public ConfigStore {
     int64_t revision = 0;  // the commit key's mod_revision (0: nothing committed yet)
     json commit;           // the commit key's value
     cluster_document::Keys keys;
+    json secrets;  // as kept in data_dir: the sticky secret and the session-ticket keys
   };
   bool readAll(Read& out, EtcdClient::Failure& failure);
   bool seed(const json& shared, EtcdClient::Failure& failure);
   // Runs `read` if it is newer than what runs; keeps it in data_dir.
   void runRead(const Read& read, const char* why);
   std::shared_ptr<const ConfigSnapshot> snapshotOf(const json& shared, std::string& error) const;
+  json composed(const json& shared) const;  // the node's sections, the shared ones, the secret
+  bool refreshSecrets(EtcdClient::Failure& failure);
+  void adoptSecrets(const std::string& sticky, const json& tickets, int64_t ticketsRevision);
   bool keepOnDisk(const Read& read, std::string& error) const;
   bool readFromDisk(Read& out) const;
   void markReachable(bool reachable, const std::string& error);
@@ -118,6 +122,9 @@ class ClusterStore final : public ConfigStore {
   int64_t latest_ = 0;
   std::string runError_;  // why the latest commit could not run here, if it could not
   std::vector<Watcher> watchers_;
+  std::string stickySecret_;     // the cluster's (P/secrets/sticky_secret)
+  int64_t ticketsRevision_ = 0;  // of the session-ticket keys in use
+  json secrets_;                 // both, as kept in data_dir
   std::atomic<bool> reachable_{false};
   std::atomic<bool> stopWatch_{false};
   Status counters_;
