@@ -104,42 +104,61 @@ TEST_F(ClusterTest, AnApplyOnOneNodeIsServedByEveryNode) {
   EXPECT_FALSE(config.contains("cluster")) << "the node's own sections are not shared";
 }
 
-TEST_F(ClusterTest, TwoNodesApplyingFromTheSameRevisionOneWinsTheOther412) {
+TEST_F(ClusterTest, EveryNodeSharesOneDraftAndTwoRacingAppliesCommitOnce) {
   ASSERT_TRUE(etcd_.waitHealthy());
   Node& a = startNode("a", shared("a"));
   Node& b = startNode("b");
-  ASSERT_EQ(stage(a, shared("b")).status, 200);
-  ASSERT_EQ(stage(b, shared("ab")).status, 200);
-  const std::string tagA = call(a, "GET", "/api/v1/changes").header("ETag");
-  const std::string tagB = call(b, "GET", "/api/v1/changes").header("ETag");
+  Node& c = startNode("c");
+  // Staged on A: every node's banner shows it, under the same ETag.
+  ASSERT_EQ(callJson(a, "POST", "/api/v1/server_groups",
+                     {{"name", "spare"},
+                      {"protocol", "http"},
+                      {"servers", {{{"name", "b"}, {"address", b_.address()}}}}})
+                .status,
+            201);
+  const ClusterReply onA = call(a, "GET", "/api/v1/changes");
+  const ClusterReply onB = call(b, "GET", "/api/v1/changes");
+  EXPECT_EQ(onB.parsed().value("pending", 0), 1) << onB.body;
+  EXPECT_EQ(onA.header("ETag"), onB.header("ETag"));
+  EXPECT_EQ(call(c, "GET", "/api/v1/status").parsed().value("pending_changes", -1), 1)
+      << call(c, "GET", "/api/v1/status").body;
+  // B changes the draft further; A sees it.
+  ASSERT_EQ(callJson(b, "PATCH", "/api/v1/server_groups/spare", {{"retries", 5}}).status, 200);
+  const json spare = call(a, "GET", "/api/v1/server_groups/spare").parsed();
+  EXPECT_EQ(spare.value("retries", 0), 5) << spare.dump();
+
+  // Applied from two nodes at once, with the same review: one commits, the other gets 412.
+  const std::string tag = call(c, "GET", "/api/v1/changes").header("ETag");
+  const auto commits = [&] {
+    const json kv =
+        json::parse(etcd_.etcdctl("get " + prefix_ + "/commit -w json"), nullptr, false);
+    return kv.is_object() && kv.contains("kvs") ? kv["kvs"][0].value("version", 0ll) : 0ll;
+  };
+  const long long before = commits();
   ClusterReply fromA, fromB;
   std::thread first([&] {
-    fromA = callJson(a, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tagA + "'");
+    fromA = callJson(a, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tag + "'");
   });
   std::thread second([&] {
-    fromB = callJson(b, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tagB + "'");
+    fromB = callJson(b, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tag + "'");
   });
   first.join();
   second.join();
   ASSERT_TRUE((fromA.status == 200) != (fromB.status == 200))
       << "A: " << fromA.status << " " << fromA.body << "\nB: " << fromB.status << " " << fromB.body;
-  const ClusterReply& lost = fromA.status == 200 ? fromB : fromA;
-  EXPECT_EQ(lost.status, 412) << lost.body;
-  // Both run the winner's config; the loser's was not written.
-  const std::string winner = fromA.status == 200 ? "b" : "ab";
-  for (Node* n : {&a, &b}) {
+  EXPECT_EQ((fromA.status == 200 ? fromB : fromA).status, 412)
+      << (fromA.status == 200 ? fromB : fromA).body;
+  EXPECT_EQ(commits(), before + 1);
+  for (Node* n : {&a, &b, &c}) {
     EXPECT_TRUE(eventually(
         [&] {
-          const json config = call(*n, "GET", "/api/v1/config").parsed();
-          return config.contains("server_groups") &&
-                 config["server_groups"][0]["servers"].size() == winner.size();
+          const json group = call(*n, "GET", "/api/v1/server_groups/spare").parsed();
+          return group.value("retries", 0) == 5 &&
+                 call(*n, "GET", "/api/v1/changes").parsed().value("pending", -1) == 0;
         },
         seconds(5)))
         << n->name;
   }
-  const std::string stored =
-      etcd_.etcdctl("get " + prefix_ + "/config/server_groups/web --print-value-only");
-  EXPECT_EQ(stored.find("\"name\":\"a\"") != std::string::npos, winner == "ab") << stored;
 }
 
 TEST_F(ClusterTest, KillingTheEtcdLeaderLosesNoApply) {

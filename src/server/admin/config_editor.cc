@@ -139,6 +139,10 @@ ConfigEditor::ConfigEditor(Runtime& runtime, std::shared_ptr<ConfigStore> store,
                  json::array());
   draft_ = live_;
   draftBase_ = liveRevision_;
+  if (store_->sharesDraft()) {
+    syncDraft();  // the cluster's, kept in its store
+    return;
+  }
   // A draft kept from before a restart, if it was made on the file as it is now.
   std::ifstream in(draftPath_);
   if (!in) return;
@@ -174,6 +178,44 @@ ConfigEditor::Answer ConfigEditor::problem(int status, const std::string& title,
 // A SIGHUP reload (or a hand edit followed by one) moved the running config: read it again. A
 // draft with nothing in it follows; one with changes stays, and apply() will refuse it.
 void ConfigEditor::refreshLive() {
+  followRunning();
+  if (store_->sharesDraft()) syncDraft();
+}
+
+void ConfigEditor::syncDraft() {
+  ConfigStore::Draft shared;
+  std::string error;
+  if (!store_->loadDraft(shared, error)) return;  // etcd away: writes answer 503 anyway
+  draftRevision_ = shared.revision;
+  if (shared.revision == "0") {
+    draft_ = live_;
+    draftBase_ = liveRevision_;
+    return;
+  }
+  draft_ = shared.document;
+  draftBase_ = shared.base == liveId_ ? liveRevision_ : 0;  // 0: made on another revision
+}
+
+std::optional<ConfigEditor::Answer> ConfigEditor::shareDraft(const json& next) {
+  const bool changes = !diffDocuments(live_, next).empty();
+  std::string revision, error;
+  switch (store_->saveDraft(changes ? &next : nullptr, liveId_, draftRevision_, revision, error)) {
+    case ConfigStore::Swap::kDone:
+      draftRevision_ = revision;
+      return std::nullopt;
+    case ConfigStore::Swap::kConflict:
+      return problem(412, "Precondition failed",
+                     "the shared draft changed since this node read it (another node's edit): "
+                     "read it again");
+    case ConfigStore::Swap::kUnavailable:
+      return unreachable();
+    case ConfigStore::Swap::kFailed:
+      break;
+  }
+  return problem(500, "The draft cannot be kept", error);
+}
+
+void ConfigEditor::followRunning() {
   if (runtime_.revision() == liveRevision_) return;
   ConfigStore::Version version;
   std::string error;
@@ -211,10 +253,15 @@ ConfigEditor::Validation ConfigEditor::check(const json& document) const {
 }
 
 std::string ConfigEditor::draftEtag() const {
+  // A shared draft's tag is the same on every node: one node's review applies on another.
+  // (Its revision in the store names it: each node's copy lists entries in its own order and
+  // keeps certificates under its own directory.)
+  if (store_->sharesDraft()) return etagOf(json{{"base", liveId_}, {"draft", draftRevision_}});
   return etagOf(json{{"base", draftBase_}, {"document", draft_}});
 }
 
 void ConfigEditor::saveDraft() const {
+  if (store_->sharesDraft()) return;  // kept by the store, written by shareDraft()
   if (countChanges() == 0) {
     std::filesystem::remove(draftPath_);
     return;
@@ -310,6 +357,9 @@ ConfigEditor::Answer ConfigEditor::commitDraft(json next, int status, const json
                    validation.errors);
   }
   if (countChanges() == 0) draftBase_ = liveRevision_;  // a fresh draft starts from what runs
+  if (store_->sharesDraft()) {
+    if (auto refused = shareDraft(next)) return *refused;
+  }
   draft_ = std::move(next);
   saveDraft();
   Answer answer;
@@ -623,6 +673,10 @@ ConfigEditor::Answer ConfigEditor::validate() {
 ConfigEditor::Answer ConfigEditor::discard() {
   std::lock_guard lock(mutex_);
   refreshLive();
+  if (store_->sharesDraft()) {
+    if (!store_->reachable()) return unreachable();
+    if (auto refused = shareDraft(live_)) return *refused;
+  }
   draft_ = live_;
   draftBase_ = liveRevision_;
   saveDraft();
@@ -805,7 +859,7 @@ ConfigEditor::Answer ConfigEditor::commitToCluster(const std::string& who,
     liveRevision_ = runtime_.revision();
     draft_ = live_;
     draftBase_ = liveRevision_;
-    saveDraft();
+    draftRevision_ = "0";  // the commit's transaction removed the shared draft
   }
   logInfo("admin API: cluster revision " + newId + " committed by " + who +
           (comment.empty() ? "" : " (" + comment + ")"));

@@ -122,6 +122,11 @@ class ConfigEditor {
                     const RuleChange& change);
 
   void refreshLive();
+  void followRunning();
+  // A store that shares the draft (a cluster): the draft as every node sees it now, and the
+  // write of a new one (412 when another node's write came first, 503 when the store is away).
+  void syncDraft();
+  std::optional<Answer> shareDraft(const json& next);
   Answer applyDraft(const std::string& who, const std::string& comment);
   void watchConfirmations();
   Validation check(const json& document) const;
@@ -148,7 +153,8 @@ class ConfigEditor {
   std::mutex mutex_;
   json live_;
   std::string liveId_;
-  std::string storedId_;  // the store's latest version, as its watch last said
+  std::string storedId_;             // the store's latest version, as its watch last said
+  std::string draftRevision_ = "0";  // a shared draft's revision in its store ("0": none)
   uint64_t liveRevision_ = 0;
   json draft_;
   uint64_t draftBase_ = 0;  // the live revision the draft was started from

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -42,6 +43,29 @@ class ConfigStore {
   }
   // Whether writes can be stored now (a cluster's etcd answers).
   virtual bool reachable() const { return true; }
+
+  // The staged draft, when the store keeps it for every node (a cluster: one banner for all);
+  // otherwise (a file) the editor keeps it beside the file. `base`: the version it was made on;
+  // `revision`: its own, for the next saveDraft's compare ("0": there is none).
+  struct Draft {
+    nlohmann::json document;
+    std::string base;
+    std::string revision = "0";
+  };
+  virtual bool sharesDraft() const { return false; }
+  virtual bool loadDraft(Draft& out, std::string& error) {
+    (void)out;
+    error = "this store keeps no draft";
+    return false;
+  }
+  // Stores `document` as the draft (null: none), if the draft is still at `expectedRevision`.
+  virtual Swap saveDraft(const nlohmann::json* document, const std::string& base,
+                         const std::string& expectedRevision, std::string& newRevision,
+                         std::string& error) {
+    (void)document, (void)base, (void)expectedRevision, (void)newRevision;
+    error = "this store keeps no draft";
+    return Swap::kFailed;
+  }
 
   // Calls `changed` (on a thread of the store's) with each new version stored, whoever stored
   // it, from now until the store is destroyed. Once per store.

@@ -728,12 +728,15 @@ ConfigStore::Swap ClusterStore::compareAndSwap(const std::string& expectedId,
                      {"node", config_.nodeId},
                      {"resources", wanted.size()}};
   const std::string commitKey = doc::commitKey(config_.prefix);
+  // The draft this apply puts live is done with, on every node.
+  operations.push_back(
+      {{"request_delete_range", {{"key", EtcdClient::base64(config_.prefix + "/draft")}}}});
   operations.push_back(
       {{"request_put",
         {{"key", EtcdClient::base64(commitKey)}, {"value", EtcdClient::base64(note.dump())}}}});
   if (operations.size() > kMaxTxnOps) {
-    error = "this apply changes " + std::to_string(operations.size() - 1) +
-            " resources; etcd takes at most " + std::to_string(kMaxTxnOps - 1) +
+    error = "this apply changes " + std::to_string(operations.size() - 2) +
+            " resources; etcd takes at most " + std::to_string(kMaxTxnOps - 2) +
             " in one transaction: apply it in smaller steps";
     return Swap::kFailed;
   }
@@ -761,6 +764,72 @@ ConfigStore::Swap ClusterStore::compareAndSwap(const std::string& expectedId,
   std::lock_guard lock(mutex_);
   wake_ = true;  // this node runs it as every other node does: from a read of the commit
   changed_.notify_all();
+  return Swap::kDone;
+}
+
+bool ClusterStore::loadDraft(Draft& out, std::string& error) {
+  json response;
+  EtcdClient::Failure failure;
+  if (!etcd_.call("/v3/kv/range", {{"key", EtcdClient::base64(config_.prefix + "/draft")}},
+                  response, failure)) {
+    error = failure.error;
+    if (failure.unreachable) markReachable(false, failure.error);
+    return false;
+  }
+  out = Draft{};
+  for (const json& kv : kvsOf(response)) {
+    const json kept = json::parse(EtcdClient::unbase64(kv.value("value", "")), nullptr, false);
+    if (!kept.is_object() || !kept.contains("keys") || !kept["keys"].is_object()) continue;
+    doc::Keys keys;
+    for (const auto& [key, value] : kept["keys"].items()) {
+      if (value.is_string()) keys[key] = value.get<std::string>();
+    }
+    json document;
+    if (!doc::fromKeys(keys, "", config_.dataDir + "/certs", document, error)) return false;
+    out.document = document;
+    out.base = kept.value("base", "");
+    out.revision = std::to_string(int64Of(kv.value("mod_revision", json())));
+  }
+  return true;
+}
+
+ConfigStore::Swap ClusterStore::saveDraft(const json* document, const std::string& base,
+                                          const std::string& expectedRevision,
+                                          std::string& newRevision, std::string& error) {
+  const std::string key = EtcdClient::base64(config_.prefix + "/draft");
+  json operation;
+  if (document) {
+    doc::Keys keys;
+    if (!doc::toKeys(doc::sharedPart(*document), "", localDirectory_, keys, error)) {
+      return Swap::kFailed;
+    }
+    const std::string value = json{{"base", base}, {"keys", keys}}.dump();
+    if (value.size() > kMaxRequestBytes) {
+      error = "the draft is " + std::to_string(value.size() / 1024) +
+              " KiB; etcd takes at most 1.5 MiB in one request";
+      return Swap::kFailed;
+    }
+    operation = {{"request_put", {{"key", key}, {"value", EtcdClient::base64(value)}}}};
+  } else {
+    operation = {{"request_delete_range", {{"key", key}}}};
+  }
+  const json request = {{"compare",
+                         {{{"result", "EQUAL"},
+                           {"target", "MOD"},
+                           {"key", key},
+                           {"mod_revision", expectedRevision}}}},
+                        {"success", json::array({operation})}};
+  json response;
+  EtcdClient::Failure failure;
+  if (!etcd_.call("/v3/kv/txn", request, response, failure)) {
+    error = failure.error;
+    if (failure.unreachable) markReachable(false, failure.error);
+    return failure.unreachable ? Swap::kUnavailable : Swap::kFailed;
+  }
+  if (!response.value("succeeded", false)) return Swap::kConflict;
+  newRevision = document ? std::to_string(int64Of(
+                               response.value("header", json::object()).value("revision", json())))
+                         : "0";
   return Swap::kDone;
 }
 

@@ -56,6 +56,12 @@ class ClusterStore final : public ConfigStore {
   bool commitsFirst() const override { return true; }
   bool awaitRunning(const std::string& id, std::string& error) override;
   bool reachable() const override { return reachable_.load(); }
+  // The shared draft: P/draft, {base, keys} (certificates inline, as the config's own keys).
+  // An apply's transaction deletes it.
+  bool sharesDraft() const override { return true; }
+  bool loadDraft(Draft& out, std::string& error) override;
+  Swap saveDraft(const json* document, const std::string& base, const std::string& expectedRevision,
+                 std::string& newRevision, std::string& error) override;
 
   // For /readyz, /metrics and the API.
   struct Status {
