@@ -141,7 +141,16 @@ bool AdminServer::start(const SocketAddress& address, std::string& error) {
   if (!store) store = std::make_shared<FileConfigStore>(snapshot->sourcePath);
   editor_ = std::make_unique<ConfigEditor>(runtime_, std::move(store), base + ".draft.json",
                                            base + ".history", base + ".certs");
-  addAdminApi(server, runtime_, *editor_);
+  std::function<nlohmann::json()> clusterStatus;
+  if (cluster_) {
+    clusterStatus = [this] {
+      const ClusterStore::Status status = cluster_->status();
+      return nlohmann::json{{"node", status.nodeId},
+                            {"revision", status.running},
+                            {"etcd_reachable", status.reachable}};
+    };
+  }
+  addAdminApi(server, runtime_, *editor_, clusterStatus);
   sampler_ = std::make_unique<LiveSampler>(runtime_, events_);
   server.Get("/api/v1/stats", [this](const httplib::Request&, httplib::Response& response) {
     response.set_header("Cache-Control", "no-store");

@@ -61,21 +61,23 @@ void sendGroup(const Runtime& runtime, const std::string& group, const httplib::
 
 }  // namespace
 
-void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor) {
-  server.Get("/api/v1/status",
-             [&runtime, &editor](const httplib::Request& request, httplib::Response& response) {
-               const auto snapshot = runtime.snapshot();
-               sendJson(request, response,
-                        {{"version", SLUICE_VERSION},
-                         {"revision", runtime.revision()},
-                         {"config", snapshot->sourcePath},
-                         {"workers", runtime.workers().size()},
-                         {"vips", snapshot->vips.size()},
-                         {"server_groups", snapshot->serverGroups.size()},
-                         {"draining", runtime.draining()},
-                         {"pending_changes", editor.pendingChanges()},
-                         {"config_file_changed", editor.storeChanged()}});
-             });
+void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor,
+                 std::function<nlohmann::json()> cluster) {
+  server.Get("/api/v1/status", [&runtime, &editor, cluster](const httplib::Request& request,
+                                                            httplib::Response& response) {
+    const auto snapshot = runtime.snapshot();
+    nlohmann::json status = {{"version", SLUICE_VERSION},
+                             {"revision", runtime.revision()},
+                             {"config", snapshot->sourcePath},
+                             {"workers", runtime.workers().size()},
+                             {"vips", snapshot->vips.size()},
+                             {"server_groups", snapshot->serverGroups.size()},
+                             {"draining", runtime.draining()},
+                             {"pending_changes", editor.pendingChanges()},
+                             {"config_file_changed", editor.storeChanged()}};
+    if (cluster) status["cluster"] = cluster();
+    sendJson(request, response, status);
+  });
 
   server.Get("/api/v1/openapi.json", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(kOpenApiDocument, "application/json");

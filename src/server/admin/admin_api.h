@@ -1,5 +1,8 @@
 #pragma once
 
+#include <functional>
+#include <nlohmann/json.hpp>
+
 namespace httplib {
 class Server;
 }
@@ -18,6 +21,8 @@ class Runtime;
 //                                             reloads and restarts (admin.state_file)
 // The staged config (VIPs, groups, changes, apply) is config_api.h's. Access (tokens, roles,
 // Host) is checked before any route runs (AdminServer).
-void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor);
+// `cluster`: cluster mode's status for /status (null on a single node).
+void addAdminApi(httplib::Server& server, Runtime& runtime, ConfigEditor& editor,
+                 std::function<nlohmann::json()> cluster = nullptr);
 
 }  // namespace sluice

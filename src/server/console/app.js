@@ -5,6 +5,7 @@ import { api, ApiError, describe, setToken, streamEvents, token } from "./api.js
 import { fill, h } from "./dom.js";
 import * as certificates from "./pages/certificates.js";
 import * as changes from "./pages/changes.js";
+import * as cluster from "./pages/cluster.js";
 import * as groupForm from "./pages/group_form.js";
 import * as groups from "./pages/groups.js";
 import * as history from "./pages/history.js";
@@ -41,6 +42,7 @@ const routes = [
   [/^#\/certificates$/, (_, view) => certificates.render(view, context)],
   [/^#\/changes$/, (_, view) => changes.render(view, context)],
   [/^#\/history$/, (_, view) => history.render(view, context)],
+  [/^#\/cluster$/, (_, view) => cluster.render(view, context)],
   [/^#\/vips$|^$|^#\/?$/, (_, view) => vips.render(view, context)],
 ];
 let page = null;  // the shown page's handle: {live()} when it shows live values
@@ -84,6 +86,11 @@ async function refreshBanner() {
       parts.push(h("span", {}, `${data.pending_changes} change${data.pending_changes === 1 ? "" : "s"} pending`),
                  " — ", h("a", { href: "#/changes", class: "button" }, "Reload Load Balancer Config"));
     }
+    if (data.cluster && !data.cluster.etcd_reachable) {
+      parts.push(h("span", { class: "file-changed" },
+                   ` etcd cannot be reached: this node serves cluster revision ${data.cluster.revision} as it was; changes cannot be made until it answers.`));
+    }
+    document.getElementById("cluster-link").hidden = !data.cluster;
     if (data.config_file_changed) {
       parts.push(h("span", { class: "file-changed" },
                    " The config file was edited by hand: a SIGHUP reload puts it live; apply will refuse until then."));

@@ -128,3 +128,33 @@ export async function shot(page, name) {
   fs.mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
 }
+
+// A one-member etcd (Debian's etcd-server) on free ports, with its data in a temporary
+// directory: cluster mode's store for console tests.
+export async function startEtcd() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-console-etcd-"));
+  const client = `http://127.0.0.1:${await freePort()}`;
+  const peer = `http://127.0.0.1:${await freePort()}`;
+  const child = spawn("etcd", ["--name", "m0", "--data-dir", path.join(dir, "m0"),
+    "--listen-client-urls", client, "--advertise-client-urls", client,
+    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+    "--initial-cluster", `m0=${peer}`, "--log-level", "warn"], { stdio: "ignore" });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${client}/v3/kv/range`, { method: "POST", body: '{"key":"AA=="}' });
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error("etcd did not start");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    endpoint: client,
+    stop: () => {
+      child.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
