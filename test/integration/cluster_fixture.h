@@ -52,8 +52,9 @@ class ClusterTest : public ::testing::Test {
   };
 
  protected:
-
-  ClusterTest() : a_(httpOrigin("a")), b_(httpOrigin("b")) {
+  // `etcdArgs`: more flags for every etcd member.
+  explicit ClusterTest(std::vector<std::string> etcdArgs = {})
+      : etcd_(3, std::move(etcdArgs)), a_(httpOrigin("a")), b_(httpOrigin("b")) {
     char dirTemplate[] = "/tmp/sluice-cluster-XXXXXX";
     dir_ = ::mkdtemp(dirTemplate);
     prefix_ = "/sluice/v1/test-" + std::to_string(web_);
@@ -114,8 +115,8 @@ class ClusterTest : public ::testing::Test {
            node.dataDir +
            "\n"
            "  etcd: {endpoints: " +
-           etcd_.endpointsYaml() + ", prefix: " + prefix_ + ", timeout: 1s}\n" + clusterExtra_ +
-           "admin:\n  listen: 127.0.0.1:" + std::to_string(node.admin) +
+           etcd_.endpointsYaml() + ", prefix: " + prefix_ + ", timeout: 1s" + etcdExtra_ + "}\n" +
+           clusterExtra_ + "admin:\n  listen: 127.0.0.1:" + std::to_string(node.admin) +
            "\n"
            "  tokens: [{name: ops, role: admin, sha256: " +
            sha256Hex(kClusterToken) +
@@ -216,6 +217,7 @@ class ClusterTest : public ::testing::Test {
   std::string dir_;
   std::string prefix_;
   std::string clusterExtra_;  // more keys of `cluster:`, each line indented by two
+  std::string etcdExtra_;     // more keys of `cluster.etcd`, each after a comma
   std::map<std::string, Node> nodes_;
 };
 

@@ -33,6 +33,11 @@ TEST_F(ClusterTest, AnApplyOnOneNodeIsServedByEveryNode) {
   const long long seeded = static_cast<long long>(metric(a, "sluice_cluster_revision_running"));
   EXPECT_GT(seeded, 0);
 
+  // A node's own sections are its file's: the API refuses them rather than drop them.
+  const ClusterReply foreign = stage(a, "global: {workers: 4}\n" + shared("b"));
+  EXPECT_EQ(foreign.status, 422) << foreign.body;
+  EXPECT_NE(foreign.body.find("'global' is kept in each node's file"), std::string::npos)
+      << foreign.body;
   ASSERT_EQ(stage(a, shared("b")).status, 200);
   const auto applying = Clock::now();
   const ClusterReply reply = applyDraft(a);
@@ -371,6 +376,56 @@ TEST_F(ClusterTest, CookiesAndTlsSessionsFromOneNodeAreHonouredByAnother) {
   std::this_thread::sleep_for(milliseconds(1500));
   EXPECT_EQ(tlsSession(b, shop_, ticket, dir_ + "/on-b3"), "New")
       << "two rotations later, the ticket's key is gone";
+}
+
+// etcd with auth on: simple tokens that lapse after two idle seconds.
+class ClusterAuthTest : public ClusterTest {
+ protected:
+  ClusterAuthTest() : ClusterTest({"--auth-token-ttl", "2"}) {}
+};
+
+TEST_F(ClusterAuthTest, NodesAuthenticateAndAgainWhenAMemberForgetsTheirToken) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  for (const std::string& command :
+       {std::string("user add root --new-user-password=root-secret"),
+        std::string("user add sluice --new-user-password=sluice-secret"),
+        std::string("role add sluice"),
+        "role grant-permission sluice --prefix=true readwrite " + prefix_ + "/",
+        std::string("user grant-role sluice sluice"), std::string("auth enable")}) {
+    etcd_.etcdctl(command);
+  }
+  etcd_.setUser("root:root-secret");
+  ASSERT_TRUE(etcd_.waitHealthy());
+  const std::string passwordFile = dir_ + "/etcd-password";
+  std::ofstream(passwordFile) << "sluice-secret\n";
+  etcdExtra_ = ", auth: {user: sluice, password_file: " + passwordFile + "}";
+  Node& a = startNode("a", shared("a"));
+  Node& b = startNode("b");
+  EXPECT_EQ(originVia(b), "a") << b.process->stderrText();
+  EXPECT_EQ(metric(b, "sluice_cluster_etcd_up"), 1);
+  // Tokens live in a member's memory: a rolling restart forgets every one of them.
+  for (size_t m = 0; m < 3; ++m) {
+    etcd_.kill(m);
+    etcd_.start(m);
+    ASSERT_TRUE(etcd_.waitHealthy());
+  }
+  std::this_thread::sleep_for(seconds(3));
+  ClusterReply reply;
+  ASSERT_TRUE(eventually(
+      [&] {
+        reply = apply(a, shared("b"));
+        return reply.status == 200;
+      },
+      seconds(15)))
+      << reply.status << " " << reply.body << a.process->stderrText();
+  EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)))
+      << b.process->stderrText();
+
+  // A node with the wrong password is refused, says so, and serves its file's own config.
+  std::ofstream(passwordFile) << "wrong\n";
+  Node& c = startNode("c");
+  EXPECT_NE(c.process->stderrText().find("etcd refused user 'sluice'"), std::string::npos)
+      << c.process->stderrText();
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ std::string run(const std::string& command) {
 
 }  // namespace
 
-EtcdCluster::EtcdCluster(size_t members) {
+EtcdCluster::EtcdCluster(size_t members, std::vector<std::string> extraArgs)
+    : extraArgs_(std::move(extraArgs)) {
   char dirTemplate[] = "/tmp/sluice-etcd-XXXXXX";
   if (!::mkdtemp(dirTemplate)) throw std::runtime_error("mkdtemp failed");
   dir_ = dirTemplate;
@@ -120,7 +121,7 @@ std::string EtcdCluster::etcdctl(const std::string& args) const {
     if (pids_[i] > 0) endpoints += (endpoints.empty() ? "" : ",") + clientUrls_[i];
   }
   return run("ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=3s --endpoints=" +
-             endpoints + " " + args);
+             endpoints + (user_.empty() ? "" : " --user " + user_) + " " + args);
 }
 
 bool EtcdCluster::waitHealthy(std::chrono::milliseconds timeout) const {

@@ -13,7 +13,8 @@ namespace sluice::test {
 // Members can be killed and started again on the same data, as an operator's failures would.
 class EtcdCluster {
  public:
-  explicit EtcdCluster(size_t members = 3);
+  // `extraArgs`: more flags for every member (e.g. --auth-token-ttl 2).
+  explicit EtcdCluster(size_t members = 3, std::vector<std::string> extraArgs = {});
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -32,8 +33,9 @@ class EtcdCluster {
   int leader() const;
   // Compacts the keyspace at its current revision (older revisions are gone); returns it.
   long long compact() const;
-  // etcdctl's output for `args` against every running member (v3 API).
+  // etcdctl's output for `args` against every running member (v3 API), as `user` once set.
   std::string etcdctl(const std::string& args) const;
+  void setUser(const std::string& userAndPassword) { user_ = userAndPassword; }
 
  private:
   void spawn(size_t member, bool fresh);
@@ -42,6 +44,8 @@ class EtcdCluster {
   std::vector<std::string> names_, clientUrls_, peerUrls_;
   std::vector<pid_t> pids_;
   std::string initialCluster_;
+  std::vector<std::string> extraArgs_;
+  std::string user_;
 };
 
 }  // namespace sluice::test

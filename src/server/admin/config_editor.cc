@@ -567,6 +567,15 @@ ConfigEditor::Answer ConfigEditor::putDocument(const json& document, bool dryRun
   std::lock_guard lock(mutex_);
   refreshLive();
   if (!document.is_object()) return problem(400, "Bad request", "expected a whole config");
+  if (const std::string section = store_->foreignSection(document); !section.empty()) {
+    return problem(422, "The section is this node's own",
+                   "cluster mode: '" + section +
+                       "' is kept in each node's file; the API edits the shared sections "
+                       "(certificates, server_groups, vips)",
+                   json::array({{{"pointer", "/" + section},
+                                 {"field", section},
+                                 {"message", "not a shared section"}}}));
+  }
   if (dryRun) {
     const Validation validation = check(document);
     Answer answer;

@@ -41,6 +41,12 @@ class ConfigStore {
     (void)error;
     return true;
   }
+  // A top-level section of `document` this store does not keep ("" when there is none): a
+  // cluster keeps only the shared sections; the rest is each node's file.
+  virtual std::string foreignSection(const nlohmann::json& document) const {
+    (void)document;
+    return "";
+  }
   // Whether writes can be stored now (a cluster's etcd answers).
   virtual bool reachable() const { return true; }
 

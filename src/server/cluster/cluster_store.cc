@@ -520,7 +520,9 @@ void ClusterStore::syncLoop() {
     if (answered && !woken && !refreshSecrets(failure)) answered = !failure.unreachable;
     if (answered || failure.unreachable) {
       markReachable(answered, failure.error);
-    } else {
+    } else if (failure.error != lastRefusal_) {
+      // Said once per reason (a wrong password would say it every second).
+      lastRefusal_ = failure.error;
       logWarn("cluster: etcd refused a read: " + failure.error);
     }
     lock.lock();
@@ -767,6 +769,14 @@ ConfigStore::Swap ClusterStore::compareAndSwap(const std::string& expectedId,
   return Swap::kDone;
 }
 
+std::string ClusterStore::foreignSection(const json& document) const {
+  if (!document.is_object()) return "";
+  for (const auto& [section, value] : document.items()) {
+    if (!doc::isShared(section)) return section;
+  }
+  return "";
+}
+
 bool ClusterStore::loadDraft(Draft& out, std::string& error) {
   json response;
   EtcdClient::Failure failure;
@@ -861,6 +871,10 @@ bool ClusterStore::reloadLocal(std::string& error) {
   }
   json next = yamlToDocument(text, error);
   if (!next.is_object()) return false;
+  if (next.value("cluster", json()) != local_.value("cluster", json())) {
+    error = localPath_ + ": cluster: a change of the cluster section takes a restart";
+    return false;
+  }
   std::lock_guard running(runMutex_);
   std::shared_ptr<const ConfigSnapshot> snapshot;
   {

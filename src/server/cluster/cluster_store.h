@@ -56,6 +56,7 @@ class ClusterStore final : public ConfigStore {
   bool commitsFirst() const override { return true; }
   bool awaitRunning(const std::string& id, std::string& error) override;
   bool reachable() const override { return reachable_.load(); }
+  std::string foreignSection(const json& document) const override;
   // The shared draft: P/draft, {base, keys} (certificates inline, as the config's own keys).
   // An apply's transaction deletes it.
   bool sharesDraft() const override { return true; }
@@ -134,7 +135,8 @@ class ClusterStore final : public ConfigStore {
   std::atomic<bool> reachable_{false};
   std::atomic<bool> stopWatch_{false};
   Status counters_;
-  int64_t lease_ = 0;  // this node's registration lease (0: none yet)
+  std::string lastRefusal_;  // the last refusal logged by the sync thread
+  int64_t lease_ = 0;        // this node's registration lease (0: none yet)
   std::chrono::steady_clock::time_point nextRenewal_;
   json registered_;  // the record as last written
   std::string startedAt_;

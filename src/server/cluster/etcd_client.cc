@@ -187,12 +187,14 @@ bool EtcdClient::call(const std::string& path, const json& request, json& respon
   const size_t count = options_.endpoints.size();
   size_t endpoint = preferred_.load(std::memory_order_relaxed) % count;
   bool reauthenticated = false;
+  std::string errors;  // every member's, when none could serve
   for (size_t tried = 0; tried < count;) {
     bool retryElsewhere = false, reauthenticate = false;
     if (attempt(endpoint, path, body, response, failure, retryElsewhere, reauthenticate)) {
       preferred_.store(endpoint, std::memory_order_relaxed);
       return true;
     }
+    if (retryElsewhere) errors += (errors.empty() ? "" : "; ") + failure.error;
     if (reauthenticate && !reauthenticated) {
       reauthenticated = true;
       if (!authenticate(endpoint, failure)) return false;
@@ -202,7 +204,7 @@ bool EtcdClient::call(const std::string& path, const json& request, json& respon
     endpoint = (endpoint + 1) % count;
     ++tried;
   }
-  failure.unreachable = true;
+  failure = {count > 1 ? "no etcd member could serve (" + errors + ")" : errors, true};
   return false;
 }
 
