@@ -93,9 +93,19 @@ struct StickyCookieConfig {
   enum class Secure { kAuto, kAlways, kNever } secure = Secure::kAuto;  // auto: on HTTPS VIPs
   bool httpOnly = true;
   std::string sameSite = "Lax";  // Lax | Strict | None | "" (not sent)
-  // Made at load: each server's cookie value (an opaque id and its signature), and the
-  // Set-Cookie attributes after the value (without Secure, which depends on the VIP).
-  std::vector<std::string> values;  // parallel to servers
+  // Made at load (StickyCookie::prepare): the keys cookies are sealed with (the first seals,
+  // every one opens: global.sticky_secret, then sticky_previous_secret), each server's id (what
+  // a cookie names, parallel to servers), how long a cookie is honoured after it was issued
+  // (max_age, or 12 hours for a session cookie), and the Set-Cookie attributes after the value
+  // (without Secure, which depends on the VIP).
+  struct Key {
+    std::array<unsigned char, 32> aes{};
+    std::string id;  // 8 hex digits, the cookie's first field
+  };
+  std::vector<Key> keys;
+  std::vector<std::array<unsigned char, 8>> ids;
+  std::string group;  // sealed with the cookie: one for another group does not open
+  uint64_t lifetimeSeconds = 0;
   std::string attributes;
 };
 
@@ -237,6 +247,9 @@ struct GlobalConfig {
   // client cannot make one up. Empty: a random key made at start (cookies then last as long as
   // the process, and only its own).
   std::string stickySecret;
+  // The secret before it: cookies sealed with it are still honoured (and re-issued under the
+  // current one), so a secret can be replaced without losing every shopper's server.
+  std::string stickyPreviousSecret;
 };
 
 // One `admin.tokens` entry: who may use the admin API, and for what. Only the token's SHA-256

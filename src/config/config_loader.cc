@@ -88,7 +88,7 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
   const std::string field = "global";
   if (!r.expectMap(node, field,
                    {"workers", "drain_timeout", "drain_spread", "access_log", "max_connections",
-                    "listen_backlog", "pipe_size", "sticky_secret"})) {
+                    "listen_backlog", "pipe_size", "sticky_secret", "sticky_previous_secret"})) {
     return;
   }
   if (auto workers = r.readString(node, field, "workers", false); workers && *workers != "auto") {
@@ -111,6 +111,13 @@ void readGlobal(Reader& r, const YAML::Node& node, GlobalConfig& global) {
               "is too short to sign cookies: use at least 16 characters (32 random ones is good)");
     }
     global.stickySecret = *secret;
+  }
+  if (auto previous = r.readString(node, field, "sticky_previous_secret", false)) {
+    if (previous->size() < 16) {
+      r.error(node["sticky_previous_secret"], "global.sticky_previous_secret",
+              "is too short to be a sticky secret: at least 16 characters");
+    }
+    global.stickyPreviousSecret = *previous;
   }
   if (auto text = r.readString(node, field, "pipe_size", false)) {
     auto size = parseSize(*text);
@@ -895,9 +902,11 @@ void prepareStickyGroups(Reader& r, ConfigSnapshot& config) {
   for (ServerGroupConfig& group : config.serverGroups) {
     if (!group.sticky.enabled) continue;
     anySticky = true;
-    StickyCookie::prepare(group, config.global.stickySecret.empty()
-                                     ? processStickySecret()
-                                     : std::string_view(config.global.stickySecret));
+    StickyCookie::prepare(group,
+                          config.global.stickySecret.empty()
+                              ? processStickySecret()
+                              : std::string_view(config.global.stickySecret),
+                          config.global.stickyPreviousSecret);
   }
   if (anySticky && config.global.stickySecret.empty()) {
     r.warnings().push_back(

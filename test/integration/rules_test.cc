@@ -248,6 +248,32 @@ TEST_F(RulesTest, NodesWithTheSameSecretHonourEachOthersCookies) {
   }
 }
 
+TEST_F(RulesTest, AReplacedSecretKeepsShoppersOnTheirServerAndSealsTheirCookieAnew) {
+  SluiceProcess sluice(config("", kSticky, kSecret));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const Reply first = curl(url("/"));
+  const std::string old = stickyValue(first);
+  ASSERT_FALSE(old.empty()) << first.raw;
+  // The new secret seals; the old one, as previous, still opens.
+  ASSERT_TRUE(sluice.reload(
+      config("", kSticky,
+             ", sticky_secret: \"fedcba9876543210fedcba9876543210\", sticky_previous_secret: "
+             "\"0123456789abcdef0123456789abcdef\"")))
+      << sluice.stderrText();
+  const Reply moved = curl(url("/"), "-b 'SLUICE_SRV=" + old + "'");
+  EXPECT_EQ(moved.header("X-Origin"), first.header("X-Origin"));
+  const std::string resealed = stickyValue(moved);
+  ASSERT_FALSE(resealed.empty()) << "sealed again under the new secret\n" << moved.raw;
+  EXPECT_NE(resealed.substr(0, 8), old.substr(0, 8)) << "another key id";
+  const Reply again = curl(url("/"), "-b 'SLUICE_SRV=" + resealed + "'");
+  EXPECT_EQ(again.header("X-Origin"), first.header("X-Origin"));
+  EXPECT_EQ(again.header("Set-Cookie"), "");
+  // Once the old secret is dropped, its cookies open no more: balanced, and a new cookie.
+  ASSERT_TRUE(
+      sluice.reload(config("", kSticky, ", sticky_secret: \"fedcba9876543210fedcba9876543210\"")));
+  EXPECT_FALSE(stickyValue(curl(url("/"), "-b 'SLUICE_SRV=" + old + "'")).empty());
+}
+
 TEST_F(RulesTest, WithoutASecretCookiesWorkAndTheOperatorIsWarned) {
   SluiceProcess sluice(config("", kSticky));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();

@@ -256,8 +256,11 @@ void HttpExchange::useGroup(ServerGroup* group) {
 // hashing balances on.
 void HttpExchange::prepareAffinity(const HttpRequestHead& head) {
   const ServerGroupConfig& group = group_->config();
-  stickyServer_ = group.sticky.enabled ? StickyCookie::serverOf(group.sticky, head.headers)
-                                       : ServerGroup::kNone;
+  const StickyCookie::Stuck stuck = group.sticky.enabled
+                                        ? StickyCookie::serverOf(group.sticky, head.headers)
+                                        : StickyCookie::Stuck{};
+  stickyServer_ = stuck.server;
+  stickyReseal_ = stuck.reseal;
   affinityKey_.clear();
   if (group.balance == BalanceAlgorithm::kUriHash) {
     affinityKey_.assign(head.path);
@@ -570,8 +573,9 @@ void HttpExchange::useResponseHead(const HttpResponseHead& head) {
   if (!decision_.responseEdits.empty()) context.edits = &decision_.responseEdits;
   const StickyCookieConfig& sticky = group_->config().sticky;
   stickyLine_.clear();
-  if (sticky.enabled && serverIndex_ != stickyServer_) {
-    // First pick, or the cookie's server could not be used: send the client to this one.
+  if (sticky.enabled && (serverIndex_ != stickyServer_ || stickyReseal_)) {
+    // First pick, or the cookie's server could not be used: send the client to this one. Or
+    // the cookie is good but old: the same server, sealed anew.
     const bool secure =
         sticky.secure == StickyCookieConfig::Secure::kAlways ||
         (sticky.secure == StickyCookieConfig::Secure::kAuto && vip_->terminatesTls());

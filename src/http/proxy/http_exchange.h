@@ -253,8 +253,9 @@ class HttpExchange {
   RuleDecision decision_;
   std::string affinityKey_;                     // path (uri_hash) or header value (header_hash)
   uint32_t stickyServer_ = ServerGroup::kNone;  // the server the client's cookie names
-  std::string stickyLine_;                      // a Set-Cookie to add to the response, or empty
-  std::string location_;                        // a redirect's target
+  bool stickyReseal_ = false;  // its cookie is good, but under an older key or half expired
+  std::string stickyLine_;     // a Set-Cookie to add to the response, or empty
+  std::string location_;       // a redirect's target
 
   // For the access log.
   std::string method_, host_, path_;

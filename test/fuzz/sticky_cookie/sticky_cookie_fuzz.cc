@@ -1,9 +1,10 @@
-// libFuzzer target: sticky-cookie verification. Whatever Cookie fields a client sends, the
-// server it is sent to is one the group signed a cookie for, and only for that exact value: a
-// forged, truncated or tampered cookie names no server.
+// libFuzzer target: sticky-cookie opening. Whatever Cookie fields a client sends, the server it
+// is sent to is one the group sealed a cookie for, and only for that exact value: a forged,
+// truncated, re-encoded or tampered cookie names no server.
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     StickyCookie::prepare(g, "a fuzzing secret of sufficient length");
     return g;
   }();
+  // Cookies the group sealed, by value.
+  static const std::map<std::string, uint32_t> sealed = [] {
+    std::map<std::string, uint32_t> out;
+    for (uint32_t server = 0; server < group.servers.size(); ++server) {
+      for (int copy = 0; copy < 3; ++copy) {
+        std::string line;
+        StickyCookie::appendSetCookie(group.sticky, server, false, line);
+        const size_t from = line.find('=') + 1;
+        out[line.substr(from, line.find(';') - from)] = server;
+      }
+    }
+    return out;
+  }();
   const std::string input(reinterpret_cast<const char*>(data), size);
   // Up to three Cookie fields, split where the input has NUL bytes.
   std::vector<std::string> values;
@@ -35,13 +49,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<HttpHeader> headers;
   for (const std::string& value : values)
     headers.push_back({"Cookie", value});
-  const uint32_t server = StickyCookie::serverOf(group.sticky, headers);
+  const uint32_t server = StickyCookie::serverOf(group.sticky, headers).server;
   if (server == StickyCookie::kNone) return 0;
   if (server >= group.servers.size()) __builtin_trap();
-  // It can only be because the exact signed value is there.
+  // It can only be because one of the exact sealed values is there.
   bool found = false;
   for (const std::string& value : values) {
-    found = found || value.find(group.sticky.values[server]) != std::string::npos;
+    for (const auto& [cookie, to] : sealed)
+      found = found || (to == server && value.find(cookie) != std::string::npos);
   }
   if (!found) __builtin_trap();
   return 0;

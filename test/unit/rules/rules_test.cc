@@ -233,7 +233,9 @@ TEST(RedirectTemplate, RendersFieldsWithQuery) {
   EXPECT_EQ(error, "'{' at position 8 is never closed");
 }
 
-TEST(StickyCookie, SignedValuesNameServersOpaquely) {
+constexpr int64_t kNow = 1'800'000'000;  // when the sticky cookie test's cookies are sealed
+
+TEST(StickyCookie, SealedValuesNameServersOpaquelyAndExpire) {
   ServerGroupConfig group;
   group.name = "web";
   group.servers.resize(3);
@@ -243,29 +245,52 @@ TEST(StickyCookie, SignedValuesNameServersOpaquely) {
   group.sticky.enabled = true;
   group.sticky.maxAgeSeconds = 8 * 3600;
   StickyCookie::prepare(group, "a secret of sixteen+ chars");
-  const auto& values = group.sticky.values;
-  ASSERT_EQ(values.size(), 3u);
-  EXPECT_EQ(values[0].find("w1"), std::string::npos) << "opaque";
-  auto serverOf = [&](const std::string& cookie) {
-    return StickyCookie::serverOf(group.sticky, {{"Cookie", cookie}});
+  auto cookieFor = [&](const ServerGroupConfig& g, uint32_t server, int64_t at = kNow) {
+    std::string line;
+    StickyCookie::appendSetCookie(g.sticky, server, true, line, at);
+    const size_t from = line.find('=') + 1;
+    return line.substr(from, line.find(';') - from);
   };
-  EXPECT_EQ(serverOf("theme=dark; SLUICE_SRV=" + values[1]), 1u);
-  std::string tampered = values[1];
-  tampered.back() = tampered.back() == '0' ? '1' : '0';
-  EXPECT_EQ(serverOf("SLUICE_SRV=" + tampered), StickyCookie::kNone);
-  // The id of w1 with w2's signature: not a route to w1.
-  const std::string spliced =
-      values[0].substr(0, values[0].find('.')) + values[1].substr(values[1].find('.'));
-  EXPECT_EQ(serverOf("SLUICE_SRV=" + spliced), StickyCookie::kNone);
-  EXPECT_EQ(serverOf("XSLUICE_SRV=" + values[1]), StickyCookie::kNone);
-  // Another secret: other values (so a second node needs the same secret).
-  ServerGroupConfig other = group;
-  StickyCookie::prepare(other, "another secret of 16+ chars");
-  EXPECT_NE(other.sticky.values[1], values[1]);
+  auto serverOf = [&](const ServerGroupConfig& g, const std::string& cookie, int64_t at = kNow) {
+    return StickyCookie::serverOf(g.sticky, {{"Cookie", cookie}}, at);
+  };
+  const std::string w2 = cookieFor(group, 1);
+  EXPECT_EQ(w2.size(), 68u) << w2;
+  EXPECT_EQ(w2.substr(0, 8), group.sticky.keys[0].id);
+  EXPECT_NE(cookieFor(group, 1), w2) << "sealed with a fresh nonce each time";
+  EXPECT_EQ(serverOf(group, "theme=dark; SLUICE_SRV=" + w2).server, 1u);
+  EXPECT_FALSE(serverOf(group, "SLUICE_SRV=" + w2).reseal);
+  // Every character changed, and the same bytes written another way: no server.
+  for (size_t i = 0; i < w2.size(); ++i) {
+    std::string tampered = w2;
+    tampered[i] = tampered[i] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(serverOf(group, "SLUICE_SRV=" + tampered).server, StickyCookie::kNone) << i;
+  }
+  std::string padded = w2 + "=";
+  EXPECT_EQ(serverOf(group, "SLUICE_SRV=" + padded).server, StickyCookie::kNone);
+  EXPECT_EQ(serverOf(group, "XSLUICE_SRV=" + w2).server, StickyCookie::kNone);
+  // Expired: honoured until its max_age, resealed past half of it, then no more.
+  EXPECT_TRUE(serverOf(group, "SLUICE_SRV=" + w2, kNow + 5 * 3600).reseal);
+  EXPECT_EQ(serverOf(group, "SLUICE_SRV=" + w2, kNow + 8 * 3600).server, 1u);
+  EXPECT_EQ(serverOf(group, "SLUICE_SRV=" + w2, kNow + 8 * 3600 + 1).server, StickyCookie::kNone);
+  // Another group's cookie, even for a server of the same name, does not open here.
+  ServerGroupConfig shop = group;
+  shop.name = "shop";
+  StickyCookie::prepare(shop, "a secret of sixteen+ chars");
+  EXPECT_EQ(serverOf(shop, "SLUICE_SRV=" + w2).server, StickyCookie::kNone);
+  // Another secret: no server; with the old one as previous: the server, to be resealed.
+  ServerGroupConfig rotated = group;
+  StickyCookie::prepare(rotated, "another secret of 16+ chars");
+  EXPECT_EQ(serverOf(rotated, "SLUICE_SRV=" + w2).server, StickyCookie::kNone);
+  StickyCookie::prepare(rotated, "another secret of 16+ chars", "a secret of sixteen+ chars");
+  EXPECT_EQ(serverOf(rotated, "SLUICE_SRV=" + w2).server, 1u);
+  EXPECT_TRUE(serverOf(rotated, "SLUICE_SRV=" + w2).reseal);
+  EXPECT_EQ(cookieFor(rotated, 1).substr(0, 8), rotated.sticky.keys[0].id);
   std::string line;
   StickyCookie::appendSetCookie(group.sticky, 2, true, line);
-  EXPECT_EQ(line, "Set-Cookie: SLUICE_SRV=" + values[2] +
-                      "; Path=/; Max-Age=28800; HttpOnly; SameSite=Lax; Secure\r\n");
+  EXPECT_TRUE(line.starts_with("Set-Cookie: SLUICE_SRV=")) << line;
+  EXPECT_TRUE(line.ends_with("; Path=/; Max-Age=28800; HttpOnly; SameSite=Lax; Secure\r\n"))
+      << line;
 }
 
 }  // namespace
