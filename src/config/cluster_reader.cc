@@ -97,8 +97,15 @@ void readEtcd(Reader& r, const YAML::Node& node, const std::string& directory,
 void readCluster(Reader& r, const YAML::Node& node, const std::string& directory,
                  const std::string& configBase, ClusterConfig& cluster) {
   cluster.enabled = true;
-  if (!r.expectMap(node, "cluster", {"node", "data_dir", "etcd", "session_ticket_rotation"})) {
+  if (!r.expectMap(
+          node, "cluster",
+          {"node", "data_dir", "etcd", "session_ticket_rotation", "sticky_secret_rotation"})) {
     return;
+  }
+  r.readDuration(node, "cluster", "sticky_secret_rotation", cluster.stickySecretRotation);
+  if (cluster.stickySecretRotation.count() < 1000) {
+    r.error(node["sticky_secret_rotation"], "cluster.sticky_secret_rotation",
+            "must be at least 1s (24h is usual; at least the cookies' max_age)");
   }
   r.readDuration(node, "cluster", "session_ticket_rotation", cluster.sessionTicketRotation);
   if (cluster.sessionTicketRotation.count() < 1000) {

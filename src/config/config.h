@@ -294,6 +294,9 @@ struct ClusterConfig {
   // cluster.session_ticket_rotation: how often the cluster's session-ticket key is replaced
   // (the previous one is still accepted for one more period).
   Millis sessionTicketRotation{12 * 3600 * 1000};
+  // cluster.sticky_secret_rotation: the same for the sticky-cookie secret (cookies under the
+  // previous one are sealed anew on their next response).
+  Millis stickySecretRotation{24 * 3600 * 1000};
 };
 
 struct ConfigSnapshot {

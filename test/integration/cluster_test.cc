@@ -330,10 +330,21 @@ std::string tlsSession(ClusterTest::Node& node, uint16_t port, const std::string
 }
 
 TEST_F(ClusterTest, CookiesAndTlsSessionsFromOneNodeAreHonouredByAnother) {
-  clusterExtra_ = "  session_ticket_rotation: 3s\n";
+  clusterExtra_ = "  session_ticket_rotation: 3s\n  sticky_secret_rotation: 3s\n";
   ASSERT_TRUE(etcd_.waitHealthy());
   Node& a = startNode("a", shared("ab", true));
   Node& b = startNode("b");
+
+  auto revisionOf = [&](const std::string& key) {
+    const json kv = json::parse(etcd_.etcdctl("get " + key + " -w json"), nullptr, false);
+    return kv.is_object() && kv.contains("kvs") ? kv["kvs"][0].value("mod_revision", 0ll) : 0ll;
+  };
+  const std::string stickyKeys = prefix_ + "/secrets/sticky_keys";
+  // Right after a rotation (every node takes it within a probe, a second), for the most time
+  // before the next one.
+  const long long initial = revisionOf(stickyKeys);
+  ASSERT_TRUE(eventually([&] { return revisionOf(stickyKeys) != initial; }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(1200));
 
   // A sticky cookie from A sends the client to the same server through B.
   std::string out;
@@ -351,6 +362,32 @@ TEST_F(ClusterTest, CookiesAndTlsSessionsFromOneNodeAreHonouredByAnother) {
         << "B honours A's cookie and sends no new one\n"
         << out;
   }
+
+  // After one rotation of the cluster's sticky key, A's cookie still holds through B, and comes
+  // back sealed under the new key; two rotations later it no longer opens.
+  const long long sealedUnder = revisionOf(stickyKeys);
+  ASSERT_GT(sealedUnder, 0);
+  long long stickyRotated = 0;
+  ASSERT_TRUE(eventually([&] { return (stickyRotated = revisionOf(stickyKeys)) != sealedUnder; },
+                         seconds(10)));
+  std::this_thread::sleep_for(milliseconds(1500));  // every node has it within a probe
+  if (revisionOf(stickyKeys) == stickyRotated) {
+    runCommand("curl -sS -i --max-time 3 -H 'Cookie: " + cookie + "' http://" + b.ip + ":" +
+                   std::to_string(web_) + "/echo",
+               out);
+    EXPECT_EQ(out.substr(out.find("X-Origin: ") + 10, 1), origin) << out;
+    EXPECT_NE(out.find("Set-Cookie: SLUICE_SRV="), std::string::npos)
+        << "sealed again under the new key\n"
+        << out;
+  }
+  ASSERT_TRUE(eventually([&] { return revisionOf(stickyKeys) != stickyRotated; }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(1500));
+  runCommand("curl -sS -i --max-time 3 -H 'Cookie: " + cookie + "' http://" + b.ip + ":" +
+                 std::to_string(web_) + "/echo",
+             out);
+  EXPECT_NE(out.find("Set-Cookie: SLUICE_SRV="), std::string::npos)
+      << "two rotations later, a new cookie\n"
+      << out;
 
   // A TLS session from A resumes on B, across one rotation of the cluster's ticket key, and no
   // longer after the next.

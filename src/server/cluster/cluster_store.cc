@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -190,88 +191,88 @@ bool ClusterStore::seed(const json& shared, EtcdClient::Failure& failure) {
 
 json ClusterStore::composed(const json& shared) const {
   json document = doc::compose(local_, shared);
-  // The cluster's sticky-cookie secret, unless the node's file names one: cookies one node
-  // issues are honoured by every node.
-  if (!stickySecret_.empty()) {
+  // The cluster's sticky-cookie secrets, unless the node's file names its own: cookies one node
+  // seals are honoured by every node, across one rotation.
+  if (!stickySecrets_.empty()) {
     if (!document.contains("global") || !document["global"].is_object()) {
       document["global"] = json::object();
     }
-    if (!document["global"].contains("sticky_secret")) {
-      document["global"]["sticky_secret"] = stickySecret_;
+    json& global = document["global"];
+    if (!global.contains("sticky_secret")) {
+      global["sticky_secret"] = stickySecrets_[0];
+      if (stickySecrets_.size() > 1) global["sticky_previous_secret"] = stickySecrets_[1];
     }
   }
   return document;
 }
 
-// P/secrets/sticky_secret (made once) and P/secrets/session_tickets (rotated): whichever node
-// finds one missing or due writes it, guarded by its revision, so two nodes racing make one.
+// P/secrets/sticky_keys and P/secrets/session_tickets: {"keys": [newest, previous],
+// "rotated_at"}. Whichever node finds one missing or due writes the next, guarded by its
+// revision, so that two nodes racing make one.
 bool ClusterStore::refreshSecrets(EtcdClient::Failure& failure) {
-  const std::string stickyKey = config_.prefix + "/secrets/sticky_secret";
-  const std::string ticketsKey = config_.prefix + "/secrets/session_tickets";
+  struct Rotating {
+    std::string key;
+    int64_t periodSeconds;
+    std::function<json()> fresh;
+    json value;
+    int64_t revision = 0;
+  };
+  Rotating secrets[] = {
+      {config_.prefix + "/secrets/sticky_keys", config_.stickySecretRotation.count() / 1000,
+       [] {
+         const SessionTicketKeys::Key random = SessionTicketKeys::freshKey();
+         return json(hexOf(random.aes.data(), random.aes.size()));
+       }},
+      {config_.prefix + "/secrets/session_tickets", config_.sessionTicketRotation.count() / 1000,
+       [] { return ticketKeyToJson(SessionTicketKeys::freshKey()); }},
+  };
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const json request = {{"success",
-                           {{{"request_range", {{"key", EtcdClient::base64(stickyKey)}}}},
-                            {{"request_range", {{"key", EtcdClient::base64(ticketsKey)}}}}}}};
+    json ranges = json::array();
+    for (const Rotating& secret : secrets)
+      ranges.push_back({{"request_range", {{"key", EtcdClient::base64(secret.key)}}}});
     json response;
-    if (!etcd_.call("/v3/kv/txn", request, response, failure)) return false;
+    if (!etcd_.call("/v3/kv/txn", {{"success", ranges}}, response, failure)) return false;
     const json responses = response.value("responses", json::array());
-    if (!responses.is_array() || responses.size() != 2) return false;
-    std::string sticky;
-    json tickets;
-    int64_t ticketsRevision = 0;
-    for (const json& kv : kvsOf(responses[0].value("response_range", json::object())))
-      sticky = EtcdClient::unbase64(kv.value("value", ""));
-    for (const json& kv : kvsOf(responses[1].value("response_range", json::object()))) {
-      tickets = json::parse(EtcdClient::unbase64(kv.value("value", "")), nullptr, false);
-      ticketsRevision = int64Of(kv.value("mod_revision", json()));
-    }
-    json writes = json::array();
-    json compares = json::array();
-    if (sticky.empty()) {
-      const SessionTicketKeys::Key random = SessionTicketKeys::freshKey();
-      compares.push_back({{"result", "EQUAL"},
-                          {"target", "MOD"},
-                          {"key", EtcdClient::base64(stickyKey)},
-                          {"mod_revision", "0"}});
-      writes.push_back(
-          {{"request_put",
-            {{"key", EtcdClient::base64(stickyKey)},
-             {"value", EtcdClient::base64(hexOf(random.aes.data(), random.aes.size()))}}}});
-    }
+    if (!responses.is_array() || responses.size() != std::size(secrets)) return false;
+    json compares = json::array(), writes = json::array();
     const int64_t now = std::time(nullptr);
-    const bool due = !tickets.is_object() || !tickets.contains("keys") ||
-                     now - tickets.value("rotated_at", int64_t{0}) >=
-                         config_.sessionTicketRotation.count() / 1000;
-    if (due) {
-      json keys = json::array({ticketKeyToJson(SessionTicketKeys::freshKey())});
-      if (tickets.is_object() && tickets.contains("keys") && tickets["keys"].is_array() &&
-          !tickets["keys"].empty()) {
-        keys.push_back(tickets["keys"][0]);  // still accepted for one period
+    for (size_t i = 0; i < std::size(secrets); ++i) {
+      Rotating& secret = secrets[i];
+      secret.value = nullptr;
+      secret.revision = 0;
+      for (const json& kv : kvsOf(responses[i].value("response_range", json::object()))) {
+        secret.value = json::parse(EtcdClient::unbase64(kv.value("value", "")), nullptr, false);
+        secret.revision = int64Of(kv.value("mod_revision", json()));
       }
+      const json& value = secret.value;
+      const bool present = value.is_object() && value.contains("keys") &&
+                           value["keys"].is_array() && !value["keys"].empty();
+      if (present && now - value.value("rotated_at", int64_t{0}) < secret.periodSeconds) continue;
+      json keys = json::array({secret.fresh()});
+      if (present) keys.push_back(value["keys"][0]);  // still accepted for one period
       compares.push_back({{"result", "EQUAL"},
                           {"target", "MOD"},
-                          {"key", EtcdClient::base64(ticketsKey)},
-                          {"mod_revision", std::to_string(ticketsRevision)}});
+                          {"key", EtcdClient::base64(secret.key)},
+                          {"mod_revision", std::to_string(secret.revision)}});
       writes.push_back(
           {{"request_put",
-            {{"key", EtcdClient::base64(ticketsKey)},
+            {{"key", EtcdClient::base64(secret.key)},
              {"value", EtcdClient::base64(json{{"keys", keys}, {"rotated_at", now}}.dump())}}}});
     }
-    if (!writes.empty()) {
-      // Written, or another node wrote first: either way, read again.
-      if (!etcd_.call("/v3/kv/txn", {{"compare", compares}, {"success", writes}}, response,
-                      failure)) {
-        return false;
-      }
-      continue;
+    if (writes.empty()) {
+      adoptSecrets(secrets[0].value, secrets[0].revision, secrets[1].value, secrets[1].revision);
+      return true;
     }
-    adoptSecrets(sticky, tickets, ticketsRevision);
-    return true;
+    // Written, or another node wrote first: either way, read again.
+    if (!etcd_.call("/v3/kv/txn", {{"compare", compares}, {"success", writes}}, response,
+                    failure)) {
+      return false;
+    }
   }
   return true;
 }
 
-void ClusterStore::adoptSecrets(const std::string& sticky, const json& tickets,
+void ClusterStore::adoptSecrets(const json& sticky, int64_t stickyRevision, const json& tickets,
                                 int64_t ticketsRevision) {
   bool stickyChanged = false;
   {
@@ -284,17 +285,25 @@ void ClusterStore::adoptSecrets(const std::string& sticky, const json& tickets,
       if (!keys.empty()) {
         SessionTicketKeys::process().adopt(keys[0], keys.size() > 1 ? &keys[1] : nullptr);
         ticketsRevision_ = ticketsRevision;
-        secrets_ = {{"sticky_secret", sticky}, {"session_tickets", tickets}};
+        secrets_["session_tickets"] = tickets;
       }
     }
-    if (!sticky.empty() && sticky != stickySecret_) {
-      stickyChanged = !stickySecret_.empty() || runtime_ != nullptr;
-      stickySecret_ = sticky;
-      secrets_["sticky_secret"] = sticky;
+    if (stickyRevision != stickyRevision_ && sticky.is_object() && sticky.contains("keys")) {
+      std::vector<std::string> keys;
+      for (const json& key : sticky["keys"]) {
+        if (key.is_string() && key.get<std::string>().size() >= 16) keys.push_back(key);
+      }
+      if (!keys.empty() && keys != stickySecrets_) {
+        stickyChanged = runtime_ != nullptr;
+        stickySecrets_ = keys;
+        stickyRevision_ = stickyRevision;
+        secrets_["sticky_keys"] = sticky;
+      }
     }
   }
-  // A node that started without the cluster's secret (etcd was away) takes it now.
-  if (stickyChanged && runtime_) {
+  // New sticky keys (a rotation, or the cluster's first ones after a start without etcd): the
+  // running config again, sealing with the new key and opening with both.
+  if (stickyChanged) {
     std::lock_guard running(runMutex_);
     std::string error;
     std::shared_ptr<const ConfigSnapshot> snapshot;
@@ -303,7 +312,9 @@ void ClusterStore::adoptSecrets(const std::string& sticky, const json& tickets,
       snapshot = snapshotOf(runningShared_, error);
     }
     if (snapshot && runtime_->publish(snapshot, error)) {
-      logInfo("cluster: sticky cookies now use the cluster's secret");
+      logInfo("cluster: sticky cookies are sealed with the cluster's new key");
+    } else {
+      logError("cluster: the new sticky key cannot be put live: " + error);
     }
   }
 }
@@ -382,7 +393,7 @@ std::shared_ptr<const ConfigSnapshot> ClusterStore::startupSnapshot() {
   std::shared_ptr<const ConfigSnapshot> snapshot;
   const bool kept = readFromDisk(read);
   if (kept && read.secrets.is_object()) {
-    adoptSecrets(read.secrets.value("sticky_secret", ""),
+    adoptSecrets(read.secrets.value("sticky_keys", json()), 1,
                  read.secrets.value("session_tickets", json()), 1);
   }
   if (kept && doc::fromKeys(read.keys, config_.prefix, config_.dataDir + "/certs", shared, error) &&

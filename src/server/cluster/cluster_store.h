@@ -97,7 +97,8 @@ class ClusterStore final : public ConfigStore {
   std::shared_ptr<const ConfigSnapshot> snapshotOf(const json& shared, std::string& error) const;
   json composed(const json& shared) const;  // the node's sections, the shared ones, the secret
   bool refreshSecrets(EtcdClient::Failure& failure);
-  void adoptSecrets(const std::string& sticky, const json& tickets, int64_t ticketsRevision);
+  void adoptSecrets(const json& sticky, int64_t stickyRevision, const json& tickets,
+                    int64_t ticketsRevision);
   bool keepOnDisk(const Read& read, std::string& error) const;
   bool readFromDisk(Read& out) const;
   void markReachable(bool reachable, const std::string& error);
@@ -129,8 +130,9 @@ class ClusterStore final : public ConfigStore {
   int64_t latest_ = 0;
   std::string runError_;  // why the latest commit could not run here, if it could not
   std::vector<Watcher> watchers_;
-  std::string stickySecret_;     // the cluster's (P/secrets/sticky_secret)
-  int64_t ticketsRevision_ = 0;  // of the session-ticket keys in use
+  std::vector<std::string> stickySecrets_;  // the cluster's: current, previous
+  int64_t stickyRevision_ = 0;              // of the sticky keys in use
+  int64_t ticketsRevision_ = 0;             // of the session-ticket keys in use
   json secrets_;                 // both, as kept in data_dir
   std::atomic<bool> reachable_{false};
   std::atomic<bool> stopWatch_{false};
