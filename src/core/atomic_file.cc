@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace sluice {
 
@@ -32,6 +34,15 @@ bool writeFileAtomically(const std::string& path, std::string_view text, mode_t 
     ::close(dir);
   }
   return true;
+}
+
+bool readFileText(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return !in.bad();
 }
 
 }  // namespace sluice

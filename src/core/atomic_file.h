@@ -13,4 +13,7 @@ namespace sluice {
 bool writeFileAtomically(const std::string& path, std::string_view text, mode_t mode,
                          std::string& error);
 
+// The whole of `path` into `out`; false when it cannot be read.
+bool readFileText(const std::string& path, std::string& out);
+
 }  // namespace sluice

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "integration/api_reply.h"
 #include "support/http_origin.h"
 #include "support/net_helpers.h"
 #include "support/sluice_process.h"
@@ -25,33 +26,6 @@ using json = nlohmann::json;
 
 inline const std::string kAdminToken = "admin-token-for-the-api-test-0001";
 inline const std::string kReadToken = "read-token-for-the-api-test-00002";
-
-inline std::string sha256Hex(const std::string& text) {
-  unsigned char digest[32];
-  unsigned length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  char two[3];
-  for (unsigned char byte : digest) {
-    std::snprintf(two, sizeof two, "%02x", byte);
-    hex += two;
-  }
-  return hex;
-}
-
-struct Reply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-  json parsed() const { return json::parse(body, nullptr, false); }
-  // A response header's value ("" when absent).
-  std::string header(const std::string& name) const {
-    const size_t at = headers.find("\r\n" + name + ": ");
-    if (at == std::string::npos) return "";
-    const size_t from = at + name.size() + 4;
-    return headers.substr(from, headers.find("\r\n", from) - from);
-  }
-};
 
 class AdminApiTest : public ::testing::Test {
  protected:
@@ -95,12 +69,7 @@ class AdminApiTest : public ::testing::Test {
                    (token.empty() ? "" : " -H 'Authorization: Bearer " + token + "'") +
                    " http://127.0.0.1:" + std::to_string(admin_) + path,
                out);
-    Reply reply;
-    const size_t split = out.find("\r\n\r\n");
-    reply.headers = out.substr(0, split);
-    reply.body = split == std::string::npos ? "" : out.substr(split + 4);
-    if (out.rfind("HTTP/1.1 ", 0) == 0) reply.status = std::stoi(out.substr(9, 3));
-    return reply;
+    return replyOf(out);
   }
 
   // call() with a JSON body (sent from a file: PEM text needs no shell quoting).

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "integration/api_reply.h"
 #include "support/etcd_cluster.h"
 #include "support/http_origin.h"
 #include "support/net_helpers.h"
@@ -27,19 +28,6 @@ namespace sluice::test {
 using json = nlohmann::json;
 
 inline const std::string kClusterToken = "cluster-admin-token-for-tests-001";
-
-struct ClusterReply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-  json parsed() const { return json::parse(body, nullptr, false); }
-  std::string header(const std::string& name) const {
-    const size_t at = headers.find("\r\n" + name + ": ");
-    if (at == std::string::npos) return "";
-    const size_t from = at + name.size() + 4;
-    return headers.substr(from, headers.find("\r\n", from) - from);
-  }
-};
 
 class ClusterTest : public ::testing::Test {
  public:
@@ -65,18 +53,6 @@ class ClusterTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  static std::string sha256Hex(const std::string& text) {
-    unsigned char digest[32];
-    unsigned length = 0;
-    EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-    std::string hex;
-    char two[3];
-    for (unsigned char byte : digest) {
-      std::snprintf(two, sizeof two, "%02x", byte);
-      hex += two;
-    }
-    return hex;
-  }
   static const CertFactory::Issued& cert() {
     static const CertFactory::Issued issued = CertFactory::instance().issue({"shop.test"});
     return issued;
@@ -142,44 +118,56 @@ class ClusterTest : public ::testing::Test {
   }
   Node& node(const std::string& name) { return nodes_.at(name); }
 
-  ClusterReply call(const Node& node, const std::string& method, const std::string& path,
-                    const std::string& flags = "") {
+  Reply call(const Node& node, const std::string& method, const std::string& path,
+             const std::string& flags = "") {
     std::string out;
     runCommand("curl -sS -i --max-time 15 -X " + method + " " + flags +
                    " -H 'Authorization: Bearer " + kClusterToken +
                    "' http://127.0.0.1:" + std::to_string(node.admin) + path,
                out);
-    ClusterReply reply;
-    const size_t split = out.find("\r\n\r\n");
-    reply.headers = out.substr(0, split);
-    reply.body = split == std::string::npos ? "" : out.substr(split + 4);
-    if (out.rfind("HTTP/1.1 ", 0) == 0) reply.status = std::stoi(out.substr(9, 3));
-    return reply;
+    return replyOf(out);
   }
-  ClusterReply callJson(const Node& node, const std::string& method, const std::string& path,
-                        const json& body, const std::string& flags = "") {
+  Reply callJson(const Node& node, const std::string& method, const std::string& path,
+                 const json& body, const std::string& flags = "") {
     const std::string file = dir_ + "/body-" + std::to_string(node.admin) + ".json";
     std::ofstream(file) << body.dump();
     return call(node, method, path, "--data-binary @" + file + " " + flags);
   }
 
   // Stages `document` (the shared sections, as YAML) as the node's draft.
-  ClusterReply stage(const Node& node, const std::string& yaml) {
+  Reply stage(const Node& node, const std::string& yaml) {
     const std::string file = dir_ + "/draft-" + std::to_string(node.admin) + ".yaml";
     std::ofstream(file) << yaml;
     return call(node, "PUT", "/api/v1/config",
                 "-H 'Content-Type: application/yaml' --data-binary @" + file);
   }
   // Applies the node's draft as reviewed now.
-  ClusterReply applyDraft(const Node& node, const std::string& comment = "test") {
-    const ClusterReply changes = call(node, "GET", "/api/v1/changes");
+  Reply applyDraft(const Node& node, const std::string& comment = "test") {
+    const Reply changes = call(node, "GET", "/api/v1/changes");
     return callJson(node, "POST", "/api/v1/apply", {{"comment", comment}},
                     "-H 'If-Match: " + changes.header("ETag") + "'");
   }
-  ClusterReply apply(const Node& node, const std::string& yaml) {
-    const ClusterReply staged = stage(node, yaml);
+  Reply apply(const Node& node, const std::string& yaml) {
+    const Reply staged = stage(node, yaml);
     if (staged.status != 200) return staged;
     return applyDraft(node);
+  }
+
+  // apply(), again while it answers anything but 200 (an election, etcd coming back), until
+  // `timeout`: a success, or a failure naming the last answer.
+  ::testing::AssertionResult applyWithin(std::chrono::milliseconds timeout, const Node& node,
+                                         const std::string& yaml) {
+    Reply reply;
+    if (eventually(
+            [&] {
+              reply = apply(node, yaml);
+              return reply.status == 200;
+            },
+            timeout)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "apply on " << node.name << ": " << reply.status << " "
+                                         << reply.body << node.process->stderrText();
   }
 
   // Which origin answers a request through `node`'s http VIP ("" when none does).

@@ -34,13 +34,13 @@ TEST_F(ClusterTest, AnApplyOnOneNodeIsServedByEveryNode) {
   EXPECT_GT(seeded, 0);
 
   // A node's own sections are its file's: the API refuses them rather than drop them.
-  const ClusterReply foreign = stage(a, "global: {workers: 4}\n" + shared("b"));
+  const Reply foreign = stage(a, "global: {workers: 4}\n" + shared("b"));
   EXPECT_EQ(foreign.status, 422) << foreign.body;
   EXPECT_NE(foreign.body.find("'global' is kept in each node's file"), std::string::npos)
       << foreign.body;
   ASSERT_EQ(stage(a, shared("b")).status, 200);
   const auto applying = Clock::now();
-  const ClusterReply reply = applyDraft(a);
+  const Reply reply = applyDraft(a);
   const auto answered = Clock::now();
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_GT(reply.parsed().value("cluster_revision", 0ll), seeded);
@@ -121,8 +121,8 @@ TEST_F(ClusterTest, EveryNodeSharesOneDraftAndTwoRacingAppliesCommitOnce) {
                       {"servers", {{{"name", "b"}, {"address", b_.address()}}}}})
                 .status,
             201);
-  const ClusterReply onA = call(a, "GET", "/api/v1/changes");
-  const ClusterReply onB = call(b, "GET", "/api/v1/changes");
+  const Reply onA = call(a, "GET", "/api/v1/changes");
+  const Reply onB = call(b, "GET", "/api/v1/changes");
   EXPECT_EQ(onB.parsed().value("pending", 0), 1) << onB.body;
   EXPECT_EQ(onA.header("ETag"), onB.header("ETag"));
   EXPECT_EQ(call(c, "GET", "/api/v1/status").parsed().value("pending_changes", -1), 1)
@@ -140,7 +140,7 @@ TEST_F(ClusterTest, EveryNodeSharesOneDraftAndTwoRacingAppliesCommitOnce) {
     return kv.is_object() && kv.contains("kvs") ? kv["kvs"][0].value("version", 0ll) : 0ll;
   };
   const long long before = commits();
-  ClusterReply fromA, fromB;
+  Reply fromA, fromB;
   std::thread first([&] {
     fromA = callJson(a, "POST", "/api/v1/apply", json::object(), "-H 'If-Match: " + tag + "'");
   });
@@ -176,14 +176,7 @@ TEST_F(ClusterTest, KillingTheEtcdLeaderLosesNoApply) {
   EXPECT_EQ(originVia(a), "a");
   EXPECT_EQ(originVia(b), "a");
   // The first apply may meet the election; a client retries what answered 503.
-  ClusterReply reply;
-  ASSERT_TRUE(eventually(
-      [&] {
-        reply = apply(a, shared("b"));
-        return reply.status == 200;
-      },
-      seconds(15)))
-      << reply.status << " " << reply.body;
+  ASSERT_TRUE(applyWithin(seconds(15), a, shared("b")));
   EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)))
       << b.process->stderrText();
   EXPECT_EQ(originVia(a), "b");
@@ -201,21 +194,14 @@ TEST_F(ClusterTest, WithoutQuorumNodesServeAndWritesAre503UntilItComesBack) {
   for (Node* n : {&a, &b})
     EXPECT_EQ(originVia(*n), "a") << n->name;
   EXPECT_TRUE(eventually([&] { return stage(a, shared("b")).status == 503; }, seconds(15)));
-  const ClusterReply refused = stage(a, shared("b"));
+  const Reply refused = stage(a, shared("b"));
   EXPECT_EQ(refused.status, 503) << refused.body;
 
   etcd_.start(1);
   etcd_.start(2);
   ASSERT_TRUE(etcd_.waitHealthy());
   EXPECT_TRUE(eventually([&] { return metric(a, "sluice_cluster_etcd_up") == 1; }, seconds(15)));
-  ClusterReply reply;
-  ASSERT_TRUE(eventually(
-      [&] {
-        reply = apply(a, shared("b"));
-        return reply.status == 200;
-      },
-      seconds(15)))
-      << reply.status << " " << reply.body;
+  ASSERT_TRUE(applyWithin(seconds(15), a, shared("b")));
   EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)));
 }
 
@@ -232,14 +218,7 @@ TEST_F(ClusterTest, ANodeStoppedThroughACompactionCatchesUpWithTheRightConfig) {
     ASSERT_TRUE(etcd_.waitHealthy());
   }
   for (const char* servers : {"b", "ab", "b"}) {
-    ClusterReply reply;
-    ASSERT_TRUE(eventually(
-        [&] {
-          reply = apply(a, shared(servers));
-          return reply.status == 200;
-        },
-        seconds(15)))
-        << reply.status << " " << reply.body;
+    ASSERT_TRUE(applyWithin(seconds(15), a, shared(servers)));
   }
   // The revision B would watch from is gone.
   etcd_.compact();
@@ -273,14 +252,7 @@ TEST_F(ClusterTest, ANodeStartedWhileEtcdIsDownServesTheConfigItKept) {
     etcd_.start(m);
   ASSERT_TRUE(etcd_.waitHealthy());
   EXPECT_TRUE(eventually([&] { return metric(b, "sluice_cluster_etcd_up") == 1; }, seconds(15)));
-  ClusterReply reply;
-  ASSERT_TRUE(eventually(
-      [&] {
-        reply = apply(a, shared("a"));
-        return reply.status == 200;
-      },
-      seconds(15)))
-      << reply.status << " " << reply.body;
+  ASSERT_TRUE(applyWithin(seconds(15), a, shared("a")));
   EXPECT_TRUE(eventually([&] { return originVia(b) == "a"; }, seconds(5)));
 }
 
@@ -298,7 +270,7 @@ TEST_F(ClusterTest, KeepAliveLoadThroughTwoNodesSeesNoFailureAcrossTenApplies) {
   std::this_thread::sleep_for(milliseconds(500));
   int applied = 0;
   for (int i = 0; i < 10; ++i) {
-    const ClusterReply reply = apply(i % 2 ? b : a, shared(i % 2 ? "ab" : "ba"));
+    const Reply reply = apply(i % 2 ? b : a, shared(i % 2 ? "ab" : "ba"));
     EXPECT_EQ(reply.status, 200) << reply.body;
     applied += reply.status == 200;
   }
@@ -447,14 +419,7 @@ TEST_F(ClusterAuthTest, NodesAuthenticateAndAgainWhenAMemberForgetsTheirToken) {
     ASSERT_TRUE(etcd_.waitHealthy());
   }
   std::this_thread::sleep_for(seconds(3));
-  ClusterReply reply;
-  ASSERT_TRUE(eventually(
-      [&] {
-        reply = apply(a, shared("b"));
-        return reply.status == 200;
-      },
-      seconds(15)))
-      << reply.status << " " << reply.body << a.process->stderrText();
+  ASSERT_TRUE(applyWithin(seconds(15), a, shared("b")));
   EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)))
       << b.process->stderrText();
 

@@ -7,19 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "server/admin/config_store.h"
 
 namespace sluice::cluster_document {
 namespace {
-
-bool readFile(const std::string& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream text;
-  text << in.rdbuf();
-  out = text.str();
-  return true;
-}
 
 // Written once under its content's name: a file already there holds the same bytes.
 bool writeOnce(const std::string& path, const std::string& text, mode_t mode) {
@@ -76,7 +68,7 @@ bool toKeys(const json& document, const std::string& prefix, const std::string& 
         std::string cert, key;
         const std::string certPath = resolve(directory, entry.value("cert", ""));
         const std::string keyPath = resolve(directory, entry.value("key", ""));
-        if (!readFile(certPath, cert) || !readFile(keyPath, key)) {
+        if (!readFileText(certPath, cert) || !readFileText(keyPath, key)) {
           error = "certificate '" + name + "': cannot read " + certPath + " and " + keyPath;
           return false;
         }

@@ -54,15 +54,6 @@ json kvsOf(const json& response) {
   return response["kvs"];
 }
 
-bool readText(const std::string& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream text;
-  text << in.rdbuf();
-  out = text.str();
-  return true;
-}
-
 EtcdClient::Options clientOptions(const ClusterConfig& config) {
   EtcdClient::Options options;
   options.endpoints = config.endpoints;
@@ -119,7 +110,7 @@ ClusterStore::ClusterStore(const ConfigSnapshot& local)
   char now[32];
   startedAt_.assign(now, formatUtcNow(now));
   std::string text, error;
-  if (readText(localPath_, text)) local_ = yamlToDocument(text, error);
+  if (readFileText(localPath_, text)) local_ = yamlToDocument(text, error);
   if (!local_.is_object()) local_ = json::object();
 }
 
@@ -341,7 +332,7 @@ bool ClusterStore::keepOnDisk(const Read& read, std::string& error) const {
 
 bool ClusterStore::readFromDisk(Read& out) const {
   std::string text;
-  if (!readText(config_.dataDir + "/config.json", text)) return false;
+  if (!readFileText(config_.dataDir + "/config.json", text)) return false;
   const json kept = json::parse(text, nullptr, false);
   if (!kept.is_object() || !kept.contains("keys") || !kept["keys"].is_object()) return false;
   out.revision = kept.value("revision", int64_t{0});
@@ -869,7 +860,7 @@ bool ClusterStore::awaitRunning(const std::string& id, std::string& error) {
 
 bool ClusterStore::reloadLocal(std::string& error) {
   std::string text;
-  if (!readText(localPath_, text)) {
+  if (!readFileText(localPath_, text)) {
     error = localPath_ + ": cannot be read";
     return false;
   }
