@@ -1,6 +1,7 @@
 // Micro-benchmarks of the pieces every connection or request goes through (Google Benchmark):
 // the ClientHello peek of passthrough and mixed listeners, the request head's parsing and
-// rewriting for the server, each balancer's pick, and the SNI lookup in a config snapshot.
+// rewriting for the server, each balancer's pick, the SNI lookup in a config snapshot, and a
+// sticky cookie opened (every request that carries one) and sealed (each first pick).
 
 #include <benchmark/benchmark.h>
 
@@ -11,6 +12,7 @@
 #include "balance/server_mask.h"
 #include "config/config.h"
 #include "http/http1/request_parser.h"
+#include "http/proxy/sticky_cookie.h"
 #include "http/proxy/upstream_request.h"
 #include "net/address.h"
 #include "tls/client_hello_peek.h"
@@ -197,6 +199,45 @@ void BM_SniRoute(benchmark::State& state) {
   state.SetLabel(state.range(0) == 0 ? "exact" : state.range(0) == 1 ? "wildcard" : "miss");
 }
 BENCHMARK(BM_SniRoute)->Arg(0)->Arg(1)->Arg(2);
+
+// A sticky group of 10 servers, with a current and a previous secret.
+ServerGroupConfig stickyGroup() {
+  ServerGroupConfig group;
+  group.name = "web";
+  for (int i = 0; i < 10; ++i) {
+    ServerConfig server;
+    server.name = "web" + std::to_string(i);
+    group.servers.push_back(server);
+  }
+  group.sticky.enabled = true;
+  group.sticky.maxAgeSeconds = 8 * 3600;
+  StickyCookie::prepare(group, "the current secret, 32 characters",
+                        "the previous secret, 32 chars..");
+  return group;
+}
+
+void BM_StickyCookieOpen(benchmark::State& state) {
+  const ServerGroupConfig group = stickyGroup();
+  std::string line;
+  StickyCookie::appendSetCookie(group.sticky, 7, false, line);
+  const size_t from = line.find('=') + 1;
+  const std::vector<HttpHeader> headers = {
+      {"Cookie", "theme=dark; SLUICE_SRV=" + line.substr(from, line.find(';') - from)}};
+  for (auto _ : state)
+    benchmark::DoNotOptimize(StickyCookie::serverOf(group.sticky, headers));
+}
+BENCHMARK(BM_StickyCookieOpen);
+
+void BM_StickyCookieSeal(benchmark::State& state) {
+  const ServerGroupConfig group = stickyGroup();
+  std::string line;
+  for (auto _ : state) {
+    line.clear();
+    StickyCookie::appendSetCookie(group.sticky, 7, true, line);
+    benchmark::DoNotOptimize(line);
+  }
+}
+BENCHMARK(BM_StickyCookieSeal);
 
 }  // namespace
 }  // namespace sluice

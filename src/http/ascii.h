@@ -47,6 +47,17 @@ inline bool isToken(std::string_view text) {
 }
 
 // Whether a field value holds a CR or LF (a folded line, which llhttp passes on).
+// A request target's text (RFC 9112 §3.2, RFC 3986): visible ASCII only. No space, control
+// byte, DEL or byte above 0x7F, whichever protocol carried it: an HTTP/2 :path is bytes, and an
+// HTTP/1.1 server must never be sent a request line it could read another way.
+inline bool isVisibleAscii(std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x21 || byte > 0x7e) return false;
+  }
+  return true;
+}
+
 inline bool hasLineBreak(std::string_view value) {
   // An empty view may have no data pointer at all, which memchr must not get.
   return !value.empty() && (std::memchr(value.data(), '\r', value.size()) != nullptr ||

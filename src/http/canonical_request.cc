@@ -185,6 +185,7 @@ MessageError canonicaliseRequest(HttpRequestHead& head, const RequestPolicy& pol
   dropConnectionFields(head, options, http10);
 
   const std::string_view target = head.target;
+  if (!isVisibleAscii(target)) return {400, "a byte in the target that is not visible ASCII"};
   if (target.find('#') != std::string_view::npos) return {400, "a fragment in the target"};
   if (target == "*") {
     if (head.method != "OPTIONS") return {400, "the target * is only for OPTIONS"};

@@ -347,6 +347,39 @@ TEST_F(Http2Test, H2cWithPriorKnowledgeOnAnHttpVip) {
   EXPECT_EQ(out.find("HTTP/2 200"), std::string::npos) << out;
 }
 
+// An HTTP/2 :path is bytes: one that is not visible ASCII (found by the http2_session fuzzer:
+// "/\xee0a") is 400, never a request line an HTTP/1.1 server could read another way.
+TEST_F(Http2Test, APathOfBytesAnHttp1ServerCouldMisreadIs400) {
+  const uint16_t plain = freePort();
+  SluiceProcess sluice(
+      "global: {workers: 1}\n"
+      "server_groups:\n  - {name: web, protocol: http, servers: [{name: o1, address: " +
+      origin_.address() +
+      "}]}\n"
+      "vips:\n"
+      "  - {name: h2c, listen: 127.0.0.1:" +
+      std::to_string(plain) + ", service: http, default_group: web, http2: {h2c: true}}\n");
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  const std::string script = std::string(SLUICE_PROJECT_DIR) + "/test/h2/raw_path_check.py ";
+  const int before = origin_.accepted();
+  // Bytes above 0x7F: 400 from Sluice.
+  for (const char* hex : {"2fee3061", "2f80", "2f61c3a9"}) {
+    std::string out;
+    runCommand("/usr/bin/python3 " + script + std::to_string(plain) + " " + hex, out);
+    EXPECT_EQ(out, "400\n") << hex;
+  }
+  // Control bytes, space and DEL: the stream is reset by nghttp2 (RFC 9113 §8.2.1) or 400.
+  for (const char* hex : {"2f6100", "2f610d0a", "2f6120", "2f617f", "2f61092f"}) {
+    std::string out;
+    runCommand("/usr/bin/python3 " + script + std::to_string(plain) + " " + hex, out);
+    EXPECT_TRUE(out == "reset\n" || out == "400\n") << hex << ": " << out;
+  }
+  EXPECT_EQ(origin_.accepted(), before) << "nothing reached the server";
+  std::string out;
+  runCommand("/usr/bin/python3 " + script + std::to_string(plain) + " 2f6563686f", out);
+  EXPECT_EQ(out, "200\n") << "/echo still goes";
+}
+
 class Http2AttackTest : public Http2Test, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(Http2AttackTest, EndsInGoawayEnhanceYourCalmWhileOthersAreServed) {

@@ -205,7 +205,7 @@ bool ClusterStore::refreshSecrets(EtcdClient::Failure& failure) {
     std::string key;
     int64_t periodSeconds;
     std::function<json()> fresh;
-    json value;
+    json value = nullptr;
     int64_t revision = 0;
   };
   Rotating secrets[] = {

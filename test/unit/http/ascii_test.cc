@@ -37,6 +37,14 @@ TEST(Ascii, TokensAreTheCharactersOfRfc9110) {
   EXPECT_FALSE(isToken(std::string("a\0b", 3)));
 }
 
+TEST(Ascii, VisibleAsciiIsTheBytesFrom0x21To0x7e) {
+  EXPECT_TRUE(isVisibleAscii("/a/b?c=d&e=%20~"));
+  EXPECT_TRUE(isVisibleAscii(""));
+  for (const char c : std::string("\x00\x01\t\n\r \x7f\x80\xee\xff", 10)) {
+    EXPECT_FALSE(isVisibleAscii(std::string("/a") + c + "b")) << static_cast<int>(c);
+  }
+}
+
 TEST(Ascii, LineBreaksAndBareLineFeedsAreFound) {
   EXPECT_FALSE(hasLineBreak(""));
   EXPECT_FALSE(hasLineBreak(std::string_view()));
