@@ -66,16 +66,37 @@ bool fromBase64Url(std::string_view text, std::array<unsigned char, kSealed>& ou
   return toBase64Url(out.data(), kSealed) == text;
 }
 
-// One cipher context per thread, reused by every cookie it seals or opens.
-EVP_CIPHER_CTX* cipherContext() {
-  thread_local std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> context(
-      EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-  return context.get();
-}
-
 const EVP_CIPHER* aesGcm() {
   static const EVP_CIPHER* cipher = EVP_aes_256_gcm();
   return cipher;
+}
+
+// A cipher context with `key` already expanded, per thread, for sealing or opening: a cookie
+// then costs setting its nonce, not the key schedule. A few keys are kept (a reload or a
+// rotation brings new ones); the least recently made is replaced.
+EVP_CIPHER_CTX* contextFor(const StickyCookieConfig::Key& key, bool encrypt) {
+  struct Slot {
+    std::array<unsigned char, 32> aes{};
+    bool encrypt = false;
+    std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> context{nullptr,
+                                                                            &EVP_CIPHER_CTX_free};
+  };
+  thread_local std::array<Slot, 4> slots;
+  thread_local size_t next = 0;
+  for (Slot& slot : slots) {
+    if (slot.context && slot.encrypt == encrypt && slot.aes == key.aes) return slot.context.get();
+  }
+  Slot& slot = slots[next];
+  next = (next + 1) % slots.size();
+  slot.context.reset(EVP_CIPHER_CTX_new());
+  slot.aes = key.aes;
+  slot.encrypt = encrypt;
+  if (!slot.context || EVP_CipherInit_ex(slot.context.get(), aesGcm(), nullptr, key.aes.data(),
+                                         nullptr, encrypt ? 1 : 0) != 1) {
+    slot.context.reset();
+    return nullptr;
+  }
+  return slot.context.get();
 }
 
 StickyCookieConfig::Key keyOf(std::string_view secret) {
@@ -116,11 +137,10 @@ std::string_view cookieValue(std::string_view name, const std::vector<HttpHeader
 // AES-256-GCM over the 16-byte plaintext, the group's name authenticated with it.
 bool seal(const StickyCookieConfig& sticky, const unsigned char* plain,
           std::array<unsigned char, kSealed>& out) {
-  EVP_CIPHER_CTX* context = cipherContext();
+  EVP_CIPHER_CTX* context = contextFor(sticky.keys[0], true);
   int length = 0;
-  return RAND_bytes(out.data(), kNonce) == 1 &&
-         EVP_EncryptInit_ex(context, aesGcm(), nullptr, sticky.keys[0].aes.data(), out.data()) ==
-             1 &&
+  return context && RAND_bytes(out.data(), kNonce) == 1 &&
+         EVP_EncryptInit_ex(context, nullptr, nullptr, nullptr, out.data()) == 1 &&
          EVP_EncryptUpdate(context, nullptr, &length,
                            reinterpret_cast<const unsigned char*>(sticky.group.data()),
                            static_cast<int>(sticky.group.size())) == 1 &&
@@ -132,9 +152,9 @@ bool seal(const StickyCookieConfig& sticky, const unsigned char* plain,
 
 bool open(const StickyCookieConfig::Key& key, const std::string& group,
           const std::array<unsigned char, kSealed>& sealed, unsigned char* plain) {
-  EVP_CIPHER_CTX* context = cipherContext();
+  EVP_CIPHER_CTX* context = contextFor(key, false);
   int length = 0;
-  return EVP_DecryptInit_ex(context, aesGcm(), nullptr, key.aes.data(), sealed.data()) == 1 &&
+  return context && EVP_DecryptInit_ex(context, nullptr, nullptr, nullptr, sealed.data()) == 1 &&
          EVP_DecryptUpdate(context, nullptr, &length,
                            reinterpret_cast<const unsigned char*>(group.data()),
                            static_cast<int>(group.size())) == 1 &&
