@@ -183,9 +183,12 @@ void ConfigEditor::refreshLive() {
 }
 
 void ConfigEditor::syncDraft() {
+  // etcd away: the draft as last read (writes answer 503 anyway), without each call waiting
+  // for every member to time out.
+  if (!store_->reachable()) return;
   ConfigStore::Draft shared;
   std::string error;
-  if (!store_->loadDraft(shared, error)) return;  // etcd away: writes answer 503 anyway
+  if (!store_->loadDraft(shared, error)) return;
   draftRevision_ = shared.revision;
   if (shared.revision == "0") {
     draft_ = live_;
