@@ -41,8 +41,8 @@ class ClusterTest : public ::testing::Test {
 
  protected:
   // `etcdArgs`: more flags for every etcd member.
-  explicit ClusterTest(std::vector<std::string> etcdArgs = {})
-      : etcd_(3, std::move(etcdArgs)), a_(httpOrigin("a")), b_(httpOrigin("b")) {
+  explicit ClusterTest(std::vector<std::string> etcdArgs = {}, EtcdCluster::Tls tls = {})
+      : etcd_(3, std::move(etcdArgs), std::move(tls)), a_(httpOrigin("a")), b_(httpOrigin("b")) {
     char dirTemplate[] = "/tmp/sluice-cluster-XXXXXX";
     dir_ = ::mkdtemp(dirTemplate);
     prefix_ = "/sluice/v1/test-" + std::to_string(web_);

@@ -3,6 +3,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "integration/cluster_fixture.h"
@@ -428,6 +431,54 @@ TEST_F(ClusterAuthTest, NodesAuthenticateAndAgainWhenAMemberForgetsTheirToken) {
   Node& c = startNode("c");
   EXPECT_NE(c.process->stderrText().find("etcd refused user 'sluice'"), std::string::npos)
       << c.process->stderrText();
+}
+
+// A CA and one certificate for 127.0.0.1, good as etcd's server and as a node's client
+// certificate, made with the openssl command (in a directory removed at exit).
+const EtcdCluster::Tls& etcdTls() {
+  static const EtcdCluster::Tls tls = [] {
+    char dirTemplate[] = "/tmp/sluice-etcd-tls-XXXXXX";
+    const std::string dir = ::mkdtemp(dirTemplate);
+    static const std::string kept = dir;
+    std::atexit([] { std::filesystem::remove_all(kept); });
+    std::ofstream(dir + "/ext") << "subjectAltName=IP:127.0.0.1\n"
+                                   "extendedKeyUsage=serverAuth,clientAuth\n";
+    std::string out;
+    runCommand("cd " + dir +
+                   " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                   "-keyout ca.key -out ca.pem -days 2 -subj /CN=etcd-test-ca 2>&1"
+                   " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                   "-keyout node.key -out node.csr -subj /CN=127.0.0.1 2>&1"
+                   " && openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                   "-out node.pem -days 2 -extfile ext 2>&1",
+               out);
+    return EtcdCluster::Tls{dir + "/ca.pem", dir + "/node.pem", dir + "/node.key"};
+  }();
+  return tls;
+}
+
+// etcd that serves clients over HTTPS only, and only to clients with a certificate of its CA.
+class ClusterTlsTest : public ClusterTest {
+ protected:
+  ClusterTlsTest() : ClusterTest({}, etcdTls()) {}
+};
+
+TEST_F(ClusterTlsTest, NodesReachEtcdOverTlsWithAClientCertificate) {
+  ASSERT_TRUE(etcd_.waitHealthy());
+  ASSERT_EQ(etcd_.endpoints()[0].rfind("https://", 0), 0u);
+  etcdExtra_ =
+      ", tls: {ca: " + etcdTls().ca + ", cert: " + etcdTls().cert + ", key: " + etcdTls().key + "}";
+  Node& a = startNode("a", shared("a"));
+  Node& b = startNode("b");
+  EXPECT_EQ(originVia(b), "a") << b.process->stderrText();
+  ASSERT_TRUE(applyWithin(seconds(10), a, shared("b")));
+  EXPECT_TRUE(eventually([&] { return originVia(b) == "b"; }, seconds(5)))
+      << b.process->stderrText();
+  // Without the client certificate etcd refuses the node: it says so and serves its file's own.
+  etcdExtra_ = ", tls: {ca: " + etcdTls().ca + "}";
+  Node& c = startNode("c");
+  EXPECT_EQ(metric(c, "sluice_cluster_etcd_up"), 0) << c.process->stderrText();
+  EXPECT_EQ(originVia(c), "") << "the file names no VIP of its own";
 }
 
 }  // namespace

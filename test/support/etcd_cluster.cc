@@ -29,14 +29,19 @@ std::string run(const std::string& command) {
 
 }  // namespace
 
-EtcdCluster::EtcdCluster(size_t members, std::vector<std::string> extraArgs)
-    : extraArgs_(std::move(extraArgs)) {
+EtcdCluster::EtcdCluster(size_t members, std::vector<std::string> extraArgs, Tls tls)
+    : extraArgs_(std::move(extraArgs)), tls_(std::move(tls)) {
+  if (!tls_.cert.empty()) {
+    extraArgs_.insert(extraArgs_.end(), {"--cert-file", tls_.cert, "--key-file", tls_.key,
+                                         "--trusted-ca-file", tls_.ca, "--client-cert-auth"});
+  }
   char dirTemplate[] = "/tmp/sluice-etcd-XXXXXX";
   if (!::mkdtemp(dirTemplate)) throw std::runtime_error("mkdtemp failed");
   dir_ = dirTemplate;
   for (size_t i = 0; i < members; ++i) {
     names_.push_back("m" + std::to_string(i));
-    clientUrls_.push_back("http://127.0.0.1:" + std::to_string(freePort()));
+    clientUrls_.push_back((tls_.cert.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+                          std::to_string(freePort()));
     peerUrls_.push_back("http://127.0.0.1:" + std::to_string(freePort()));
     initialCluster_ += (i ? "," : "") + names_[i] + "=" + peerUrls_[i];
   }
@@ -79,6 +84,7 @@ void EtcdCluster::spawn(size_t member, bool fresh) {
                                    "1000",
                                    "--log-level",
                                    "warn"};
+  args.insert(args.end(), extraArgs_.begin(), extraArgs_.end());
   std::vector<char*> argv;
   for (std::string& arg : args)
     argv.push_back(arg.data());
@@ -120,8 +126,12 @@ std::string EtcdCluster::etcdctl(const std::string& args) const {
   for (size_t i = 0; i < clientUrls_.size(); ++i) {
     if (pids_[i] > 0) endpoints += (endpoints.empty() ? "" : ",") + clientUrls_[i];
   }
-  return run("ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=3s --endpoints=" +
-             endpoints + (user_.empty() ? "" : " --user " + user_) + " " + args);
+  return run(
+      "ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=3s --endpoints=" + endpoints +
+      (user_.empty() ? "" : " --user " + user_) +
+      (tls_.cert.empty() ? ""
+                         : " --cacert " + tls_.ca + " --cert " + tls_.cert + " --key " + tls_.key) +
+      " " + args);
 }
 
 bool EtcdCluster::waitHealthy(std::chrono::milliseconds timeout) const {

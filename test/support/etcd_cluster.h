@@ -13,8 +13,13 @@ namespace sluice::test {
 // Members can be killed and started again on the same data, as an operator's failures would.
 class EtcdCluster {
  public:
+  // With `tls` (a CA and a certificate good for 127.0.0.1 as server and as client): members
+  // serve clients over HTTPS and require their certificate.
+  struct Tls {
+    std::string ca, cert, key;
+  };
   // `extraArgs`: more flags for every member (e.g. --auth-token-ttl 2).
-  explicit EtcdCluster(size_t members = 3, std::vector<std::string> extraArgs = {});
+  explicit EtcdCluster(size_t members = 3, std::vector<std::string> extraArgs = {}, Tls tls = {});
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -45,6 +50,7 @@ class EtcdCluster {
   std::vector<pid_t> pids_;
   std::string initialCluster_;
   std::vector<std::string> extraArgs_;
+  Tls tls_;
   std::string user_;
 };
 
