@@ -92,6 +92,18 @@ class Http2Test : public ::testing::Test {
   }
   double metric(const std::string& prefix) { return metricSum(scrapeMetrics(admin_), prefix); }
 
+  // An http VIP with h2c on `port` in front of origin_, then `moreVips`.
+  std::string h2cConfig(uint16_t port, const std::string& moreVips = "") const {
+    return "global: {workers: 1}\n"
+           "server_groups:\n  - {name: web, protocol: http, servers: [{name: o1, address: " +
+           origin_.address() +
+           "}]}\n"
+           "vips:\n"
+           "  - {name: h2c, listen: 127.0.0.1:" +
+           std::to_string(port) + ", service: http, default_group: web, http2: {h2c: true}}\n" +
+           moreVips;
+  }
+
   TestOrigin origin_;
   std::shared_ptr<TlsOriginStats> stats_ = std::make_shared<TlsOriginStats>();
   TestOrigin tlsOrigin_;
@@ -321,17 +333,8 @@ TEST_F(Http2Test, AHostOfAnotherCertificateIsMisdirected) {
 
 TEST_F(Http2Test, H2cWithPriorKnowledgeOnAnHttpVip) {
   const uint16_t plain = freePort(), off = freePort();
-  SluiceProcess sluice(
-      "global: {workers: 1}\n"
-      "server_groups:\n  - {name: web, protocol: http, servers: [{name: o1, address: " +
-      origin_.address() +
-      "}]}\n"
-      "vips:\n"
-      "  - {name: h2c, listen: 127.0.0.1:" +
-      std::to_string(plain) +
-      ", service: http, default_group: web, http2: {h2c: true}}\n"
-      "  - {name: h1, listen: 127.0.0.1:" +
-      std::to_string(off) + ", service: http, default_group: web}\n");
+  SluiceProcess sluice(h2cConfig(plain, "  - {name: h1, listen: 127.0.0.1:" + std::to_string(off) +
+                                            ", service: http, default_group: web}\n"));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   std::string out;
   runCommand(
@@ -351,14 +354,7 @@ TEST_F(Http2Test, H2cWithPriorKnowledgeOnAnHttpVip) {
 // "/\xee0a") is 400, never a request line an HTTP/1.1 server could read another way.
 TEST_F(Http2Test, APathOfBytesAnHttp1ServerCouldMisreadIs400) {
   const uint16_t plain = freePort();
-  SluiceProcess sluice(
-      "global: {workers: 1}\n"
-      "server_groups:\n  - {name: web, protocol: http, servers: [{name: o1, address: " +
-      origin_.address() +
-      "}]}\n"
-      "vips:\n"
-      "  - {name: h2c, listen: 127.0.0.1:" +
-      std::to_string(plain) + ", service: http, default_group: web, http2: {h2c: true}}\n");
+  SluiceProcess sluice(h2cConfig(plain));
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
   const std::string script = std::string(SLUICE_PROJECT_DIR) + "/test/h2/raw_path_check.py ";
   const int before = origin_.accepted();

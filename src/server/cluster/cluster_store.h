@@ -133,7 +133,7 @@ class ClusterStore final : public ConfigStore {
   std::vector<std::string> stickySecrets_;  // the cluster's: current, previous
   int64_t stickyRevision_ = 0;              // of the sticky keys in use
   int64_t ticketsRevision_ = 0;             // of the session-ticket keys in use
-  json secrets_;                 // both, as kept in data_dir
+  json secrets_;                            // both, as kept in data_dir
   std::atomic<bool> reachable_{false};
   std::atomic<bool> stopWatch_{false};
   Status counters_;
