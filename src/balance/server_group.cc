@@ -100,7 +100,9 @@ bool ServerGroup::noteFailure(uint32_t server, TimePoint now) {
   if (passive.consecutiveFailures == 0 || health_.empty()) return false;
   if (++failures_[server] < passive.consecutiveFailures) return false;
   failures_[server] = 0;
-  health_[server]->ejectUntil(now + passive.ejection);
+  // Requests in flight when the server went bad keep failing after it was ejected (here or on
+  // another worker): they belong to the same outage.
+  if (!health_[server]->ejectOnce(now, now + passive.ejection)) return false;
   counters(server).ejections.add();
   return true;
 }

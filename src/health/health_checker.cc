@@ -84,7 +84,15 @@ class HealthChecker::Probe final : public IoHandler {
     close();
     fd_ = connectTcp(server_.address);
     if (!fd_.valid() || !loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP, this)) {
-      fail(std::string("connect: ") + std::strerror(errno));
+      const int error = errno;
+      if (isLocalResourceError(error)) {
+        // Sluice is short of descriptors or memory: that says nothing of the server, so this
+        // check is skipped rather than failed (a full fd table must not take servers down).
+        close();
+        schedule(false);
+        return;
+      }
+      fail(std::string("connect: ") + std::strerror(error));
       return;
     }
     step_ = Step::kConnecting;

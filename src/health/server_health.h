@@ -32,6 +32,20 @@ class ServerHealth {
   void ejectUntil(TimePoint until) {
     ejectedUntil_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
   }
+  // Ejects until `until` unless the server is ejected at `now` already: one outage is one
+  // ejection, however many requests and workers see it fail at once. True when this call
+  // ejected it (exactly one caller wins a race).
+  bool ejectOnce(TimePoint now, TimePoint until) {
+    int64_t current = ejectedUntil_.load(std::memory_order_relaxed);
+    const int64_t nowCount = now.time_since_epoch().count();
+    while (current == 0 || current <= nowCount) {
+      if (ejectedUntil_.compare_exchange_weak(current, until.time_since_epoch().count(),
+                                              std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    return false;
+  }
   bool ejected(TimePoint now) const {
     const int64_t until = ejectedUntil_.load(std::memory_order_relaxed);
     return until != 0 && now.time_since_epoch().count() < until;

@@ -73,17 +73,12 @@ const LocalAnswer& errorAnswer(int status) {
 
 void appendHttp1Answer(const LocalAnswer& answer, std::string& out) {
   out.append("HTTP/1.1 ").append(std::to_string(answer.status)).append(" ");
-  out.append(reasonPhrase(answer.status)).append("\r\n");
-  if (!answer.location.empty()) out.append("Location: ").append(answer.location).append("\r\n");
-  if (!answer.contentType.empty()) {
-    out.append("Content-Type: ").append(answer.contentType).append("\r\n");
-  }
-  if (answer.noStore) out.append("Cache-Control: no-store\r\n");
-  if (answer.retryAfter != 0) {
-    out.append("Retry-After: ").append(std::to_string(answer.retryAfter)).append("\r\n");
-  }
-  out.append("Connection: close\r\nContent-Length: ").append(std::to_string(answer.body.size()));
-  out.append("\r\n\r\n").append(answer.body);
+  out.append(reasonPhrase(answer.status)).append("\r\nConnection: close\r\n");
+  LocalAnswerNumbers numbers;
+  forEachLocalAnswerField(answer, numbers, [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  });
+  out.append("\r\n").append(answer.content());
 }
 
 }  // namespace sluice

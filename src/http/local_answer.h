@@ -17,7 +17,36 @@ struct LocalAnswer {
   std::string_view body;
   bool noStore = false;     // Cache-Control: no-store
   unsigned retryAfter = 0;  // seconds, for Retry-After; 0 sends none
+  // The answer is to a HEAD request: its fields say what a GET would get (Content-Length
+  // included), and no content follows them (RFC 9110, 9.3.2).
+  bool toHead = false;
+
+  // The content that follows the fields.
+  std::string_view content() const { return toHead ? std::string_view() : body; }
 };
+
+// The text of an answer's numeric field values, alive while the fields are being sent.
+struct LocalAnswerNumbers {
+  std::string contentLength;
+  std::string retryAfter;
+};
+
+// The fields every client codec sends with `answer`, in order, as field(name, value): one
+// encoding for every protocol (HTTP/2 lowers the names). The status line or pseudo-field and
+// HTTP/1.1's `Connection: close` are the codec's own.
+template <class Field>
+void forEachLocalAnswerField(const LocalAnswer& answer, LocalAnswerNumbers& numbers,
+                             Field&& field) {
+  if (!answer.location.empty()) field("Location", answer.location);
+  if (!answer.contentType.empty()) field("Content-Type", answer.contentType);
+  if (answer.noStore) field("Cache-Control", "no-store");
+  if (answer.retryAfter != 0) {
+    numbers.retryAfter = std::to_string(answer.retryAfter);
+    field("Retry-After", numbers.retryAfter);
+  }
+  numbers.contentLength = std::to_string(answer.body.size());
+  field("Content-Length", numbers.contentLength);
+}
 
 // The page Sluice answers with when something went wrong: a short HTML body saying what
 // happened, never cached, and for 503 a Retry-After. Never a reset: a browser shows the page,
@@ -27,7 +56,7 @@ struct LocalAnswer {
 const LocalAnswer& errorAnswer(int status);
 
 // Appends `answer` as a complete HTTP/1.1 response that closes the connection: status line,
-// its fields, `Connection: close` and a Content-Length.
+// `Connection: close`, its fields and its content.
 void appendHttp1Answer(const LocalAnswer& answer, std::string& out);
 
 }  // namespace sluice

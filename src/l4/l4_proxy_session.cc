@@ -163,7 +163,17 @@ void L4ProxySession::connectNext() {
     connectStarted_ = worker_.loop().now();
     server_ = connectTcp(group.servers[serverIndex_].address);
     if (!server_.valid() || !worker_.loop().add(server_.get(), kRelayEvents, &serverEndpoint_)) {
-      onConnectFailed(errno);  // refused at once (e.g. out of ports): try the next server
+      const int error = errno;
+      if (isLocalResourceError(error)) {
+        // Sluice's own shortage (descriptors, memory, local ports): not the server's fault, and
+        // every other server would fail the same way.
+        closeServer();
+        lastConnectError_ = error;
+        worker_.noteResourceShortage(error);
+        finish("out_of_resources", error);
+        return;
+      }
+      onConnectFailed(error);  // refused at once: try the next server
       continue;
     }
     timer_.armAt(worker_.loop().now() + group.connectTimeout);

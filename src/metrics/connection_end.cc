@@ -14,7 +14,7 @@ struct EndClass {
 // Every `end` a session writes, sorted by name for the binary search.
 constexpr auto kEnds = [] {
   using R = CloseResult;
-  std::array<EndClass, 37> ends = {{
+  std::array<EndClass, 38> ends = {{
       {"answered_error", R::kRejected},
       {"client_body_timeout", R::kClientTimeout},
       {"client_close", R::kOk},
@@ -39,6 +39,7 @@ constexpr auto kEnds = [] {
       {"no_sni", R::kRejected},
       {"not_tls", R::kClientError},
       {"ok", R::kOk},
+      {"out_of_resources", R::kOutOfResources},
       {"peek_timeout", R::kClientTimeout},
       {"queue_timeout", R::kNoServer},
       {"redirect_https", R::kOk},

@@ -76,6 +76,19 @@ UniqueFd connectTcp(const SocketAddress& address) {
   return fd;
 }
 
+bool isLocalResourceError(int error) {
+  switch (error) {
+    case EMFILE:         // this process's descriptor limit
+    case ENFILE:         // the system's
+    case ENOBUFS:        // socket buffers
+    case ENOMEM:         // kernel memory
+    case EADDRNOTAVAIL:  // a connect found no free local port
+      return true;
+    default:
+      return false;
+  }
+}
+
 int connectResult(int fd) {
   int error = 0;
   socklen_t len = sizeof error;

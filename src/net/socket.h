@@ -50,6 +50,11 @@ bool addressFree(const SocketAddress& address, std::string& error);
 // at once.
 UniqueFd connectTcp(const SocketAddress& address);
 
+// Whether `error` (an errno) says this process or host ran short of something — descriptors,
+// memory, socket buffers, local ports — rather than that the peer failed. Such an error is
+// Sluice's own: it never counts against a server (no ejection, no health check failed).
+bool isLocalResourceError(int error);
+
 // After EPOLLOUT on a connecting socket: 0 when connected, else the errno of the failure.
 int connectResult(int fd);
 

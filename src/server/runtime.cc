@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <set>
 
+#include "core/descriptor_limit.h"
 #include "core/log.h"
 #include "server/admin/state_file.h"
 #include "server/worker_config.h"
@@ -55,6 +56,10 @@ Runtime::~Runtime() {
 
 bool Runtime::start(std::shared_ptr<const ConfigSnapshot> snapshot) {
   workerCount_ = snapshot->workerCount();
+  if (const std::string warning = ensureDescriptorLimit(snapshot->global.maxConnections);
+      !warning.empty()) {
+    logWarn(warning);
+  }
   std::string error;
   LiveState kept;
   if (!loadLiveState(snapshot->admin.stateFile, kept, error)) {
@@ -160,6 +165,12 @@ bool Runtime::publishLocked(std::shared_ptr<const ConfigSnapshot> snapshot, bool
     return false;  // `added` closes them
   }
   // From here nothing can fail.
+  if (snapshot->global.maxConnections != snapshot_->global.maxConnections) {
+    if (const std::string warning = ensureDescriptorLimit(snapshot->global.maxConnections);
+        !warning.empty()) {
+      logWarn(warning);
+    }
+  }
   for (auto& [address, sockets] : added)
     listening_.emplace(address, std::move(sockets));
   const auto states = health_.statesFor(*snapshot);

@@ -22,12 +22,12 @@ constexpr size_t kMaxIdlePipes = 256;
 // Idle buffers (ClientHello peeks, HTTP) a worker keeps per size class.
 constexpr size_t kMaxIdleBuffers = 64;
 // Idle keep-alive connections to HTTP servers a worker keeps per server and in all, and for
-// how long. Per server, more than a busy VIP has requests in flight at once: a pool smaller
-// than that closes connections at the end of each burst only to open them again (256 cost a
-// connect for one request in seventy under h2load's 320 concurrent streams).
-constexpr size_t kMaxIdlePerServer = 1024;
+// how long; the pool is swept every second (connections past their idle time, and those their
+// server closed). Past 256 per server, the oldest idle connection makes room.
+constexpr size_t kMaxIdlePerServer = 256;
 constexpr size_t kMaxIdleUpstreams = 4096;
 constexpr Millis kMaxIdleUpstream{30000};
+constexpr Millis kPoolSweepInterval{1000};
 // Backend TLS sessions a worker keeps for resumption (one per server and SNI).
 constexpr size_t kMaxBackendSessions = 4096;
 
@@ -88,8 +88,15 @@ Worker::Worker(unsigned id, std::shared_ptr<const WorkerConfig> config,
       upstreamPool_(kMaxIdlePerServer, kMaxIdleUpstreams, kMaxIdleUpstream),
       backendSessions_(kMaxBackendSessions),
       accessLog_(accessLog),
-      random_(0xd1a1 + id) {
+      random_(0xd1a1 + id),
+      poolSweep_(loop_.timers(), [this] { sweepPool(); }) {
   adopt(std::move(config), listeners);
+  poolSweep_.armAt(loop_.now() + kPoolSweepInterval);
+}
+
+void Worker::sweepPool() {
+  upstreamPool_.sweep(loop_.now());
+  poolSweep_.armAt(loop_.now() + kPoolSweepInterval);
 }
 
 Worker::~Worker() = default;
@@ -250,6 +257,17 @@ void Worker::reportEjection(const ServerGroupConfig& group, uint32_t server, std
           formatDuration(group.passive.ejection) + ": " +
           std::to_string(group.passive.consecutiveFailures) +
           " failures in a row, the last: " + std::string(why));
+}
+
+void Worker::noteResourceShortage(int error) {
+  ++shortagesUnwarned_;
+  const TimePoint now = loop_.now();
+  if (now - shortageWarnedAt_ < Millis(1000)) return;
+  logWarn("worker " + std::to_string(id_) + ": " + std::to_string(shortagesUnwarned_) +
+          " connection(s) to servers could not be opened: " + std::strerror(error) +
+          " (Sluice's own limit, not the servers': see global.max_connections and ulimit -n)");
+  shortageWarnedAt_ = now;
+  shortagesUnwarned_ = 0;
 }
 
 void Worker::track(Session* session) {

@@ -96,6 +96,9 @@ class Worker {
 
   // Logs that real traffic just ejected `server` (passive health; the group counted it).
   void reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why);
+  // A connect failed for want of Sluice's own resources (isLocalResourceError()): warns, at
+  // most once a second, with how many failed since the last warning.
+  void noteResourceShortage(int error);
 
   // Called by a session when it ends; the session is destroyed after the current batch.
   void sessionClosed(Session* session);
@@ -109,6 +112,7 @@ class Worker {
   void startDrain();
   void abortAll(std::string_view reason);
   void maybeStop();
+  void sweepPool();
 
   unsigned id_;
   EventLoop loop_;
@@ -129,6 +133,9 @@ class Worker {
   std::unique_ptr<Timer> drainDeadline_;
   std::atomic<size_t> drainingSessions_{0};
   std::mt19937_64 random_;  // spreads drain deadlines
+  TimePoint shortageWarnedAt_{};
+  uint64_t shortagesUnwarned_ = 0;
+  Timer poolSweep_;  // closes idle server connections that expired or were closed
   std::atomic<bool> finished_{false};
 };
 

@@ -6,10 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "support/http_origin.h"
 #include "support/net_helpers.h"
@@ -48,8 +52,9 @@ class HealthTest : public ::testing::Test {
   HealthTest() {
     for (int i = 0; i < 3; ++i) {
       status_.push_back(std::make_shared<std::atomic<int>>(200));
-      origins_.push_back(
-          std::make_unique<TestOrigin>(httpOrigin("w" + std::to_string(i + 1), status_[i])));
+      answers_.push_back(std::make_shared<std::atomic<int>>(200));
+      origins_.push_back(std::make_unique<TestOrigin>(
+          httpOrigin("w" + std::to_string(i + 1), status_[i], answers_[i])));
     }
   }
   // An http VIP and a tcp VIP in front of the three origins (`extra` server keys per server,
@@ -90,7 +95,8 @@ class HealthTest : public ::testing::Test {
   static constexpr const char* kTcpCheck =
       "    health: {type: tcp, interval: 200ms, timeout: 150ms, rise: 2, fall: 2}\n";
 
-  std::vector<std::shared_ptr<std::atomic<int>>> status_;
+  std::vector<std::shared_ptr<std::atomic<int>>> status_;   // each origin's /healthz
+  std::vector<std::shared_ptr<std::atomic<int>>> answers_;  // each origin's other answers
   std::vector<std::unique_ptr<TestOrigin>> origins_;
   uint16_t port_ = freePort();
   uint16_t tcpPort_ = freePort();
@@ -164,6 +170,168 @@ TEST_F(HealthTest, RepeatedConnectFailuresEjectAServer) {
   const auto log = sluice.accessLog();
   for (size_t i = before; i < log.size(); ++i)
     EXPECT_FALSE(log[i].contains("error")) << log[i];
+}
+
+// `n` requests one after another over one connection, each answer's status and origin:
+// HTTP/1.1 keep-alive (curl), or HTTP/2 streams (h2c, a Python h2 client: each stream starts
+// when the last one ended).
+std::vector<Answer> getOverOneConnection(uint16_t port, int n, bool http2) {
+  std::string command;
+  if (http2) {
+    command = "/usr/bin/python3 " + std::string(SLUICE_PROJECT_DIR) +
+              "/test/h2/sequential_get.py " + std::to_string(port) + " " + std::to_string(n);
+  } else {
+    command = "curl -sS --max-time 20 -w '%{http_code} %header{x-origin}\\n'";
+    for (int i = 0; i < n; ++i) {
+      command += " -o /dev/null http://127.0.0.1:" + std::to_string(port) + "/";
+    }
+  }
+  std::string out;
+  runCommand(command, out);
+  std::vector<Answer> answers;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0]))) {
+      ADD_FAILURE() << "curl said: " << line;
+      continue;
+    }
+    Answer answer;
+    answer.status = std::atoi(line.c_str());
+    if (line.size() > 4) answer.origin = line.substr(4);
+    answers.push_back(answer);
+  }
+  return answers;
+}
+
+// A server answering its traffic with 500 (its health page still fine) is ejected after
+// `consecutive_failures` and gets nothing more for the ejection time, whatever the client's
+// connections: one request each, keep-alive, HTTP/2 streams. One ejection, logged once.
+class PassiveEjectionTest : public HealthTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(PassiveEjectionTest, ServerErrorsEjectTheServerForTheEjectionTime) {
+  const std::string client = GetParam();
+  const std::string h2c = client == "http2" ? ", http2: {h2c: true}" : "";
+  std::string cfg = config("    passive: {consecutive_failures: 2, ejection: 60s}\n");
+  cfg.replace(cfg.find("default_group: web}"), 19, "default_group: web" + h2c + "}");
+  SluiceProcess sluice(cfg);
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  answers_[0]->store(500);
+  std::vector<Answer> answers;
+  if (client == "fresh") {
+    for (int i = 0; i < 24; ++i)
+      answers.push_back(get(port_));
+  } else {
+    answers = getOverOneConnection(port_, 24, client == "http2");
+  }
+  ASSERT_EQ(answers.size(), 24u);
+  int bad = 0;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (answers[i].origin == "w1") {
+      ++bad;
+      EXPECT_EQ(answers[i].status, 500) << "request " << i;
+    } else {
+      EXPECT_EQ(answers[i].status, 200) << "request " << i;
+    }
+  }
+  EXPECT_EQ(bad, 2) << "two 500s eject it; nothing reaches it after";
+  ASSERT_TRUE(eventually(
+      [&] {
+        return sluice.stderrText().find(
+                   "server web/w1 ejected for 1m: 2 failures in a row, the "
+                   "last: HTTP status 500") != std::string::npos;
+      },
+      kStateChange))
+      << sluice.stderrText();
+  const std::string log = sluice.stderrText();
+  EXPECT_EQ(log.find("ejected"), log.rfind("ejected")) << "one ejection\n" << log;
+}
+
+INSTANTIATE_TEST_SUITE_P(Clients, PassiveEjectionTest,
+                         ::testing::Values("fresh", "keepalive", "http2"),
+                         [](const auto& info) { return std::string(info.param); });
+
+// Sluice's own shortage of file descriptors is not the servers' fault. With its descriptor
+// limit lowered under a crowd of keep-alive clients, requests that find no descriptor get 503
+// and the listener pauses; no server is ejected or marked down; once the clients leave, every
+// server serves again at once. A reload that raises max_connections past the limit warns.
+TEST_F(HealthTest, RunningOutOfDescriptorsEjectsNoServer) {
+  SluiceProcess sluice(
+      config(std::string(kHttpCheck) + "    passive: {consecutive_failures: 2, ejection: 60s}\n"));
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  ASSERT_EQ(spread(6).size(), 3u);
+  const std::string fdDir = "/proc/" + std::to_string(sluice.pid()) + "/fd";
+  size_t open = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(fdDir))
+    ++open;
+  const size_t limit = open + 24;
+  std::string out;
+  ASSERT_EQ(runCommand("prlimit --pid " + std::to_string(sluice.pid()) +
+                           " --nofile=" + std::to_string(limit) + ":" + std::to_string(limit),
+                       out),
+            0)
+      << out;
+
+  constexpr int kClients = 60;
+  std::vector<int> clients;
+  for (int i = 0; i < kClients; ++i) {
+    const int fd = connectLocal(port_);
+    ASSERT_GE(fd, 0);
+    clients.push_back(fd);
+  }
+  for (int fd : clients)
+    writeAll(fd, "GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+  int served = 0, refused = 0, waiting = 0;
+  std::this_thread::sleep_for(1s);  // every answer that can come has come
+  for (int fd : clients) {
+    const std::string head = readUntil(fd, "\r\n\r\n", 20ms);
+    if (head.rfind("HTTP/1.1 200", 0) == 0) {
+      ++served;
+    } else if (head.rfind("HTTP/1.1 503", 0) == 0) {
+      ++refused;
+    } else {
+      ++waiting;  // not accepted yet: in the listen queue while descriptors are short
+    }
+  }
+  EXPECT_GT(served, 0);
+  EXPECT_GT(refused + waiting, 0) << "the limit was not reached";
+  ASSERT_TRUE(eventually(
+      [&] { return sluice.stderrText().find("Too many open files") != std::string::npos; }, 5s))
+      << sluice.stderrText();
+  for (int fd : clients)
+    ::close(fd);
+
+  // The clients are gone (the limit stays low): every server serves at once, none ejected.
+  EXPECT_TRUE(eventually(
+      [&] {
+        std::set<std::string> seen;
+        for (int i = 0; i < 6; ++i) {
+          const Answer answer = get(port_);
+          if (answer.status != 200) return false;
+          seen.insert(answer.origin);
+        }
+        return seen.size() == 3;
+      },
+      3s));
+  const std::string log = sluice.stderrText();
+  EXPECT_EQ(log.find("ejected"), std::string::npos) << log;
+  EXPECT_EQ(log.find("is down"), std::string::npos) << log;
+  bool shortage = false;
+  for (const auto& record : sluice.accessLog()) {
+    if (record.value("end", "") == "out_of_resources") {
+      shortage = true;
+      EXPECT_EQ(record.value("status", 0), 503) << record.dump();
+    }
+  }
+  EXPECT_EQ(shortage, refused > 0);
+
+  std::string raised = config(std::string(kHttpCheck));
+  raised.replace(raised.find("{workers: 1}"), 12, "{workers: 1, max_connections: 5000}");
+  ASSERT_TRUE(sluice.reload(raised)) << sluice.stderrText();
+  EXPECT_NE(sluice.stderrText().find("global.max_connections 5000 needs about 11024 file "
+                                     "descriptors, but this process may open only " +
+                                     std::to_string(limit)),
+            std::string::npos)
+      << sluice.stderrText();
 }
 
 TEST_F(HealthTest, BackupsServeOnlyWhenEveryPrimaryIsDown) {

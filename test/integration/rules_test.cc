@@ -3,6 +3,7 @@
 // and IPv6 loopback).
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -97,6 +98,59 @@ class RulesTest : public ::testing::Test {
   uint16_t port_ = freePort();
   uint16_t port6_ = freePort();
 };
+
+// Every kind of answer Sluice makes itself, to HEAD: the fields a GET gets and no content
+// (RFC 9110, 9.3.2), over HTTP/1.1 (the connection then closes: nothing may follow the head)
+// and over HTTP/2 (no DATA frame).
+TEST_F(RulesTest, AnswersToHeadCarryNoContentOnEitherProtocol) {
+  const uint16_t forceHttps = freePort();
+  const uint16_t empty = freePort();
+  std::string cfg = config(
+      "      - {match: {path_prefix: /deny}, action: {deny: 403}}\n"
+      "      - {match: {path_prefix: /respond}, action: {respond: {status: 200, body: maint}}}\n"
+      "      - {match: {path_prefix: /moved}, action: {redirect: {to: \"https://x.test/\"}}}\n");
+  cfg.replace(cfg.find("    service: http\n"), 18, "    service: http\n    http2: {h2c: true}\n");
+  cfg += "  - {name: force, listen: 127.0.0.1:" + std::to_string(forceHttps) +
+         ", service: http, default_group: web, redirect_https: true, http2: {h2c: true}}\n"
+         "  - {name: nothing, listen: 127.0.0.1:" +
+         std::to_string(empty) + ", service: http, default_group: gone, http2: {h2c: true}}\n";
+  cfg.replace(cfg.find("vips:\n"), 6,
+              "  - {name: gone, protocol: http, servers: [{name: g1, address: 127.0.0.1:" +
+                  std::to_string(freePort()) + "}]}\nvips:\n");
+  SluiceProcess sluice(cfg);
+  ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
+  struct Case {
+    uint16_t port;
+    std::string path;
+    int status;
+  };
+  for (const Case& c :
+       {Case{port_, "/deny", 403}, Case{port_, "/respond", 200}, Case{port_, "/moved", 302},
+        Case{forceHttps, "/x", 301}, Case{empty, "/", 502}}) {
+    const int fd = connectLocal(c.port);
+    ASSERT_GE(fd, 0);
+    writeAll(fd, "HEAD " + c.path + " HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+    bool eof = false;
+    const std::string response = readUntilClose(fd, 5000ms, &eof);
+    ::close(fd);
+    EXPECT_TRUE(eof) << c.path;
+    EXPECT_EQ(response.rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0), 0u) << response;
+    const size_t end = response.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << response;
+    EXPECT_EQ(response.size(), end + 4) << "content after the head of a HEAD answer:\n" << response;
+    // The same answer to GET has content, as its Content-Length says.
+    const Reply get = curl("http://127.0.0.1:" + std::to_string(c.port) + c.path);
+    EXPECT_EQ(get.status(), c.status);
+    EXPECT_EQ(std::to_string(get.body().size()), get.header("Content-Length")) << get.raw;
+
+    std::string frames;
+    runCommand("nghttp -v -H ':method: HEAD' http://127.0.0.1:" + std::to_string(c.port) + c.path +
+                   " 2>&1",
+               frames);
+    EXPECT_NE(frames.find(":status: " + std::to_string(c.status)), std::string::npos) << frames;
+    EXPECT_EQ(frames.find("recv DATA frame"), std::string::npos) << frames;
+  }
+}
 
 TEST_F(RulesTest, EveryActionInOrder) {
   SluiceProcess sluice(config(

@@ -95,8 +95,9 @@ TestOrigin::Handler resettingOrigin() {
 }
 
 TestOrigin::Handler httpOrigin(const std::string& name,
-                               std::shared_ptr<std::atomic<int>> healthStatus) {
-  return [name, healthStatus](int fd) {
+                               std::shared_ptr<std::atomic<int>> healthStatus,
+                               std::shared_ptr<std::atomic<int>> answerStatus) {
+  return [name, healthStatus, answerStatus](int fd) {
     Connection c(fd);
     std::string head;
     while (c.readUntil("\r\n\r\n", head)) {
@@ -107,8 +108,11 @@ TestOrigin::Handler httpOrigin(const std::string& name,
       const std::string path = requestLine.substr(pathAt, requestLine.rfind(' ') - pathAt);
       const std::string origin = "X-Origin: " + name + "\r\n";
       auto respond = [&](const std::string& body, const std::string& extra = "") {
-        return writeAll(fd, "HTTP/1.1 200 OK\r\n" + origin + extra + "Content-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body);
+        const int status = answerStatus ? answerStatus->load() : 200;
+        return writeAll(fd, "HTTP/1.1 " + std::to_string(status) +
+                                (status == 200 ? " OK\r\n" : " Status\r\n") + origin + extra +
+                                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                                body);
       };
 
       if (strcasecmp(headerValue(head, "Upgrade").c_str(), "websocket") == 0) {

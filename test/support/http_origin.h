@@ -18,9 +18,11 @@ namespace sluice::test {
 //   /slow/MS      waits MS milliseconds, then 200 "slow"
 //   /healthz      `healthStatus` (200 unless the test changes it), body "ok" or "sick"
 //   Upgrade: websocket   101, then echoes every byte
-// Every response names the origin in `X-Origin: <name>`.
+// Every response names the origin in `X-Origin: <name>`. With `answerStatus`, the answers to
+// other paths carry that status (a server failing its traffic while its health page is fine).
 TestOrigin::Handler httpOrigin(const std::string& name,
-                               std::shared_ptr<std::atomic<int>> healthStatus = nullptr);
+                               std::shared_ptr<std::atomic<int>> healthStatus = nullptr,
+                               std::shared_ptr<std::atomic<int>> answerStatus = nullptr);
 
 // A server that accepts, reads what the client sends first, then resets the connection
 // without answering: the failure that idempotent requests are retried on.

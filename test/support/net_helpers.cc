@@ -22,7 +22,7 @@ uint16_t freePort() {
   static std::atomic<uint32_t> next{std::random_device{}()};
   for (int tries = 0; tries < 1000; ++tries) {
     const uint16_t port = static_cast<uint16_t>(kFirst + next.fetch_add(1) % kCount);
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);

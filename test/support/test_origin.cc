@@ -63,7 +63,9 @@ void TestOrigin::acceptLoop() {
     std::lock_guard lock(mutex_);
     // The handler owns and closes `fd`; the duplicate lets stop() shut the socket down, and
     // is closed as soon as the handler returns (the socket closes with its last descriptor).
-    const int watch = ::dup(fd);
+    // Close-on-exec like the original: a client the test starts meanwhile (curl) must not
+    // inherit it, or a server's close never reaches Sluice while that client runs.
+    const int watch = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     open_.push_back(watch);
     connections_.emplace_back([this, fd, watch] {
       handler_(fd);

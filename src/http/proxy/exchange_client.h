@@ -51,9 +51,6 @@ class ExchangeClient {
   virtual void abort(std::string_view end) = 0;
   // Something happened on the server side, or a wait ended: let the client side progress.
   virtual void wake() = 0;
-  // After a clean response, the server connection may stay with this client for its next
-  // request (HTTP/1 keep-alive); otherwise it goes to the worker's pool.
-  virtual bool keepsServerConnection() const = 0;
 
  protected:
   ~ExchangeClient() = default;

@@ -402,18 +402,15 @@ void Http2Stream::sendLocalAnswer(const LocalAnswer& answer) {
   response_.clear();
   const std::string status = std::to_string(answer.status);
   response_.add(":status", status);
-  if (!answer.location.empty()) response_.add("location", answer.location);
-  if (!answer.contentType.empty()) response_.add("content-type", answer.contentType);
-  if (answer.noStore) response_.add("cache-control", "no-store");
-  const std::string retry = std::to_string(answer.retryAfter);
-  if (answer.retryAfter != 0) response_.add("retry-after", retry);
-  length_ = std::to_string(answer.body.size());
-  response_.add("content-length", length_);
-  body_.assign(answer.body.data(), answer.body.size());
+  LocalAnswerNumbers numbers;
+  forEachLocalAnswerField(answer, numbers, [this](std::string_view name, std::string_view value) {
+    response_.add(name, value);
+  });
+  const std::string_view content = headRequest_ ? std::string_view() : answer.content();
+  body_.assign(content.data(), content.size());
   bodySent_ = 0;
   bodyComplete_ = true;
-  const bool withBody = !body_.empty() && !headRequest_;
-  submit(withBody);
+  submit(!body_.empty());
 }
 
 void Http2Stream::abort(std::string_view end) {

@@ -90,7 +90,6 @@ class Http2Stream final : public Deferrable, private ExchangeClient {
   bool sendTrailers(const std::vector<HttpHeader>& trailers) override;
   void abort(std::string_view end) override;
   void wake() override;
-  bool keepsServerConnection() const override { return false; }
 
   void begin(int32_t id, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
              TimePoint now);

@@ -448,7 +448,12 @@ Http2Upstream* Http2Upstreams::find(std::string_view key) {
 
 Http2Upstream* Http2Upstreams::open(Http2UpstreamTarget target) {
   auto connection = std::make_unique<Http2Upstream>(worker_, std::move(target));
-  if (!connection->open()) return nullptr;
+  if (!connection->open()) {
+    const int error = errno;  // for the caller, past the connection's destructor
+    connection.reset();
+    errno = error;
+    return nullptr;
+  }
   auto& connections = byKey_[connection->target().key];
   connections.push_back(std::move(connection));
   return connections.back().get();

@@ -83,16 +83,13 @@ void HttpExchange::start(const HttpRequestHead& head) {
   }
   if (!applyRules(head)) return;  // answered by a rule
   prepareAffinity(head);
-  // Balancing is per request: the attached connection serves this one only if it goes to the
-  // server the group (or the client's sticky cookie) chooses now; otherwise it goes back to
-  // the pool (before the head is queued: releasing a connection drops what was queued for it).
+  // Balancing is per request, and a server connection serves one request at a time: between
+  // a keep-alive client's requests it waits in the worker's pool, where any client may take it
+  // (as HAProxy's `http-reuse safe`), so an idle client pins nothing.
   const uint32_t chosen = pickServer();
   // A WebSocket upgrade goes to an HTTP/2 group's server over HTTP/1.1 (RFC 8441 aside,
   // HTTP/2 has no Upgrade).
   serverHttp2_ = group_->config().http2 && !head.upgrade;
-  const bool reuseAttached = upstream_ == Upstream::kConnected && serverIdleReusable_ &&
-                             chosen == serverIndex_ && !serverHttp2_;
-  if (serverIdleReusable_ && !reuseAttached) releaseUpstream(true);
   ForwardingContext context{&peer_, vip_->forwarded.trustedProxies.contains(peer_),
                             vip_->terminatesTls() ? "https" : "http", vip_->listen.port(),
                             vip_->forwarded.rfc7239};
@@ -109,18 +106,6 @@ void HttpExchange::start(const HttpRequestHead& head) {
   upstreamHead_.clear();
   writeUpstreamRequestHead(head, context, upstreamHead_);
   toServer_.append(upstreamHead_);
-  if (reuseAttached) {
-    // The server connection of the previous request: no pool round trip, no epoll changes.
-    // Like a pooled one, it may have been closed by the server just now (see
-    // onUpstreamClosed()).
-    serverIdleReusable_ = false;
-    serverFromPool_ = true;
-    attempts_ = 1;
-    tried_.insert(serverIndex_);
-    group_->connectionOpened(serverIndex_);
-    expectResponse();
-    return;
-  }
   connectNext(chosen);
 }
 
@@ -239,15 +224,15 @@ void HttpExchange::redirectToHttps() {
 void HttpExchange::answerLocally(const LocalAnswer& answer, std::string_view end) {
   status_ = answer.status;
   phase_ = Phase::kAnswered;
-  client_.sendLocalAnswer(answer);
+  LocalAnswer sent = answer;
+  sent.toHead = headRequest_;
+  client_.sendLocalAnswer(sent);
   logRequest(answer.status, end);
 }
 
-// Switches the request to `group`. A connection kept from the previous request belongs to the
-// old group: it goes back to the pool first.
+// Switches the request to `group`.
 void HttpExchange::useGroup(ServerGroup* group) {
   if (group == group_) return;
-  if (serverIdleReusable_) releaseUpstream(true);
   group_ = group;
   tried_ = ServerMask(static_cast<uint32_t>(group_->size()));
 }
@@ -315,6 +300,7 @@ void HttpExchange::connectNext(uint32_t chosen) {
     buildUpstreamKey();
     if (serverHttp2_) {
       if (connectHttp2()) return;
+      if (shortOfResources(errno)) return;
       noteConnectFailure(std::strerror(errno));
       continue;
     }
@@ -338,9 +324,22 @@ void HttpExchange::connectNext(uint32_t chosen) {
       expectResponse();
       return;
     }
-    noteConnectFailure(std::strerror(errno));
+    const int error = errno;
     server_ = {};
+    if (shortOfResources(error)) return;
+    noteConnectFailure(std::strerror(error));
   }
+}
+
+// A connect that failed for want of Sluice's own resources (descriptors, memory, local ports)
+// says nothing of the server: it is not held against it, and no other server is tried (each
+// would fail the same way). The client gets a 503 it may retry.
+bool HttpExchange::shortOfResources(int error) {
+  if (!isLocalResourceError(error)) return false;
+  lastConnectError_.assign(std::strerror(error));
+  worker_.noteResourceShortage(error);
+  respondError(503, "out_of_resources");
+  return true;
 }
 
 // A new TCP connection to the chosen server, registered with the loop (the connect completes
@@ -476,7 +475,6 @@ void HttpExchange::shutdownServerWrite() {
 
 bool HttpExchange::readUpstream() {
   if (upstream_ != Upstream::kConnected) return false;
-  if (serverIdleReusable_) return checkIdleServer();
   if (client_.responseBacklog() >= kMaxPending) return false;
   if (upEnd_ == up_.size) {
     if (!responseHeadSeen_) respondError(502, "response head too large");
@@ -557,6 +555,7 @@ void HttpExchange::useResponseHead(const HttpResponseHead& head) {
   }
   responseHeadSeen_ = true;
   responseStarted_ = true;
+  responseHeadAt_ = worker_.loop().now();
   if (head.status >= 500) {
     // The reason is only spelt out when it ejects the server: no string per 5xx answer.
     if (group_->noteFailure(serverIndex_, responseHeadAt_)) {
@@ -566,7 +565,6 @@ void HttpExchange::useResponseHead(const HttpResponseHead& head) {
   } else {
     group_->noteSuccess(serverIndex_);
   }
-  responseHeadAt_ = worker_.loop().now();
   status_ = static_cast<int>(head.status);
   ClientResponseContext context;
   context.hsts = hsts;
@@ -609,15 +607,7 @@ void HttpExchange::onResponseComplete() {
   }
   logRequest(status_, "ok");
   if (server_.transport.tls() && !server_.tlsSessionKept) keepServerSession();
-  if (reusable && client_.keepsServerConnection()) {
-    // Kept for this client's next request; its buffer starts over (reusable means every byte
-    // it sent was parsed).
-    group_->connectionClosed(serverIndex_);
-    serverIdleReusable_ = true;
-    upStart_ = upEnd_ = 0;
-  } else {
-    releaseUpstream(reusable);
-  }
+  releaseUpstream(reusable);
   expectingResponse_ = false;
   phase_ = Phase::kAnswered;
   client_.responseComplete();
@@ -659,7 +649,9 @@ void HttpExchange::onUpstreamClosed(bool cleanEof) {
       expectResponse();
       return;
     }
+    const int error = errno;
     server_ = {};
+    if (shortOfResources(error)) return;
   }
   const char* why = cleanEof ? "server closed before responding" : "server connection failed";
   noteServerFailure(why);
@@ -698,25 +690,6 @@ void HttpExchange::noteServerFailure(std::string_view why) {
   }
 }
 
-// An attached server connection between requests: nothing may arrive on it. Readable means
-// the server closed it (or broke protocol): drop it, and the next request connects anew.
-bool HttpExchange::checkIdleServer() {
-  if (!serverReadable_) return false;
-  if (serverConnectionIdle()) {
-    serverReadable_ = false;
-    return false;
-  }
-  releaseUpstream(false);
-  return true;
-}
-
-bool HttpExchange::serverConnectionIdle() const {
-  if (!server_.transport.inputMayBePending()) return true;  // nothing came since the response
-  char byte;
-  const ssize_t n = ::recv(server_.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
 void HttpExchange::respondError(int status, std::string_view reason) {
   if (responseStarted_) {
     client_.abort(reason);
@@ -738,8 +711,7 @@ void HttpExchange::releaseUpstream(bool reusable) {
   // From now on the socket's events reach no exchange: an event of this batch still pending
   // for it must not reach this object once it serves another request.
   if (server_.events) server_.events->owner = nullptr;
-  if (!serverIdleReusable_) group_->connectionClosed(serverIndex_);
-  serverIdleReusable_ = false;
+  group_->connectionClosed(serverIndex_);
   if (reusable) {
     server_.events->owner = nullptr;  // still registered: the pool drops what it reports
     worker_.upstreamPool().give(upstreamKey_, std::move(server_), worker_.loop().now());
@@ -753,7 +725,7 @@ void HttpExchange::releaseUpstream(bool reusable) {
 
 void HttpExchange::next() {
   phase_ = Phase::kReadingHead;
-  requestUpgrade_ = false;
+  headRequest_ = requestUpgrade_ = false;
   serverHttp2_ = false;
   // Whatever the last server did not take (it answered before the whole body) is dropped.
   toServer_.clear();
@@ -778,26 +750,13 @@ void HttpExchange::next() {
 void HttpExchange::close() {
   queued_.cancel();
   if (h2_) h2_->wakeSoon.cancel();
-  releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
+  releaseUpstream(false);
   expectingResponse_ = false;
 }
 
-void HttpExchange::releaseKept() {
-  // A server connection kept for this client belongs to the old groups: it goes to the pool,
-  // which any config may draw from (it is keyed by address and TLS identity).
-  releaseUpstream(serverIdleReusable_ && serverConnectionIdle());
-}
-
 bool HttpExchange::closeIfUsing(const ServerHealth& server) {
-  if (upstream_ == Upstream::kNone || serverIndex_ == ServerGroup::kNone ||
-      group_->healthOf(serverIndex_) != &server) {
-    return false;
-  }
-  if (serverIdleReusable_ && phase_ == Phase::kReadingHead) {
-    releaseUpstream(false);
-    return false;
-  }
-  return true;
+  return upstream_ != Upstream::kNone && serverIndex_ != ServerGroup::kNone &&
+         group_->healthOf(serverIndex_) == &server;
 }
 
 bool HttpExchange::relayTargetGoneIn(const WorkerConfig& newest, const VipConfig* successor) const {

@@ -98,14 +98,12 @@ class HttpExchange {
   // Sluice's own error answer, or an end of the client side when the response had begun.
   void respondError(int status, std::string_view reason);
 
-  // Between HTTP/1 requests: ready for the next one (a kept server connection stays).
+  // Between HTTP/1 requests: ready for the next one.
   void next();
-  // The client connection ends: the server connection goes to the pool if it is idle.
+  // The client connection ends: a request in flight is abandoned with its server connection.
   void close();
-  // A kept server connection goes to the pool (a reload moved the client to another config).
-  void releaseKept();
   // An operator closes the connections to `server`: true when this exchange's request is in
-  // flight to it (the client must end); a kept idle connection to it is closed at once.
+  // flight to it (the client must end).
   bool closeIfUsing(const ServerHealth& server);
   // A relay whose VIP or server a new config no longer has.
   bool relayTargetGoneIn(const WorkerConfig& newest, const VipConfig* successor) const;
@@ -166,6 +164,7 @@ class HttpExchange {
   void expectResponse();
   bool checkConnected();
   bool handshakeUpstream();
+  bool shortOfResources(int error);
   void noteConnectFailure(std::string_view why);
   void noteServerFailure(std::string_view why);
   bool retryableElsewhere() const;
@@ -176,8 +175,6 @@ class HttpExchange {
   void onResponseComplete();
   void keepServerSession();
   void onUpstreamClosed(bool cleanEof);
-  bool checkIdleServer();
-  bool serverConnectionIdle() const;
   void releaseUpstream(bool reusable);
   void useResponseHead(const HttpResponseHead& head);
 
@@ -226,7 +223,6 @@ class HttpExchange {
   std::string upstreamVerifyName_;
   bool serverFromPool_ = false;
   bool serverReadable_ = false;
-  bool serverIdleReusable_ = false;     // attached between requests, at a message boundary
   bool serverEvent_ = false;            // the server socket reported something while connecting
   bool serverWatchesWritable_ = false;  // EPOLLOUT is in the server socket's watch
   uint32_t serverIndex_ = ServerGroup::kNone;

@@ -427,7 +427,6 @@ bool HttpProxySession::closeIfUsing(const ServerHealth& server) {
 }
 
 void HttpProxySession::follow(std::shared_ptr<const WorkerConfig> newest, const VipConfig& vip) {
-  exchange_.releaseKept();
   config_ = std::move(newest);
   vip_ = &vip;
   counters_ = &config_->vipCounters(vip);

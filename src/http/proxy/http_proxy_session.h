@@ -98,7 +98,6 @@ class HttpProxySession final : public Session, private ExchangeClient {
   size_t responseBacklog() const override { return toClient_.size() - toClientSent_; }
   void closeWhenFlushed() override { closeWhenFlushed_ = true; }
   void wake() override { progress(); }
-  bool keepsServerConnection() const override { return !closeAfterResponse_; }
 
   Worker& worker_;
   std::shared_ptr<const WorkerConfig> config_;

@@ -39,6 +39,18 @@ size_t UpstreamPool::closeTo(const SocketAddress& address) {
   return closed;
 }
 
+size_t UpstreamPool::sweep(TimePoint now) {
+  size_t closed = 0;
+  for (auto& [key, list] : idle_) {
+    closed += std::erase_if(list, [&](const Idle& idle) {
+      const UpstreamEvents* events = idle.connection.events.get();
+      return now - idle.since >= maxIdle_ || (events && events->unusable);
+    });
+  }
+  total_ -= closed;
+  return closed;
+}
+
 UpstreamConnection UpstreamPool::take(std::string_view key, TimePoint now, bool verify) {
   const auto it = idle_.find(key);
   if (it == idle_.end()) return {};

@@ -79,6 +79,10 @@ class UpstreamPool {
   // Keeps `connection` (idle, at a message boundary) for reuse; closes it when full.
   void give(std::string_view key, UpstreamConnection connection, TimePoint now);
   size_t idle() const { return total_; }
+  // Closes the idle connections past `maxIdle` and those the server closed (or spoke on) while
+  // they waited; returns how many. The worker calls it every second, so that nothing lingers
+  // in CLOSE-WAIT or past its idle time until a request happens to look.
+  size_t sweep(TimePoint now);
   // Closes every idle connection to `address` (an operator closed the server's connections).
   size_t closeTo(const SocketAddress& address);
 

@@ -100,6 +100,26 @@ TEST(ServerGroup, PassiveFailuresEjectForEveryWorkerUntilTheEjectionEnds) {
   EXPECT_TRUE(worker2.available(0, now + Millis(30001))) << "back after the ejection";
 }
 
+TEST(ServerGroup, OneOutageIsOneEjectionHoweverManyWorkersSeeItFail) {
+  auto [config, health] = healthyGroupOf({false, false});
+  config.passive.consecutiveFailures = 2;
+  config.passive.ejection = Millis(30000);
+  ServerGroup worker1(config, health, 1);
+  ServerGroup worker2(config, health, 2);
+  const TimePoint now = Clock::now();
+  EXPECT_FALSE(worker1.noteFailure(0, now));
+  EXPECT_TRUE(worker1.noteFailure(0, now));
+  // Requests that were in flight when it went bad fail after the ejection, on both workers.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(worker1.noteFailure(0, now + Millis(10)));
+    EXPECT_FALSE(worker2.noteFailure(0, now + Millis(10)));
+  }
+  EXPECT_EQ(worker1.counters(0).ejections.read() + worker2.counters(0).ejections.read(), 1u);
+  // Once the ejection is over, a failing server is ejected again: a new outage.
+  EXPECT_FALSE(worker2.noteFailure(0, now + Millis(30001)));
+  EXPECT_TRUE(worker2.noteFailure(0, now + Millis(30001)));
+}
+
 TEST(ServerGroup, SlowStartRampsARecoveredServersShareUp) {
   auto [config, health] = healthyGroupOf({false, false});
   config.slowStart = Millis(10000);

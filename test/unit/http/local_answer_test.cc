@@ -35,8 +35,26 @@ TEST(LocalAnswer, ARedirectCarriesItsLocationAndAnEmptyBody) {
   redirect.status = 308;
   redirect.location = "https://shop.example/cart?x=1";
   EXPECT_EQ(http1(redirect),
-            "HTTP/1.1 308 Permanent Redirect\r\nLocation: https://shop.example/cart?x=1\r\n"
-            "Connection: close\r\nContent-Length: 0\r\n\r\n");
+            "HTTP/1.1 308 Permanent Redirect\r\nConnection: close\r\n"
+            "Location: https://shop.example/cart?x=1\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(LocalAnswer, AnAnswerToHeadHasTheFieldsOfAGetAndNoContent) {
+  for (int status : {403, 404, 503}) {
+    LocalAnswer head = errorAnswer(status);
+    head.toHead = true;
+    const std::string get = http1(errorAnswer(status));
+    const std::string response = http1(head);
+    EXPECT_EQ(response, get.substr(0, get.find("\r\n\r\n") + 4)) << status;
+  }
+  LocalAnswer respond;
+  respond.status = 200;
+  respond.contentType = "text/plain";
+  respond.body = "maintenance";
+  respond.toHead = true;
+  EXPECT_EQ(respond.content(), "");
+  EXPECT_NE(http1(respond).find("Content-Length: 11\r\n\r\n"), std::string::npos);
+  EXPECT_TRUE(http1(respond).ends_with("\r\n\r\n"));
 }
 
 }  // namespace

@@ -78,6 +78,28 @@ TEST(UpstreamPool, AnEventWhilePooledDropsAConnectionWithoutAskingTheSocket) {
   EXPECT_TRUE(pool.take("t", kStart).fd.valid());
 }
 
+TEST(UpstreamPool, ASweepClosesExpiredAndServerClosedConnectionsWithoutARequest) {
+  EventLoop loop;
+  UpstreamPool pool(4, 100, Millis(1000));
+  Connection expired, closedByServer, fresh;
+  for (Connection* c : {&expired, &closedByServer, &fresh}) {
+    c->ours.events.reset(new UpstreamEvents);
+    c->ours.events->loop = &loop;
+  }
+  closedByServer.server.reset();
+  closedByServer.ours.events->onIo(EPOLLIN | EPOLLRDHUP);
+  pool.give("a", std::move(expired.ours), kStart);
+  pool.give("a", std::move(closedByServer.ours), kStart + Millis(500));
+  pool.give("b", std::move(fresh.ours), kStart + Millis(500));
+  EXPECT_EQ(pool.sweep(kStart + Millis(1000)), 2u);
+  EXPECT_EQ(pool.idle(), 1u);
+  // Our end is closed: the server's end reads EOF (no CLOSE-WAIT left on our side).
+  char byte;
+  EXPECT_EQ(::recv(expired.server.get(), &byte, 1, MSG_DONTWAIT), 0);
+  EXPECT_TRUE(pool.take("b", kStart + Millis(1000)).fd.valid());
+  EXPECT_EQ(pool.sweep(kStart + Millis(5000)), 0u);
+}
+
 TEST(UpstreamPool, BoundedPerKeyAndInAll) {
   UpstreamPool pool(2, 3, Millis(1000));
   Connection c[6];
