@@ -1,6 +1,6 @@
 # The two commands: `make run` starts the demo, `make test` runs every test suite.
-.PHONY: deps-run deps-test deps-test-js deps-bench build build-all run test test-release test-asan test-fuzz \
-	fuzz bench format clean
+.PHONY: deps-run deps-test deps-test-js deps-bench build build-all run test test-release test-asan \
+	check-layers fuzz bench format clean
 
 JOBS ?= 2
 
@@ -29,7 +29,14 @@ build-all: deps-test
 run: build
 	build/sluice demo
 
-test: test-release test-asan test-fuzz
+# Tiers (ctest labels): unit, integration, cluster (etcd), browser (the console in Chromium),
+# fuzz. The release tree runs all but fuzz; the sanitizer tree (clang, ASan + UBSan) runs every
+# C++ test again and each libFuzzer target briefly over its corpus.
+test: check-layers test-release test-asan
+
+# Every #include runs down the layer order of the design; scripts/check-layers names any that does not.
+check-layers:
+	@scripts/check-layers
 
 test-release: build-all
 	ctest --preset release
@@ -39,18 +46,12 @@ test-asan: deps-test
 	cmake --build --preset asan -j$(JOBS)
 	ctest --preset asan
 
-# The libFuzzer targets (clang, ASan + UBSan), each run briefly over its corpus.
-test-fuzz: deps-test
-	cmake --preset fuzz
-	cmake --build --preset fuzz -j$(JOBS)
-	ctest --preset fuzz
-
-# The same targets for longer: `make fuzz FUZZ_SECONDS=600` (two at a time, one per core).
+# The fuzz targets for longer: `make fuzz FUZZ_SECONDS=600` (two at a time, one per core).
 FUZZ_SECONDS ?= 600
 fuzz: deps-test
-	cmake --preset fuzz
-	cmake --build --preset fuzz -j$(JOBS)
-	SLUICE_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset fuzz
+	cmake --preset asan
+	cmake --build --preset asan -j$(JOBS)
+	SLUICE_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --preset asan -L fuzz
 
 # Side-by-side measurements (see bench/README.md); results land in bench/results/.
 bench: deps-bench build-all
@@ -70,4 +71,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf build build-debug build-asan build-fuzz
+	rm -rf build build-debug build-asan

@@ -12,8 +12,9 @@ namespace sluice::test {
 namespace {
 
 TEST_F(AdminApiTest, TheOpenApiDocumentIsValidAndDescribesEveryAnswer) {
-  const std::string tools = std::string(SLUICE_PROJECT_DIR) + "/test/js";
-  ASSERT_TRUE(std::filesystem::exists(tools + "/node_modules/@apidevtools/swagger-parser"))
+  const std::string tools = SLUICE_PROJECT_DIR "/test/js";
+  ASSERT_TRUE(std::filesystem::exists(SLUICE_PROJECT_DIR
+                                      "/test/js/node_modules/@apidevtools/swagger-parser"))
       << "the test tools are not installed: make deps-test-js (npm ci in test/js)";
   SluiceProcess sluice(config());
   ASSERT_TRUE(sluice.waitReady()) << sluice.stderrText();
