@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "net/proxy_protocol.h"
-#include "server/worker.h"
+#include "worker/worker_services.h"
 
 namespace sluice {
 namespace {
@@ -20,7 +20,7 @@ uint64_t millisSince(TimePoint start, TimePoint now) {
 
 }  // namespace
 
-L4ProxySession::L4ProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config,
+L4ProxySession::L4ProxySession(WorkerServices& worker, std::shared_ptr<const WorkerConfig> config,
                                const VipConfig& vip, UniqueFd client, const SocketAddress& peer)
     : worker_(worker),
       config_(std::move(config)),

@@ -13,13 +13,13 @@
 #include "net/address.h"
 #include "net/socket.h"
 #include "net/splice_relay.h"
-#include "server/session.h"
-#include "server/worker_config.h"
 #include "tls/client_hello_peek.h"
+#include "worker/session.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 
-class Worker;
+class WorkerServices;
 
 // One client connection on a layer-4 VIP (`tcp` or `https-passthrough`), or on a terminating VIP
 // that passes some names through (`sni_routes` with `mode: passthrough`), from accept to close:
@@ -39,8 +39,8 @@ class Worker;
 // the connection ended.
 class L4ProxySession final : public Session {
  public:
-  L4ProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
-                 UniqueFd client, const SocketAddress& peer);
+  L4ProxySession(WorkerServices& worker, std::shared_ptr<const WorkerConfig> config,
+                 const VipConfig& vip, UniqueFd client, const SocketAddress& peer);
   ~L4ProxySession() override;
 
   void start();
@@ -76,7 +76,7 @@ class L4ProxySession final : public Session {
   void closeServer();
   void writeAccessLog(std::string_view end, int error);
 
-  Worker& worker_;
+  WorkerServices& worker_;
   std::shared_ptr<const WorkerConfig> config_;
   const VipConfig& vip_;
   ServerGroup* group_ = nullptr;

@@ -9,7 +9,7 @@
 #include "core/descriptor_limit.h"
 #include "core/log.h"
 #include "server/admin/state_file.h"
-#include "server/worker_config.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 namespace {

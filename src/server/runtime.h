@@ -15,7 +15,7 @@
 #include "health/health_registry.h"
 #include "metrics/metrics_registry.h"
 #include "net/socket.h"
-#include "server/access_log.h"
+#include "worker/access_log.h"
 #include "server/worker.h"
 
 namespace sluice {

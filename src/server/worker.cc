@@ -82,12 +82,9 @@ class Worker::Listener final : public IoHandler {
 
 Worker::Worker(unsigned id, std::shared_ptr<const WorkerConfig> config,
                const std::vector<ListenSocket>& listeners, const AccessLog& accessLog)
-    : id_(id),
-      pipes_(config->snapshot->global.pipeSize, kMaxIdlePipes),
-      buffers_(kMaxIdleBuffers),
-      upstreamPool_(kMaxIdlePerServer, kMaxIdleUpstreams, kMaxIdleUpstream),
-      backendSessions_(kMaxBackendSessions),
-      accessLog_(accessLog),
+    : WorkerServices(id, config->snapshot->global.pipeSize, kMaxIdlePipes, kMaxIdleBuffers,
+                     accessLog),
+      http_(*this, {kMaxIdlePerServer, kMaxIdleUpstreams, kMaxIdleUpstream, kMaxBackendSessions}),
       random_(0xd1a1 + id),
       poolSweep_(loop_.timers(), [this] { sweepPool(); }) {
   adopt(std::move(config), listeners);
@@ -95,7 +92,7 @@ Worker::Worker(unsigned id, std::shared_ptr<const WorkerConfig> config,
 }
 
 void Worker::sweepPool() {
-  upstreamPool_.sweep(loop_.now());
+  http_.pool.sweep(loop_.now());
   poolSweep_.armAt(loop_.now() + kPoolSweepInterval);
 }
 
@@ -105,7 +102,7 @@ void Worker::run() {
   loop_.run();
   listeners_.clear();
   abortAll("shutdown");  // none are left after a drain; this only covers an early stop
-  http2Upstreams_.closeAll();
+  http_.http2.closeAll();
   finished_.store(true, std::memory_order_release);
 }
 
@@ -157,13 +154,13 @@ void Worker::adopt(std::shared_ptr<const WorkerConfig> config,
 void Worker::closeConnectionsTo(const ServerHealth* server, SocketAddress address,
                                 std::function<void(size_t)> done) {
   loop_.post([this, server, address, done = std::move(done)] {
-    upstreamPool_.closeTo(address);
+    http_.pool.closeTo(address);
     size_t closed = 0;
     const std::vector<Session*> open = sessions_;  // a closed session leaves sessions_
     for (Session* session : open) {
       if (session->closeIfUsing(*server)) ++closed;
     }
-    http2Upstreams_.closeTo(address);
+    http_.http2.closeTo(address);
     done(closed);
   });
 }
@@ -236,7 +233,8 @@ void Worker::onAccept(size_t vipIndex, UniqueFd client, const SocketAddress& pee
 void Worker::startHttpSession(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                               UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked,
                               size_t length) {
-  auto* session = new HttpProxySession(*this, std::move(config), vip, std::move(client), peer);
+  auto* session =
+      new HttpProxySession(*this, http_, std::move(config), vip, std::move(client), peer);
   track(session);
   if (peeked.data) session->adoptPeeked(std::move(peeked), length);
   session->start();
@@ -246,8 +244,8 @@ void Worker::startHttp2Session(std::shared_ptr<const WorkerConfig> config, const
                                UniqueFd client, const SocketAddress& peer,
                                std::unique_ptr<Transport> transport, BufferPool::Buffer peeked,
                                TimePoint acceptedAt, std::string_view alreadyRead) {
-  auto* session = new Http2ProxySession(*this, std::move(config), vip, std::move(client), peer,
-                                        std::move(transport), std::move(peeked), acceptedAt);
+  auto* session = new Http2ProxySession(*this, http_, std::move(config), vip, std::move(client),
+                                        peer, std::move(transport), std::move(peeked), acceptedAt);
   track(session);
   session->start(alreadyRead);
 }

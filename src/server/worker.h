@@ -7,17 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "core/buffer_pool.h"
-#include "core/event_loop.h"
-#include "core/pipe_pool.h"
-#include "http/proxy/http2_upstream.h"
-#include "http/proxy/upstream_pool.h"
-#include "net/socket.h"
-#include "server/access_log.h"
-#include "server/session.h"
-#include "server/worker_config.h"
-#include "tls/backend_session_cache.h"
-#include "tls/transport.h"
+#include "http/proxy/http_worker_state.h"
+#include "worker/worker_services.h"
 
 namespace sluice {
 
@@ -35,7 +26,7 @@ struct ListenSocket {
 // run() is the thread body; publish() (thread-safe) hands it a newer config; drain()
 // (thread-safe) stops accepting and lets open sessions finish until the drain timeout, after
 // which they are closed and run() returns.
-class Worker {
+class Worker final : public WorkerServices {
  public:
   Worker(unsigned id, std::shared_ptr<const WorkerConfig> config,
          const std::vector<ListenSocket>& listeners, const AccessLog& accessLog);
@@ -59,49 +50,24 @@ class Worker {
                           std::function<void(size_t)> done);
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
-  unsigned id() const { return id_; }
-  EventLoop& loop() { return loop_; }
-  PipePool& pipes() { return pipes_; }
-  BufferPool& buffers() { return buffers_; }
-  // Space a session may read into and copy out of before it returns to the loop (never kept
-  // across events): one per worker, so that idle connections need no buffer of their own.
-  struct Scratch {
-    char* data;
-    size_t size;
-  };
-  Scratch scratch() { return {scratch_.get(), kScratchSize}; }
-  UpstreamPool& upstreamPool() { return upstreamPool_; }
-  Http2Upstreams& http2Upstreams() { return http2Upstreams_; }
-  BackendSessionCache& backendSessions() { return backendSessions_; }
-  const AccessLog& accessLog() const { return accessLog_; }
-  AccessLogLine& logLine() { return logLine_; }
-  // The config new connections and requests get (the newest published).
-  const std::shared_ptr<const WorkerConfig>& config() const { return config_; }
+  // The HTTP state its HTTP sessions share (pools, HTTP/2 server connections, TLS sessions).
+  HttpWorkerState& http() { return http_; }
   // Connections draining because a reload removed what they serve.
   size_t drainingSessions() const { return drainingSessions_.load(std::memory_order_relaxed); }
 
-  // Starts the HTTP proxy on a client connection. With `peeked` (a mixed listener's
-  // ClientHello, `length` bytes already read), the socket is registered with the loop already.
+  // WorkerServices.
+  void sessionClosed(Session* session) override;
   void startHttpSession(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                         UniqueFd client, const SocketAddress& peer, BufferPool::Buffer peeked = {},
-                        size_t length = 0);
-
-  // Continues a client connection that chose HTTP/2 (ALPN after its TLS handshake, or an h2c
-  // preface in `alreadyRead`). The socket is registered with the loop already; `peeked` is a
-  // mixed listener's ClientHello, which the TLS engine may still hold.
+                        size_t length = 0) override;
   void startHttp2Session(std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                          UniqueFd client, const SocketAddress& peer,
                          std::unique_ptr<Transport> transport, BufferPool::Buffer peeked,
-                         TimePoint acceptedAt, std::string_view alreadyRead = {});
-
-  // Logs that real traffic just ejected `server` (passive health; the group counted it).
-  void reportEjection(const ServerGroupConfig& group, uint32_t server, std::string_view why);
-  // A connect failed for want of Sluice's own resources (isLocalResourceError()): warns, at
-  // most once a second, with how many failed since the last warning.
-  void noteResourceShortage(int error);
-
-  // Called by a session when it ends; the session is destroyed after the current batch.
-  void sessionClosed(Session* session);
+                         TimePoint acceptedAt, std::string_view alreadyRead = {}) override;
+  void reportEjection(const ServerGroupConfig& group, uint32_t server,
+                      std::string_view why) override;
+  // Warns at most once a second, with how many failed since the last warning.
+  void noteResourceShortage(int error) override;
 
  private:
   class Listener;
@@ -114,18 +80,7 @@ class Worker {
   void maybeStop();
   void sweepPool();
 
-  unsigned id_;
-  EventLoop loop_;
-  PipePool pipes_;
-  BufferPool buffers_;
-  static constexpr size_t kScratchSize = 16 * 1024;
-  std::unique_ptr<char[]> scratch_ = std::make_unique<char[]>(kScratchSize);
-  UpstreamPool upstreamPool_;
-  Http2Upstreams http2Upstreams_{*this};
-  BackendSessionCache backendSessions_;
-  const AccessLog& accessLog_;
-  AccessLogLine logLine_;
-  std::shared_ptr<const WorkerConfig> config_;
+  HttpWorkerState http_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<Session*> sessions_;
   uint64_t maxSessions_;

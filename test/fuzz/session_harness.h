@@ -17,9 +17,9 @@
 #include "config/config_loader.h"
 #include "health/health_registry.h"
 #include "metrics/metrics_registry.h"
-#include "server/access_log.h"
 #include "server/worker.h"
-#include "server/worker_config.h"
+#include "worker/access_log.h"
+#include "worker/worker_config.h"
 
 namespace sluice::fuzz {
 

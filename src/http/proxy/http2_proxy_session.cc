@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "http/proxy/http2_stream.h"
-#include "server/worker.h"
+#include "worker/worker_services.h"
 
 namespace sluice {
 namespace {
@@ -29,12 +29,14 @@ Http2ProxySession& self(void* user) {
 
 }  // namespace
 
-Http2ProxySession::Http2ProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config,
+Http2ProxySession::Http2ProxySession(WorkerServices& worker, HttpWorkerState& http,
+                                     std::shared_ptr<const WorkerConfig> config,
                                      const VipConfig& vip, UniqueFd client,
                                      const SocketAddress& peer,
                                      std::unique_ptr<Transport> transport,
                                      BufferPool::Buffer peeked, TimePoint acceptedAt)
     : worker_(worker),
+      http_(http),
       config_(std::move(config)),
       vip_(&vip),
       counters_(&config_->vipCounters(vip)),
@@ -162,7 +164,7 @@ void Http2ProxySession::lingerThenClose() {
 
 // Reads the socket itself, TLS or not: nothing of it is looked at any more.
 void Http2ProxySession::discard() {
-  Worker::Scratch scratch = worker_.scratch();
+  WorkerServices::Scratch scratch = worker_.scratch();
   for (int i = 0; i < kMaxRounds; ++i) {
     const ssize_t n = ::recv(client_.get(), scratch.data, scratch.size, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
@@ -192,7 +194,7 @@ bool Http2ProxySession::readClient() {
   if (clientEof_ || fatal_ || calming_ || !clientReadable_) return false;
   // What nghttp2 takes it copies (fields, DATA into the streams): the worker's scratch space is
   // enough, and an idle connection holds no read buffer.
-  Worker::Scratch scratch = worker_.scratch();
+  WorkerServices::Scratch scratch = worker_.scratch();
   const ssize_t n = transport_->read(scratch.data, scratch.size);
   if (n == Transport::kAgain) {
     clientReadable_ = false;

@@ -16,13 +16,14 @@
 #include "metrics/component_counters.h"
 #include "net/address.h"
 #include "net/socket.h"
-#include "server/session.h"
-#include "server/worker_config.h"
 #include "tls/transport.h"
+#include "worker/session.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 
-class Worker;
+struct HttpWorkerState;
+class WorkerServices;
 class Http2Stream;
 
 // One client connection speaking HTTP/2 (ALPN h2 after the TLS handshake, which
@@ -49,8 +50,9 @@ class Http2ProxySession final : public Session {
  public:
   static constexpr uint32_t kInitialDispatchCap = 16;
 
-  Http2ProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config,
-                    const VipConfig& vip, UniqueFd client, const SocketAddress& peer,
+  Http2ProxySession(WorkerServices& worker, HttpWorkerState& http,
+                    std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                    UniqueFd client, const SocketAddress& peer,
                     std::unique_ptr<Transport> transport, BufferPool::Buffer peeked,
                     TimePoint acceptedAt);
   ~Http2ProxySession() override;
@@ -64,7 +66,8 @@ class Http2ProxySession final : public Session {
   bool closeIfUsing(const ServerHealth& server) override;
 
   // For streams.
-  Worker& worker() { return worker_; }
+  WorkerServices& worker() { return worker_; }
+  HttpWorkerState& http() { return http_; }
   nghttp2_session* h2() { return h2_; }
   const SocketAddress& peer() const { return peer_; }
   const Transport& transport() const { return *transport_; }
@@ -126,7 +129,8 @@ class Http2ProxySession final : public Session {
   // One table for every connection, made once.
   static nghttp2_session_callbacks* callbacks();
 
-  Worker& worker_;
+  WorkerServices& worker_;
+  HttpWorkerState& http_;
   std::shared_ptr<const WorkerConfig> config_;  // new streams get it
   const VipConfig* vip_;
   VipCounters* counters_;

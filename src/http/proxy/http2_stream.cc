@@ -6,10 +6,10 @@
 #include "http/ascii.h"
 #include "http/hop_by_hop.h"
 #include "http/proxy/http2_proxy_session.h"
-#include "server/worker.h"
 #include "tls/host_name.h"
 #include "tls/sni_router.h"
 #include "tls/tls_server_context.h"
+#include "worker/worker_services.h"
 
 namespace sluice {
 namespace {
@@ -43,7 +43,8 @@ void appendHex(std::string& out, uint64_t value) {
 Http2Stream::Http2Stream(Http2ProxySession& connection, int32_t id,
                          std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                          TimePoint now)
-    : connection_(connection), exchange_(connection.worker(), *this, connection.peer()) {
+    : connection_(connection),
+      exchange_(connection.worker(), connection.http(), *this, connection.peer()) {
   exchange_.setClientTransport(&connection.transport());
   exchange_.setProtocol("HTTP/2");
   begin(id, std::move(config), vip, now);

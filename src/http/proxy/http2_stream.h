@@ -15,7 +15,7 @@
 #include "http/http_request_head.h"
 #include "http/proxy/exchange_client.h"
 #include "http/proxy/http_exchange.h"
-#include "server/worker_config.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 

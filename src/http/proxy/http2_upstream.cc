@@ -8,8 +8,9 @@
 #include <cstring>
 
 #include "http/proxy/http_exchange.h"
-#include "server/worker.h"
+#include "tls/backend_session_cache.h"
 #include "tls/tls_client_context.h"
+#include "worker/worker_services.h"
 
 namespace sluice {
 namespace {
@@ -34,8 +35,11 @@ std::string_view text(const uint8_t* bytes, size_t length) {
 
 }  // namespace
 
-Http2Upstream::Http2Upstream(Worker& worker, Http2UpstreamTarget target)
+Http2Upstream::Http2Upstream(WorkerServices& worker, Http2Upstreams& owner,
+                             BackendSessionCache& sessions, Http2UpstreamTarget target)
     : worker_(worker),
+      owner_(owner),
+      sessions_(sessions),
       target_(std::move(target)),
       flush_(worker.loop().timers(), [this] { flush(); }),
       deadline_(worker.loop().timers(), [this] {
@@ -163,8 +167,7 @@ bool Http2Upstream::checkConnected() {
     server_.transport = Transport(server_.fd.get());
     return startSession();
   }
-  SSL* ssl = target_.tls->newSession(target_.sni, target_.verifyName,
-                                     worker_.backendSessions().find(target_.key));
+  SSL* ssl = target_.tls->newSession(target_.sni, target_.verifyName, sessions_.find(target_.key));
   static constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
   if (!ssl || SSL_set_alpn_protos(ssl, kAlpnH2, sizeof kAlpnH2) != 0) {
     if (ssl) SSL_free(ssl);
@@ -220,7 +223,7 @@ bool Http2Upstream::startSession() {
 
 bool Http2Upstream::readServer() {
   while (state_ == State::kReady) {
-    Worker::Scratch scratch = worker_.scratch();
+    WorkerServices::Scratch scratch = worker_.scratch();
     const ssize_t n = server_.transport.read(scratch.data, scratch.size);
     if (n == Transport::kAgain) {
       readable_ = false;
@@ -241,7 +244,7 @@ bool Http2Upstream::readServer() {
   if (state_ == State::kReady && server_.transport.tls() && !tlsSessionKept_) {
     // TLS 1.3 tickets come after the handshake: kept once the server has spoken.
     tlsSessionKept_ = true;
-    worker_.backendSessions().store(target_.key, server_.transport.ssl());
+    sessions_.store(target_.key, server_.transport.ssl());
   }
   return state_ == State::kReady;
 }
@@ -309,7 +312,7 @@ void Http2Upstream::close(std::string_view why) {
   streams.swap(streams_);
   if (server_.transport.tls() && !server_.transport.failed()) server_.transport.shutdown();
   server_ = {};
-  worker_.http2Upstreams().closed(this);
+  owner_.closed(this);
   const std::string reason(why);
   for (Http2UpstreamUser* u : waiting)
     u->upstreamFailed(reason);
@@ -447,7 +450,7 @@ Http2Upstream* Http2Upstreams::find(std::string_view key) {
 }
 
 Http2Upstream* Http2Upstreams::open(Http2UpstreamTarget target) {
-  auto connection = std::make_unique<Http2Upstream>(worker_, std::move(target));
+  auto connection = std::make_unique<Http2Upstream>(worker_, *this, sessions_, std::move(target));
   if (!connection->open()) {
     const int error = errno;  // for the caller, past the connection's destructor
     connection.reset();

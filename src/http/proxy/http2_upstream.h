@@ -17,8 +17,10 @@
 
 namespace sluice {
 
+class BackendSessionCache;
+class Http2Upstreams;
 class TlsClientContext;
-class Worker;
+class WorkerServices;
 
 // What one stream of an Http2Upstream tells the exchange it carries, and asks of it. Called on
 // the worker's thread from the connection's events; a call may end the exchange, which then
@@ -72,7 +74,8 @@ struct Http2UpstreamTarget {
 // Writes are flushed once per loop pass (flushSoon()), after every user had its turn.
 class Http2Upstream final : public IoHandler, public Deferrable {
  public:
-  Http2Upstream(Worker& worker, Http2UpstreamTarget target);
+  Http2Upstream(WorkerServices& worker, Http2Upstreams& owner, BackendSessionCache& sessions,
+                Http2UpstreamTarget target);
   ~Http2Upstream() override;
   Http2Upstream(const Http2Upstream&) = delete;
   Http2Upstream& operator=(const Http2Upstream&) = delete;
@@ -127,7 +130,9 @@ class Http2Upstream final : public IoHandler, public Deferrable {
   static ssize_t readRequestBody(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*,
                                  nghttp2_data_source*, void*);
 
-  Worker& worker_;
+  WorkerServices& worker_;
+  Http2Upstreams& owner_;
+  BackendSessionCache& sessions_;
   Http2UpstreamTarget target_;
   State state_ = State::kConnecting;
   UpstreamConnection server_;
@@ -152,7 +157,8 @@ class Http2Upstream final : public IoHandler, public Deferrable {
 // more stream, or opens one. Connections leave the set when they close.
 class Http2Upstreams {
  public:
-  explicit Http2Upstreams(Worker& worker) : worker_(worker) {}
+  Http2Upstreams(WorkerServices& worker, BackendSessionCache& sessions)
+      : worker_(worker), sessions_(sessions) {}
   ~Http2Upstreams();
 
   // A connection under `key` that can take a stream (maybe still being opened), or null.
@@ -166,7 +172,8 @@ class Http2Upstreams {
   void closeAll();
 
  private:
-  Worker& worker_;
+  WorkerServices& worker_;
+  BackendSessionCache& sessions_;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }

@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include "http/ascii.h"
+#include "http/proxy/http_worker_state.h"
 #include "http/proxy/sticky_cookie.h"
 #include "http/proxy/upstream_request.h"
-#include "server/worker.h"
 #include "tls/host_name.h"
 
 namespace sluice {
@@ -29,8 +29,10 @@ uint64_t millisBetween(TimePoint from, TimePoint to) {
 
 }  // namespace
 
-HttpExchange::HttpExchange(Worker& worker, ExchangeClient& client, const SocketAddress& peer)
+HttpExchange::HttpExchange(WorkerServices& worker, HttpWorkerState& http, ExchangeClient& client,
+                           const SocketAddress& peer)
     : worker_(worker),
+      http_(http),
       client_(client),
       peer_(peer),
       lastActivity_(worker.loop().now()),
@@ -306,7 +308,7 @@ void HttpExchange::connectNext(uint32_t chosen) {
     }
     // A request without a body is sent again if the connection turns out closed: only one with
     // a body needs the pool to ask the socket.
-    server_ = worker_.upstreamPool().take(upstreamKey_, worker_.loop().now(), requestHasBody_);
+    server_ = http_.pool.take(upstreamKey_, worker_.loop().now(), requestHasBody_);
     serverFromPool_ = server_.fd.valid();
     serverWatchesWritable_ = false;
     if (serverFromPool_) {
@@ -419,7 +421,7 @@ bool HttpExchange::checkConnected() {
   }
   // protocol: https: resume this server's last session when there is one.
   SSL* ssl = group.tlsContext->newSession(upstreamSni_, upstreamVerifyName_,
-                                          worker_.backendSessions().find(upstreamKey_));
+                                          http_.backendSessions.find(upstreamKey_));
   if (!ssl) {
     noteConnectFailure("out of memory for a TLS session");
     releaseUpstream(false);
@@ -618,7 +620,7 @@ void HttpExchange::onResponseComplete() {
 // resumes it. Once per connection.
 void HttpExchange::keepServerSession() {
   server_.tlsSessionKept = true;
-  worker_.backendSessions().store(upstreamKey_, server_.transport.ssl());
+  http_.backendSessions.store(upstreamKey_, server_.transport.ssl());
 }
 
 void HttpExchange::onUpstreamClosed(bool cleanEof) {
@@ -714,7 +716,7 @@ void HttpExchange::releaseUpstream(bool reusable) {
   group_->connectionClosed(serverIndex_);
   if (reusable) {
     server_.events->owner = nullptr;  // still registered: the pool drops what it reports
-    worker_.upstreamPool().give(upstreamKey_, std::move(server_), worker_.loop().now());
+    http_.pool.give(upstreamKey_, std::move(server_), worker_.loop().now());
   } else if (upstream_ == Upstream::kConnected) {
     server_.transport.shutdown();  // close_notify, so the server sees an orderly close
   }

@@ -21,12 +21,13 @@
 #include "metrics/component_counters.h"
 #include "net/address.h"
 #include "rules/rule.h"
-#include "server/worker_config.h"
 #include "tls/transport.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 
-class Worker;
+struct HttpWorkerState;
+class WorkerServices;
 
 // One request and its response, whatever codec the client speaks: the same phases for an
 // HTTP/1 request and an HTTP/2 stream.
@@ -60,7 +61,8 @@ class HttpExchange {
   // Bytes one side may have waiting to be sent before the other side stops being read.
   static constexpr size_t kMaxPending = 256 * 1024;
 
-  HttpExchange(Worker& worker, ExchangeClient& client, const SocketAddress& peer);
+  HttpExchange(WorkerServices& worker, HttpWorkerState& http, ExchangeClient& client,
+               const SocketAddress& peer);
   ~HttpExchange();
   HttpExchange(const HttpExchange&) = delete;
   HttpExchange& operator=(const HttpExchange&) = delete;
@@ -193,7 +195,8 @@ class HttpExchange {
   void endHttp2RequestBody(uint32_t* flags);
   void releaseHttp2();
 
-  Worker& worker_;
+  WorkerServices& worker_;
+  HttpWorkerState& http_;  // the worker's server connections and TLS sessions
   ExchangeClient& client_;
   const SocketAddress& peer_;
   std::string_view peerIp();

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "http/proxy/http_exchange.h"
+#include "http/proxy/http_worker_state.h"
 #include "http/reason_phrase.h"
-#include "server/worker.h"
 
 namespace sluice {
 namespace {
@@ -24,7 +24,7 @@ constexpr uint64_t kReplayableBody = 64 * 1024;
 // A stream to the chosen server: on a connection with room for it, or a new one. False (errno
 // set) when a new connection could not even be started.
 bool HttpExchange::connectHttp2() {
-  http2_ = worker_.http2Upstreams().find(upstreamKey_);
+  http2_ = http_.http2.find(upstreamKey_);
   if (!http2_) {
     const ServerGroupConfig& group = group_->config();
     group_->counters(serverIndex_).connections.add();
@@ -36,7 +36,7 @@ bool HttpExchange::connectHttp2() {
     target.verifyName = upstreamVerifyName_;
     target.connectTimeout = group.connectTimeout;
     target.idleTimeout = std::min(group.idleTimeout, Millis(60000));
-    http2_ = worker_.http2Upstreams().open(std::move(target));
+    http2_ = http_.http2.open(std::move(target));
     if (!http2_) return false;
   }
   connectStarted_ = worker_.loop().now();

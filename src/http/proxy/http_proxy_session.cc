@@ -6,7 +6,7 @@
 
 #include "http/local_answer.h"
 #include "http/proxy/client_response.h"
-#include "server/worker.h"
+#include "worker/worker_services.h"
 
 namespace sluice {
 namespace {
@@ -28,8 +28,9 @@ uint64_t millisBetween(TimePoint from, TimePoint to) {
 
 }  // namespace
 
-HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config,
-                                   const VipConfig& vip, UniqueFd client, const SocketAddress& peer)
+HttpProxySession::HttpProxySession(WorkerServices& worker, HttpWorkerState& http,
+                                   std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+                                   UniqueFd client, const SocketAddress& peer)
     : worker_(worker),
       config_(std::move(config)),
       vip_(&vip),
@@ -37,7 +38,7 @@ HttpProxySession::HttpProxySession(Worker& worker, std::shared_ptr<const WorkerC
       client_(std::move(client)),
       peer_(peer),
       parser_(vip.request),
-      exchange_(worker, *this, peer_),
+      exchange_(worker, http, *this, peer_),
       requestStart_(worker.loop().now()),
       acceptedAt_(requestStart_),
       lastActivity_(requestStart_),
@@ -188,7 +189,7 @@ bool HttpProxySession::readClient() {
   // worker's scratch space, and only bytes that arrived take a buffer from the pool. An idle
   // keep-alive connection thus costs its session and TLS state, nothing more.
   const bool firstRead = !in_.data;
-  Worker::Scratch scratch = worker_.scratch();
+  WorkerServices::Scratch scratch = worker_.scratch();
   char* into = firstRead ? scratch.data : in_.data.get() + inEnd_;
   const ssize_t n = transport_->read(into, firstRead ? scratch.size : in_.size - inEnd_);
   if (n == Transport::kAgain) {

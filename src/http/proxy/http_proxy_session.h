@@ -13,13 +13,14 @@
 #include "metrics/component_counters.h"
 #include "net/address.h"
 #include "net/socket.h"
-#include "server/session.h"
-#include "server/worker_config.h"
 #include "tls/transport.h"
+#include "worker/session.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 
-class Worker;
+struct HttpWorkerState;
+class WorkerServices;
 
 // One client connection on an `http`, `https-offload` or `https-bridge` VIP, speaking
 // HTTP/1.x: the client-side codec. It reads requests one after another (keep-alive), hands
@@ -40,7 +41,8 @@ class Worker;
 // while the other has HttpExchange::kMaxPending bytes unsent.
 class HttpProxySession final : public Session, private ExchangeClient {
  public:
-  HttpProxySession(Worker& worker, std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
+  HttpProxySession(WorkerServices& worker, HttpWorkerState& http,
+                   std::shared_ptr<const WorkerConfig> config, const VipConfig& vip,
                    UniqueFd client, const SocketAddress& peer);
   // On a mixed listener, the client socket comes already registered with the loop and its
   // ClientHello already read while choosing the mode: `peeked.data[0, length)` goes to the
@@ -99,7 +101,7 @@ class HttpProxySession final : public Session, private ExchangeClient {
   void closeWhenFlushed() override { closeWhenFlushed_ = true; }
   void wake() override { progress(); }
 
-  Worker& worker_;
+  WorkerServices& worker_;
   std::shared_ptr<const WorkerConfig> config_;
   const VipConfig* vip_;   // of config_
   VipCounters* counters_;  // this worker's, of the VIP

@@ -1,4 +1,4 @@
-#include "server/worker_config.h"
+#include "worker/worker_config.h"
 
 namespace sluice {
 
