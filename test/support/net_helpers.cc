@@ -1,22 +1,50 @@
 #include "support/net_helpers.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <random>
+#include <string>
 
 namespace sluice::test {
+
+namespace {
+
+// A port handed out to this process stays its own for the process's life: a lock on a file
+// named after it, which the kernel drops when the process exits (however it exits). Another
+// test process (ctest runs two at once) skips a port whose file is locked, even while nothing
+// listens on it yet.
+bool reserveForThisProcess(uint16_t port) {
+  static const std::string dir = [] {
+    const std::string path = "/tmp/sluice-test-ports";
+    ::mkdir(path.c_str(), 01777);
+    return path;
+  }();
+  const std::string file = dir + "/" + std::to_string(port);
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return true;  // no reservations on this machine: the bind check alone
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  return true;  // `fd` stays open, and locked, until the process exits
+}
+
+}  // namespace
 
 // Ports come from below the kernel's ephemeral range (net.ipv4.ip_local_port_range, from
 // 32768 by default): the kernel gives outgoing connections their source port from that range,
 // and one of the many clients a test starts (h2load, curl) could otherwise take the port
-// between this check and the test's own bind. Each process starts at a random place, so that
-// tests run in parallel rarely try the same ports.
+// between this check and the test's own bind. Each process starts at a random place and
+// reserves what it takes, so that tests run in parallel never share a port.
 uint16_t freePort() {
   constexpr uint32_t kFirst = 10000, kCount = 22000;
   static std::atomic<uint32_t> next{std::random_device{}()};
@@ -29,7 +57,7 @@ uint16_t freePort() {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
-    if (free) return port;
+    if (free && reserveForThisProcess(port)) return port;
   }
   return 0;
 }
