@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,6 +35,11 @@ SluiceProcess::SluiceProcess(const std::vector<std::string>& args) {
   start(args);
 }
 
+const char* sluiceBinary() {
+  const char* chosen = std::getenv("SLUICE_BINARY");
+  return chosen && *chosen ? chosen : SLUICE_BINARY;
+}
+
 void SluiceProcess::makeDirectory() {
   char dirTemplate[] = "/tmp/sluice-test-XXXXXX";
   if (!::mkdtemp(dirTemplate)) throw std::runtime_error("mkdtemp failed");
@@ -45,7 +51,8 @@ void SluiceProcess::start(const std::vector<std::string>& args) {
   // Everything the child needs is prepared before fork(): other test threads (origins) may hold
   // the allocator's lock at that moment, so the child makes only async-signal-safe calls.
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(SLUICE_BINARY));
+  const char* binary = sluiceBinary();
+  argv.push_back(const_cast<char*>(binary));
   for (const std::string& arg : args)
     argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -58,7 +65,7 @@ void SluiceProcess::start(const std::vector<std::string>& args) {
   if (pid_ == 0) {
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    ::execv(SLUICE_BINARY, argv.data());
+    ::execv(binary, argv.data());
     ::_exit(127);
   }
   ::close(out);
