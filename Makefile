@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the demo, `make test` runs every test suite.
-.PHONY: deps-run deps-test deps-test-js deps-bench build build-all run test test-build test-release test-asan \
+.PHONY: deps-run deps-test deps-test-js deps-bench build build-all run test test-release test-asan \
 	check-layers fuzz bench format clean
 
 JOBS ?= 2
@@ -30,25 +30,21 @@ run: build
 	build/sluice demo
 
 # Tiers (ctest labels): unit, integration, cluster (etcd), browser (the console in Chromium),
-# fuzz. The tests are built once, in the sanitizer tree (clang, ASan + UBSan, build-asan/):
-# test-asan runs every tier but the browser's against the sanitized binary and each libFuzzer
-# target briefly over its corpus; test-release runs the integration, cluster and browser tiers
-# again against the release binary (build/sluice), the one operators run.
-test: check-layers test-asan test-release
+# fuzz. The release tree runs all but fuzz; the sanitizer tree (clang, ASan + UBSan) runs every
+# C++ test again and each libFuzzer target briefly over its corpus.
+test: check-layers test-release test-asan
 
 # Every #include runs down the layer order of the design; scripts/check-layers names any that does not.
 check-layers:
 	@scripts/check-layers
 
-test-build: deps-test
+test-release: build-all
+	ctest --preset release
+
+test-asan: deps-test
 	cmake --preset asan
 	cmake --build --preset asan -j$(JOBS)
-
-test-asan: test-build
-	ctest --preset asan -LE browser
-
-test-release: test-build build
-	SLUICE_BINARY=$(CURDIR)/build/sluice ctest --preset asan -L 'integration|cluster|browser'
+	ctest --preset asan
 
 # The fuzz targets for longer: `make fuzz FUZZ_SECONDS=600` (two at a time, one per core).
 FUZZ_SECONDS ?= 600

@@ -96,7 +96,7 @@ int check(const Config& config, std::string& output) {
   }
   std::ofstream(dir / "sluice.yaml") << config.yaml;
   const int status = runCommand(
-      std::string(sluiceBinary()) + " check -c " + (dir / "sluice.yaml").string() + " 2>&1", output);
+      std::string(SLUICE_BINARY) + " check -c " + (dir / "sluice.yaml").string() + " 2>&1", output);
   fs::remove_all(dir);
   return status;
 }

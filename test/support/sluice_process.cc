@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -35,11 +34,6 @@ SluiceProcess::SluiceProcess(const std::vector<std::string>& args) {
   start(args);
 }
 
-const char* sluiceBinary() {
-  const char* chosen = std::getenv("SLUICE_BINARY");
-  return chosen && *chosen ? chosen : SLUICE_BINARY;
-}
-
 void SluiceProcess::makeDirectory() {
   char dirTemplate[] = "/tmp/sluice-test-XXXXXX";
   if (!::mkdtemp(dirTemplate)) throw std::runtime_error("mkdtemp failed");
@@ -51,8 +45,7 @@ void SluiceProcess::start(const std::vector<std::string>& args) {
   // Everything the child needs is prepared before fork(): other test threads (origins) may hold
   // the allocator's lock at that moment, so the child makes only async-signal-safe calls.
   std::vector<char*> argv;
-  const char* binary = sluiceBinary();
-  argv.push_back(const_cast<char*>(binary));
+  argv.push_back(const_cast<char*>(SLUICE_BINARY));
   for (const std::string& arg : args)
     argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -65,7 +58,7 @@ void SluiceProcess::start(const std::vector<std::string>& args) {
   if (pid_ == 0) {
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    ::execv(binary, argv.data());
+    ::execv(SLUICE_BINARY, argv.data());
     ::_exit(127);
   }
   ::close(out);

@@ -9,11 +9,7 @@
 
 namespace sluice::test {
 
-// The `sluice` binary the tests run: the build tree's own (the sanitizer tree runs the sanitized
-// one), or the one the environment's SLUICE_BINARY names (the console's tests read it too).
-const char* sluiceBinary();
-
-// The real `sluice` binary (sluiceBinary()),
+// The real `sluice` binary (the build's own: the sanitizer build runs the sanitizer binary),
 // started on a config the test writes. stdout (the access log) and stderr go to files the test
 // reads. Killed with SIGKILL on destruction if still running.
 class SluiceProcess {
