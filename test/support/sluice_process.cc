@@ -58,6 +58,10 @@ void SluiceProcess::start(const std::vector<std::string>& args) {
   if (pid_ == 0) {
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
+    // Nothing else the test process holds reaches sluice: not the pipes ctest reads other
+    // tests' output from (a sluice left running would keep such a test from ever ending), not
+    // an origin's sockets.
+    ::close_range(3, ~0U, 0);
     ::execv(SLUICE_BINARY, argv.data());
     ::_exit(127);
   }
