@@ -15,8 +15,8 @@
 #include "health/health_registry.h"
 #include "metrics/metrics_registry.h"
 #include "net/socket.h"
-#include "worker/access_log.h"
 #include "server/worker.h"
+#include "worker/access_log.h"
 
 namespace sluice {
 

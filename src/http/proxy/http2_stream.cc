@@ -407,7 +407,7 @@ void Http2Stream::sendLocalAnswer(const LocalAnswer& answer) {
   forEachLocalAnswerField(answer, numbers, [this](std::string_view name, std::string_view value) {
     response_.add(name, value);
   });
-  const std::string_view content = headRequest_ ? std::string_view() : answer.content();
+  const std::string_view content = answer.content();  // none for HEAD (LocalAnswer::toHead)
   body_.assign(content.data(), content.size());
   bodySent_ = 0;
   bodyComplete_ = true;
